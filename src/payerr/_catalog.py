@@ -1,0 +1,487 @@
+"""Provider adapters: the ``adapters/*.toml`` files, validated once and looked up fast.
+
+A file holds a provider's hosts, which envelope reader it needs, which calls are
+safe to resend, and its code table. Files are loaded on first use (importing
+payerr stays cheap) and checked with pydantic; a broken file names itself, the
+code and the field.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Literal
+
+from ._enums import Category, Processed, RetryHint
+from ._errors import CATEGORY_CLASSES
+
+ADAPTER_DIRS = (
+    Path(__file__).parent / "adapters",  # installed wheel
+    Path(__file__).resolve().parents[2] / "adapters",  # source checkout, editable install
+)
+
+Window = Literal["minute", "day"]
+
+
+class AdapterFileError(ValueError):
+    """An adapter file is missing, unreadable, or fails validation."""
+
+
+class UnknownProviderError(LookupError):
+    """No adapter has this name."""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRule:
+    """A change to a code's meaning on some API methods (glob patterns)."""
+
+    methods: tuple[str, ...]
+    changes: Mapping[str, Any]
+
+    def matches(self, api_method: str) -> bool:
+        return any(fnmatchcase(api_method, pattern) for pattern in self.methods)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """What one provider code means and what to do about it (``payerr.explain``)."""
+
+    provider: str
+    code: str
+    category: Category | None
+    """None for a success code: nothing went wrong."""
+    retry: RetryHint
+    processed: Processed
+    message_zh: str
+    message_en: str
+    solution_zh: str
+    solution_en: str
+    provider_message: str = ""
+    sub_code: str | None = None
+    window: Window | None = None
+    rules: tuple[MethodRule, ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether this is a success code."""
+        return self.category is None
+
+    @property
+    def error_class(self) -> type[Exception] | None:
+        return CATEGORY_CLASSES[self.category] if self.category is not None else None
+
+    def on(self, api_method: str | None) -> CodeInfo:
+        """This code as it applies to one API method (Alipay pay vs refund)."""
+        if not api_method or not self.rules:
+            return self
+        for rule in self.rules:
+            if rule.matches(api_method):
+                return replace(self, **rule.changes)
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output (CLI, docs)."""
+        return {
+            "provider": self.provider,
+            "code": self.code,
+            "sub_code": self.sub_code,
+            "category": self.category.value if self.category else None,
+            "class": self.error_class.__name__ if self.error_class else None,
+            "retry": self.retry.value,
+            "processed": self.processed.value,
+            "provider_message": self.provider_message,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "solution_zh": self.solution_zh,
+            "solution_en": self.solution_en,
+            "window": self.window,
+            "methods": [
+                {"methods": list(rule.methods), **{k: str(v) for k, v in rule.changes.items()}}
+                for rule in self.rules
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """One provider's adapter, ready for the hot path."""
+
+    name: str
+    display: str
+    envelope: str
+    hosts: tuple[str, ...]
+    request_id_headers: tuple[str, ...]
+    success: Mapping[str, CodeInfo]
+    idempotent_methods: tuple[str, ...]
+    idempotency_keys: Mapping[str, str]
+    codes: Mapping[str, CodeInfo]
+    sub_codes: Mapping[str, CodeInfo]
+    statuses: Mapping[int, CodeInfo]
+    source: str
+
+    def lookup(self, code: str | None, sub_code: str | None = None) -> CodeInfo | None:
+        """The most specific entry: the sub_code, then the code; None when unknown."""
+        if sub_code:
+            found = self.sub_codes.get(sub_code)
+            if found is not None:
+                return found
+            if code is None:
+                return self.codes.get(sub_code)
+        if code is None:
+            return None
+        return self.codes.get(code) or (self.sub_codes.get(code) if not sub_code else None)
+
+    def is_idempotent(self, api_method: str | None, fields: Mapping[str, Any]) -> bool:
+        """Whether the adapter knows this call is safe to send twice."""
+        if not api_method:
+            return False
+        if any(fnmatchcase(api_method, pattern) for pattern in self.idempotent_methods):
+            return True
+        return any(
+            fnmatchcase(api_method, pattern) and bool(fields.get(key))
+            for pattern, key in self.idempotency_keys.items()
+        )
+
+    def all_codes(self) -> Iterator[CodeInfo]:
+        yield from self.success.values()
+        yield from self.codes.values()
+        yield from self.sub_codes.values()
+        yield from self.statuses.values()
+
+
+def _load_models() -> Any:
+    """The pydantic models, imported only when an adapter file is read."""
+    from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class Rule(Strict):
+        methods: list[str] = Field(min_length=1)
+        category: Category | None = None
+        retry: RetryHint | None = None
+        processed: Processed | None = None
+        fix_zh: str | None = None
+        fix_en: str | None = None
+
+    class Code(Strict):
+        category: Category
+        retry: RetryHint | None = None
+        processed: Processed | None = None
+        message: str = ""
+        zh: str = Field(min_length=1)
+        en: str = Field(min_length=1)
+        fix_zh: str = Field(min_length=1)
+        fix_en: str = Field(min_length=1)
+        code: str | None = None
+        window: Window | None = None
+        when: list[Rule] = []
+
+    class Provider(Strict):
+        name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+        display: str
+        envelope: Literal["alipay", "wechat", "huawei", "cmi"]
+        hosts: list[str] = []
+        request_id_headers: list[str] = []
+
+    class Idempotency(Strict):
+        methods: list[str] = []
+        keys: dict[str, str] = {}
+
+    class Success(Strict):
+        message: str = ""
+        zh: str = Field(min_length=1)
+        en: str = Field(min_length=1)
+
+    class AdapterFile(Strict):
+        provider: Provider
+        idempotency: Idempotency = Idempotency()
+        success: dict[str, Success] = Field(min_length=1)
+        statuses: dict[str, Code] = {}
+        codes: dict[str, Code] = {}
+        sub_codes: dict[str, Code] = {}
+
+        @field_validator("statuses")
+        @classmethod
+        def _statuses_are_http(cls, value: dict[str, Code]) -> dict[str, Code]:
+            for key in value:
+                if not (key.isdigit() and 100 <= int(key) <= 599):
+                    raise ValueError(f"{key!r} is not an HTTP status")
+            return value
+
+    return AdapterFile
+
+
+def _code_info(
+    provider: str, key: str, entry: Any, *, sub: bool, parent: CodeInfo | None = None
+) -> CodeInfo:
+    default = CATEGORY_CLASSES[entry.category]
+    rules = (
+        parent.rules
+        if parent is not None and not entry.when
+        else tuple(
+            MethodRule(
+                methods=tuple(rule.methods),
+                changes={
+                    name: value
+                    for name, value in (
+                        ("category", rule.category),
+                        ("retry", rule.retry),
+                        ("processed", rule.processed),
+                        ("solution_zh", rule.fix_zh),
+                        ("solution_en", rule.fix_en),
+                    )
+                    if value is not None
+                },
+            )
+            for rule in entry.when
+        )
+    )
+    return CodeInfo(
+        provider=provider,
+        code=(entry.code or "") if sub else key,
+        sub_code=key if sub else None,
+        category=entry.category,
+        retry=entry.retry or default.default_retry,
+        processed=entry.processed or default.default_processed,
+        provider_message=entry.message,
+        message_zh=entry.zh,
+        message_en=entry.en,
+        solution_zh=entry.fix_zh,
+        solution_en=entry.fix_en,
+        window=entry.window,
+        rules=rules,
+    )
+
+
+def load_adapter_file(path: Path) -> ProviderSpec:
+    """Read and validate one adapter file; every failure names the file and the key."""
+    from pydantic import ValidationError
+
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise AdapterFileError(f"{path}: cannot read adapter file: {exc}") from None
+    try:
+        model = _load_models().model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise AdapterFileError(f"{path}: {problems}") from None
+    name = model.provider.name
+    codes = {k: _code_info(name, k, v, sub=False) for k, v in model.codes.items()}
+    for key, entry in model.sub_codes.items():
+        if entry.code is not None and entry.code not in codes:
+            raise AdapterFileError(
+                f"{path}: sub_codes.{key}.code: no code {entry.code!r} in [codes]"
+            )
+    return ProviderSpec(
+        name=name,
+        display=model.provider.display,
+        envelope=model.provider.envelope,
+        hosts=tuple(host.lower() for host in model.provider.hosts),
+        request_id_headers=tuple(h.lower() for h in model.provider.request_id_headers),
+        success={
+            k: CodeInfo(
+                provider=name,
+                code=k,
+                category=None,
+                retry=RetryHint.NEVER,
+                processed=Processed.YES,
+                provider_message=v.message,
+                message_zh=v.zh,
+                message_en=v.en,
+                solution_zh="无需处理。",
+                solution_en="Nothing to do.",
+            )
+            for k, v in model.success.items()
+        },
+        idempotent_methods=tuple(model.idempotency.methods),
+        idempotency_keys=dict(model.idempotency.keys),
+        codes=codes,
+        sub_codes={
+            k: _code_info(name, k, v, sub=True, parent=codes.get(v.code or ""))
+            for k, v in model.sub_codes.items()
+        },
+        statuses={int(k): _code_info(name, k, v, sub=False) for k, v in model.statuses.items()},
+        source=str(path),
+    )
+
+
+class Catalog:
+    """Every loaded provider, plus the hosts and overrides users registered in code."""
+
+    def __init__(self, specs: Iterable[ProviderSpec]) -> None:
+        self._specs: dict[str, ProviderSpec] = {spec.name: spec for spec in specs}
+        self._exact_hosts: dict[str, str] = {}
+        self._host_patterns: list[tuple[str, str]] = []
+        self._host_cache: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        for spec in self._specs.values():
+            for host in spec.hosts:
+                self._add_host(host, spec.name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._specs)
+
+    def spec(self, provider: str) -> ProviderSpec:
+        try:
+            return self._specs[provider]
+        except KeyError:
+            known = ", ".join(self._specs)
+            raise UnknownProviderError(f"unknown provider {provider!r}; known: {known}") from None
+
+    def __iter__(self) -> Iterator[ProviderSpec]:
+        return iter(self._specs.values())
+
+    def _add_host(self, host: str, provider: str) -> None:
+        if any(ch in host for ch in "*?["):
+            self._host_patterns.append((host, provider))
+        else:
+            self._exact_hosts[host] = provider
+
+    def register_host(self, host: str, provider: str) -> None:
+        self.spec(provider)
+        with self._lock:
+            self._add_host(host.lower(), provider)
+            self._host_cache.clear()
+
+    def provider_for_host(self, host: str) -> str | None:
+        """The provider that answers on this host, or None (the request passes through)."""
+        try:
+            return self._host_cache[host]
+        except KeyError:
+            pass
+        lowered = host.lower()
+        found = self._exact_hosts.get(lowered)
+        if found is None:
+            for pattern, provider in self._host_patterns:
+                if fnmatchcase(lowered, pattern):
+                    found = provider
+                    break
+        if len(self._host_cache) < 4096:
+            self._host_cache[host] = found
+        return found
+
+    def add(self, spec: ProviderSpec, *, replace_existing: bool = False) -> None:
+        with self._lock:
+            if spec.name in self._specs and not replace_existing:
+                raise ValueError(f"provider {spec.name!r} is already loaded")
+            self._specs[spec.name] = spec
+            for host in spec.hosts:
+                self._add_host(host, spec.name)
+            self._host_cache.clear()
+
+    def override(self, provider: str, code: str, sub_code: str | None, **changes: Any) -> CodeInfo:
+        spec = self.spec(provider)
+        table: dict[str, CodeInfo]
+        if sub_code is not None or (code not in spec.codes and code in spec.sub_codes):
+            key = sub_code if sub_code is not None else code
+            table = dict(spec.sub_codes)
+            current = table.get(key)
+            kind = "sub_codes"
+        else:
+            key = code
+            table = dict(spec.codes)
+            current = table.get(key)
+            kind = "codes"
+        if current is None:
+            if "category" not in changes:
+                raise KeyError(f"{provider} has no code {key!r}; pass category= to add one")
+            current = CodeInfo(
+                provider=provider,
+                code=code,
+                sub_code=sub_code,
+                category=changes["category"],
+                retry=CATEGORY_CLASSES[changes["category"]].default_retry,
+                processed=CATEGORY_CLASSES[changes["category"]].default_processed,
+                message_zh=changes.get("message_zh", "使用方自定义的错误码。"),
+                message_en=changes.get("message_en", "A code defined by the caller."),
+                solution_zh=changes.get("solution_zh", "按使用方的说明处理。"),
+                solution_en=changes.get("solution_en", "Handle as the caller documented."),
+            )
+        updated = replace(current, **changes, rules=() if changes else current.rules)
+        table[key] = updated
+        with self._lock:
+            if kind == "codes":
+                self._specs[provider] = replace(spec, codes=table)
+            else:
+                self._specs[provider] = replace(spec, sub_codes=table)
+        return updated
+
+
+_catalog: Catalog | None = None
+_catalog_lock = threading.Lock()
+
+
+def adapter_dir() -> Path:
+    for directory in ADAPTER_DIRS:
+        if directory.is_dir() and any(directory.glob("*.toml")):
+            return directory
+    raise AdapterFileError(f"no adapter files found in {' or '.join(map(str, ADAPTER_DIRS))}")
+
+
+def catalog() -> Catalog:
+    """The process-wide catalog, loaded from the adapter files on first use."""
+    global _catalog
+    if _catalog is None:
+        with _catalog_lock:
+            if _catalog is None:
+                files = sorted(adapter_dir().glob("*.toml"))
+                _catalog = Catalog(load_adapter_file(path) for path in files)
+    return _catalog
+
+
+def explain(provider: str, code: str | int, sub_code: str | None = None) -> CodeInfo:
+    """What a provider code means and what to do about it.
+
+    ``explain("alipay", "40004", "ACQ.TRADE_NOT_EXIST")`` and
+    ``explain("alipay", "ACQ.TRADE_NOT_EXIST")`` both find the sub_code.
+    """
+    spec = catalog().spec(provider)
+    key = str(code).strip()
+    info = spec.lookup(key, sub_code) if sub_code else spec.lookup(None, key)
+    if info is None and not sub_code:
+        info = spec.success.get(key)
+    if info is None and key.isdigit() and 100 <= int(key) <= 599 and not sub_code:
+        info = spec.statuses.get(int(key))
+    if info is None:
+        wanted = f"{key}/{sub_code}" if sub_code else key
+        raise KeyError(f"{provider} has no code {wanted!r}")
+    return info
+
+
+def register_host(host: str, provider: str) -> None:
+    """Claim another host (a private gateway, a proxy) for a provider's adapter."""
+    catalog().register_host(host, provider)
+
+
+def override_code(
+    provider: str,
+    code: str,
+    sub_code: str | None = None,
+    *,
+    category: Category | None = None,
+    retry: RetryHint | None = None,
+    processed: Processed | None = None,
+) -> CodeInfo:
+    """Change what a code means for this process (or add one the catalog lacks)."""
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (("category", category), ("retry", retry), ("processed", processed))
+        if value is not None
+    }
+    return catalog().override(provider, str(code), sub_code, **changes)
+
+
+def load_adapter(path: str | Path, *, replace_existing: bool = False) -> ProviderSpec:
+    """Add a provider (or replace one) from an adapter file of your own."""
+    spec = load_adapter_file(Path(path))
+    catalog().add(spec, replace_existing=replace_existing)
+    return spec

@@ -1,0 +1,230 @@
+"""Credentials: who owns the token, and a gate so one refresh serves every request.
+
+WeChat voids the old token when a new one is fetched, so fifty requests that
+all see ``40001`` must cause one fetch, not fifty that undo each other. The
+gate counts refreshes: a request that failed with a token older than the
+latest refresh is simply sent again with the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ._errors import PayError
+
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Credentials(Protocol):
+    """Owns a token: puts it on requests, renews it when the provider rejects it."""
+
+    def apply(self, request: R) -> R:
+        """The request (httpx.Request or requests.PreparedRequest) carrying the current token."""
+        ...
+
+    def refresh(self, error: PayError | None) -> Awaitable[None] | None:
+        """Renew the token (a coroutine for the async transport); ``error`` says why."""
+        ...
+
+
+class RefreshGate:
+    """Single-flight refreshes for one credentials object, counted by generation."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.generation = 0
+        self.refreshes = 0
+        self._lock = threading.Lock()
+        self._async_lock: asyncio.Lock | None = None
+
+    def needs_first_fetch(self) -> bool:
+        return getattr(self.credentials, "ready", True) is False
+
+    def refresh(self, seen: int, error: PayError | None) -> None:
+        """Refresh unless someone already did since generation ``seen``."""
+        with self._lock:
+            if self.generation != seen:
+                return
+            result = self.credentials.refresh(error)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise TypeError("refresh() returned a coroutine: use payerr.AsyncTransport")
+            self.generation += 1
+            self.refreshes += 1
+
+    async def arefresh(self, seen: int, error: PayError | None) -> None:
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if self.generation != seen:
+                return
+            result = self.credentials.refresh(error)
+            if inspect.isawaitable(result):
+                await result
+            self.generation += 1
+            self.refreshes += 1
+
+
+def gate_for(credentials: Credentials) -> RefreshGate:
+    """The gate of a credentials object, shared by every transport that uses it."""
+    gate = getattr(credentials, "_payerr_gate", None)
+    if isinstance(gate, RefreshGate):
+        return gate
+    gate = RefreshGate(credentials)
+    try:
+        credentials._payerr_gate = gate  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):  # slots or frozen: the gate is per transport then
+        pass
+    return gate
+
+
+Fetch = Callable[[], "str | Awaitable[str]"]
+
+
+def _set_query(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    pairs.append((name, value))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+class _Token:
+    """A token fetched by the user's ``fetch()`` (sync or async), placed by a subclass."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self.token: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.token is not None
+
+    def refresh(self, error: PayError | None) -> Awaitable[None] | None:
+        result = self._fetch()
+        if inspect.isawaitable(result):
+            return self._store(result)
+        self.token = result
+        return None
+
+    async def _store(self, pending: Awaitable[str]) -> None:
+        self.token = await pending
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(ready={self.ready})"
+
+    def apply(self, request: R) -> R:
+        if self.token is None:
+            return request
+        if _is_httpx(request):
+            return cast(R, self._apply_httpx(request))
+        return cast(R, self._apply_requests(request))
+
+    def _apply_httpx(self, request: Any) -> Any:  # pragma: no cover - subclasses
+        raise TypeError(type(request))
+
+    def _apply_requests(self, request: Any) -> Any:  # pragma: no cover - subclasses
+        raise TypeError(type(request))
+
+
+def _is_httpx(request: Any) -> bool:
+    return type(request).__module__.startswith("httpx")
+
+
+class QueryParamToken(_Token):
+    """The token as a query parameter, like WeChat's ``?access_token=``."""
+
+    def __init__(self, fetch: Fetch, param: str = "access_token") -> None:
+        super().__init__(fetch)
+        self.param = param
+
+    def _apply_httpx(self, request: Any) -> Any:
+        request.url = request.url.copy_set_param(self.param, self.token)
+        return request
+
+    def _apply_requests(self, request: Any) -> Any:
+        request.url = _set_query(request.url, self.param, str(self.token))
+        return request
+
+
+class HeaderToken(_Token):
+    """The token in a header, formatted by ``template`` (Huawei: ``HeaderToken.huawei``)."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        header: str = "Authorization",
+        template: Callable[[str], str] = lambda token: f"Bearer {token}",
+    ) -> None:
+        super().__init__(fetch)
+        self.header = header
+        self.template = template
+
+    @classmethod
+    def huawei(cls, fetch: Fetch) -> HeaderToken:
+        """Huawei IAP: ``Authorization: Basic base64("APPAT:" + app_access_token)``."""
+
+        def basic(token: str) -> str:
+            return "Basic " + base64.b64encode(f"APPAT:{token}".encode()).decode()
+
+        return cls(fetch, "Authorization", basic)
+
+    def _apply_httpx(self, request: Any) -> Any:
+        request.headers[self.header] = self.template(str(self.token))
+        return request
+
+    def _apply_requests(self, request: Any) -> Any:
+        request.headers[self.header] = self.template(str(self.token))
+        return request
+
+
+class JsonBodyToken(_Token):
+    """The token as a field of the JSON body, like CMI's ``accessToken``."""
+
+    def __init__(self, fetch: Fetch, field: str = "accessToken") -> None:
+        super().__init__(fetch)
+        self.field = field
+
+    def _rewrite(self, body: bytes | str | None) -> bytes | None:
+        if not body:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        data[self.field] = self.token
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _apply_httpx(self, request: Any) -> Any:
+        import httpx
+
+        body = self._rewrite(request.content)
+        if body is None:
+            return request
+        headers = httpx.Headers(request.headers)
+        headers["Content-Length"] = str(len(body))
+        return httpx.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=body,
+            extensions=request.extensions,
+        )
+
+    def _apply_requests(self, request: Any) -> Any:
+        body = self._rewrite(request.body)
+        if body is not None:
+            request.body = body
+            request.headers["Content-Length"] = str(len(body))
+        return request

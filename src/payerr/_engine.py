@@ -1,0 +1,243 @@
+"""What the httpx transports and the requests adapter share: one logical request's life.
+
+A ``Call`` follows one request across its attempts. tenacity drives the loop
+(the same configuration for sync and async); the call answers its questions by
+asking the ``RetryPolicy``, and records what happened for logs, hooks and the
+final error.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any, TypeVar
+
+from tenacity import RetryCallState, stop_never
+
+from ._catalog import ProviderSpec, catalog
+from ._classify import RequestFacts, classify, transport_error
+from ._credentials import Credentials, RefreshGate, gate_for
+from ._enums import Category
+from ._errors import PayError
+from ._policy import Attempt, Decision, RetryBudget, RetryPolicy
+from ._raw import RawResponse, attach_outcome
+
+logger = logging.getLogger("payerr")
+T = TypeVar("T")
+
+IDEMPOTENT_MARK = "payerr.idempotent"
+"""httpx: ``extensions={"payerr.idempotent": True}`` marks a request safe to send twice."""
+IDEMPOTENT_HEADER = "Payerr-Idempotent"
+"""requests: this header marks a request safe to send twice; it is removed before sending."""
+
+
+class Engine:
+    """Policy, budget, credentials and provider choice of one transport or adapter."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None,
+        provider: str | None,
+        credentials: Credentials | None,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self.provider = provider
+        self.budget = RetryBudget(self.policy.budget)
+        self.gate: RefreshGate | None = gate_for(credentials) if credentials is not None else None
+        self._rng = random.Random()
+        if provider is not None:
+            catalog().spec(provider)  # fail at construction, not on the first request
+
+    def spec_for(self, host: str) -> ProviderSpec | None:
+        """The adapter for a request, or None: a host nobody claims passes through."""
+        cat = catalog()
+        if self.provider is not None:
+            return cat.spec(self.provider)
+        name = cat.provider_for_host(host)
+        return cat.spec(name) if name is not None else None
+
+    def start(self, spec: ProviderSpec, marked_idempotent: bool) -> Call:
+        return Call(self, spec, marked_idempotent)
+
+
+class Call:
+    """One logical request across its attempts."""
+
+    def __init__(self, engine: Engine, spec: ProviderSpec, marked_idempotent: bool) -> None:
+        self.engine = engine
+        self.policy = engine.policy
+        self.spec = spec
+        self.marked = True if marked_idempotent else None
+        self.started = time.monotonic()
+        self.history: list[Attempt] = []
+        self.refreshed = False
+        self.refresh_due: PayError | None = None
+        self.seen_generation = 0
+        self.decision = Decision(retry=False)
+        self.last_response: Any = None
+
+    # --- credentials --------------------------------------------------------
+
+    def refresh_plan(self) -> tuple[int, PayError | None] | None:
+        """What to refresh before the next send: (generation seen, error), or None."""
+        gate = self.engine.gate
+        if gate is None:
+            return None
+        if self.refresh_due is not None:
+            error, self.refresh_due = self.refresh_due, None
+            return self.seen_generation, error
+        if gate.needs_first_fetch():
+            return gate.generation, None
+        return None
+
+    def apply(self, request: Any) -> Any:
+        gate = self.engine.gate
+        if gate is None:
+            return request
+        self.seen_generation = gate.generation
+        return gate.credentials.apply(request)
+
+    # --- one attempt's result ---------------------------------------------
+
+    def facts(self, method: str, url: str, body: bytes, headers: Any) -> RequestFacts:
+        facts = RequestFacts(method, url, body, headers, self.marked)
+        predicate = self.policy.is_idempotent
+        if self.marked is None and predicate is not None and predicate(facts):
+            facts.marked_idempotent = True
+        return facts
+
+    def should_read(self, status: int, headers: Any) -> bool:
+        """Read the envelope unless the body is declared larger than the cap."""
+        length = headers.get("content-length")
+        if length is None:
+            return True
+        try:
+            return int(length) <= self.policy.body_cap
+        except ValueError:
+            return True
+
+    def judge(self, raw: RawResponse, facts: RequestFacts, response: T) -> T:
+        """The response on success; the typed error raised (and the response kept) otherwise."""
+        outcome = classify(raw, self.spec, facts)
+        attach_outcome(response, outcome)
+        if outcome.error is None:
+            self.engine.budget.deposit(self.policy.success_refund)
+            if self.history:
+                logger.info(
+                    "payerr: %s succeeded on attempt %d",
+                    self.spec.name,
+                    len(self.history) + 1,
+                    extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
+                )
+            return response
+        self.last_response = response
+        raise outcome.error
+
+    def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
+        """A typed error for a request that was never sent, or never answered."""
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return transport_error(category, message, self.spec, facts)
+
+    # --- tenacity callbacks -------------------------------------------------
+
+    def should_retry(self, state: RetryCallState) -> bool:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        if not isinstance(error, PayError):
+            return False
+        decision = self.policy.decide(
+            error,
+            attempt=state.attempt_number,
+            elapsed=time.monotonic() - self.started,
+            refreshed=self.refreshed,
+            can_refresh=self.engine.gate is not None,
+            rng=self.engine._rng,
+        )
+        if decision.retry and not self.engine.budget.withdraw(self.policy.cost_of(error)):
+            decision = Decision(retry=False, reason="retry budget exhausted")
+        self.decision = decision
+        return decision.retry
+
+    def wait(self, state: RetryCallState) -> float:
+        return self.decision.delay
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        assert isinstance(error, PayError)
+        decision = self.decision
+        attempt = Attempt(
+            state.attempt_number, error, decision.delay, error.retry, decision.refresh
+        )
+        self.history.append(attempt)
+        if decision.refresh:
+            self.refreshed = True
+            self.refresh_due = error
+        self.discard()
+        logger.info(
+            "payerr: %s %s on attempt %d, retrying in %.2fs (%s)",
+            error.provider,
+            error.code or error.category.value,
+            attempt.number,
+            decision.delay,
+            "refreshing credentials" if decision.refresh else error.retry.value,
+            extra=_extra(error, attempt.number, decision.delay),
+        )
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(attempt)
+
+    def retrying(self, sleep: Any) -> dict[str, Any]:
+        """The one tenacity configuration, for ``Retrying`` and ``AsyncRetrying`` alike."""
+        return {
+            "retry": self.should_retry,
+            "wait": self.wait,
+            "stop": stop_never,
+            "before_sleep": self.before_sleep,
+            "sleep": sleep,
+            "reraise": True,
+        }
+
+    # --- the end ------------------------------------------------------------
+
+    def discard(self) -> None:
+        response, self.last_response = self.last_response, None
+        close = getattr(response, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # an async response closes itself with its stream
+                pass
+
+    def give_up(self, error: PayError) -> PayError:
+        """The last attempt's error, carrying the attempt count and what came before."""
+        error.attempts = len(self.history) + 1
+        error.history = tuple(attempt.error for attempt in self.history)
+        reason = self.decision.reason or f"hint is {error.retry.value}"
+        if reason == "retry budget exhausted":
+            error.message = f"{error.message} (not retried: retry budget exhausted)".strip()
+        limited = error.retryable  # it could have been retried, but a limit said no
+        logger.log(
+            logging.WARNING if limited else logging.DEBUG,
+            "payerr: %s %s after %d attempt(s), not retrying: %s",
+            error.provider,
+            error.code or error.category.value,
+            error.attempts,
+            reason,
+            extra={**_extra(error, error.attempts, 0.0), "reason": reason},
+        )
+        return error
+
+
+def _extra(error: PayError, attempt: int, delay: float) -> dict[str, Any]:
+    return {
+        "provider": error.provider,
+        "code": error.code,
+        "sub_code": error.sub_code,
+        "category": error.category.value,
+        "attempt": attempt,
+        "delay": delay,
+        "hint": error.retry.value,
+        "request_id": error.request_id,
+        "url": error.url,
+    }

@@ -1,0 +1,207 @@
+"""httpx middleware: ``Transport`` and ``AsyncTransport`` wrap any httpx transport.
+
+    client = httpx.Client(transport=payerr.Transport(policy=payerr.RetryPolicy()))
+
+Requests to hosts no adapter claims pass through untouched.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, Retrying
+
+from . import testing
+from ._credentials import Credentials
+from ._engine import IDEMPOTENT_MARK, Call, Engine
+from ._enums import Category
+from ._errors import PayError
+from ._policy import RetryPolicy
+from ._raw import RawResponse
+
+# Errors where the request never reached the provider; everything else after
+# sending (read timeout, dropped connection) leaves the outcome unknown.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+_NO_ANSWER = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+
+def _category(exc: httpx.TransportError) -> Category | None:
+    if isinstance(exc, _NEVER_SENT):
+        return Category.NETWORK
+    if isinstance(exc, _NO_ANSWER):
+        return Category.OUTCOME_UNKNOWN
+    return None  # a local mistake (unsupported scheme, bad headers): not ours to retry
+
+
+def _raw(response: httpx.Response, request: httpx.Request) -> RawResponse:
+    return RawResponse(
+        response.status_code,
+        response.headers,
+        response.content,
+        str(request.url),
+        request.method,
+        request.content,
+        request.headers,
+    )
+
+
+class _Base:
+    def __init__(
+        self,
+        policy: RetryPolicy | None,
+        provider: str | None,
+        credentials: Credentials | None,
+    ) -> None:
+        self._engine = Engine(policy, provider, credentials)
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._engine.policy
+
+    @property
+    def budget_available(self) -> int | None:
+        """Retry-budget tokens left (None when the budget is off)."""
+        return self._engine.budget.available
+
+    def _start(self, request: httpx.Request) -> Call | None:
+        spec = self._engine.spec_for(request.url.host)
+        if spec is None:
+            return None
+        return self._engine.start(spec, bool(request.extensions.get(IDEMPOTENT_MARK)))
+
+    def _facts(self, call: Call, request: httpx.Request) -> Any:
+        return call.facts(request.method, str(request.url), request.content, request.headers)
+
+    def _failed(self, call: Call, request: httpx.Request, exc: httpx.TransportError) -> Exception:
+        category = _category(exc)
+        if category is None:
+            return exc
+        return call.no_answer(category, exc, self._facts(call, request))
+
+    def _end(self, call: Call, error: PayError) -> httpx.Response:
+        """Raise the final error, or hand back the last response when asked to."""
+        error = call.give_up(error)
+        if not self.policy.raise_errors and call.last_response is not None:
+            response: httpx.Response = call.last_response
+            return response
+        raise error
+
+
+class Transport(_Base, httpx.BaseTransport):
+    """Typed errors and safe retries for a sync ``httpx.Client``."""
+
+    def __init__(
+        self,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        provider: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        super().__init__(policy, provider, credentials)
+        self._inner = transport if transport is not None else httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        call = self._start(request)
+        if call is None:
+            return self._inner.handle_request(request)
+        request.read()
+        try:
+            response: httpx.Response = Retrying(**call.retrying(testing.sleep))(
+                self._attempt, call, request
+            )
+        except PayError as error:
+            return self._end(call, error)
+        return response
+
+    def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
+        plan = call.refresh_plan()
+        if plan is not None and self._engine.gate is not None:
+            self._engine.gate.refresh(*plan)
+        sent = call.apply(request)
+        try:
+            response = self._inner.handle_request(sent)
+            if not call.should_read(response.status_code, response.headers):
+                return response
+            response.read()
+        except httpx.TransportError as exc:
+            raise self._failed(call, sent, exc) from exc
+        return call.judge(_raw(response, sent), self._facts(call, sent), response)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> Transport:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        self._inner.__exit__(exc_type, exc, tb)
+
+
+class AsyncTransport(_Base, httpx.AsyncBaseTransport):
+    """Typed errors and safe retries for an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        provider: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        super().__init__(policy, provider, credentials)
+        self._inner = transport if transport is not None else httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        call = self._start(request)
+        if call is None:
+            return await self._inner.handle_async_request(request)
+        await request.aread()
+        try:
+            response: httpx.Response = await AsyncRetrying(**call.retrying(testing.asleep))(
+                self._attempt, call, request
+            )
+        except PayError as error:
+            return self._end(call, error)
+        return response
+
+    async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
+        plan = call.refresh_plan()
+        if plan is not None and self._engine.gate is not None:
+            await self._engine.gate.arefresh(*plan)
+        sent = call.apply(request)
+        try:
+            response = await self._inner.handle_async_request(sent)
+            if not call.should_read(response.status_code, response.headers):
+                return response
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise self._failed(call, sent, exc) from exc
+        return call.judge(_raw(response, sent), self._facts(call, sent), response)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> AsyncTransport:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        await self._inner.__aexit__(exc_type, exc, tb)

@@ -1,0 +1,178 @@
+"""The retry policy: an immutable value that decides, and never sleeps.
+
+The sync and async loops ask ``RetryPolicy.decide`` what to do after each
+failed attempt and carry the answer out; the only shared mutable state is the
+``RetryBudget`` a transport owns.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ._enums import Category, RetryHint
+from ._errors import PayError
+
+if TYPE_CHECKING:
+    from ._classify import RequestFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One failed attempt and what was done about it (for ``on_retry`` and ``err.history``)."""
+
+    number: int
+    error: PayError
+    delay: float
+    hint: RetryHint
+    refresh: bool = False
+
+    @property
+    def provider(self) -> str | None:
+        return self.error.provider
+
+    @property
+    def code(self) -> str | None:
+        return self.error.code
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy's answer after a failed attempt."""
+
+    retry: bool
+    delay: float = 0.0
+    refresh: bool = False
+    reason: str = ""
+
+
+def _stop(reason: str) -> Decision:
+    return Decision(retry=False, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try: attempts, backoff with full jitter, a deadline, a retry budget.
+
+    Only ``BACKOFF`` and ``REFRESH_CREDENTIALS`` errors are retried; whether a
+    request that may already have been processed is safe to resend is settled
+    before the policy sees the error (its hint is then ``QUERY_FIRST``).
+    """
+
+    max_attempts: int = 3
+    backoff_initial: float = 0.2
+    backoff_max: float = 10.0
+    deadline: float = 30.0
+    max_retry_after: float = 60.0
+    budget: int | None = 500
+    """Tokens in the retry budget a transport starts with; None turns the budget off."""
+    retry_cost: int = 5
+    timeout_retry_cost: int = 10
+    success_refund: int = 1
+    jitter: bool = True
+    raise_errors: bool = True
+    """False: after the last attempt return the provider's response instead of raising."""
+    body_cap: int = 1024 * 1024
+    """Bodies larger than this (by Content-Length) pass through unread."""
+    is_idempotent: Callable[[RequestFacts], bool] | None = field(default=None, compare=False)
+    """Marks more requests as safe to send twice (an idempotency key of your own)."""
+    on_retry: Callable[[Attempt], None] | None = field(default=None, compare=False)
+    """Called before every retry, for metrics."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        for name in ("backoff_initial", "backoff_max", "deadline", "max_retry_after"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+        if self.budget is not None and self.budget < 0:
+            raise ValueError("budget must be >= 0 or None")
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """The wait before retry ``retry_number`` (1-based): full jitter under a doubling cap."""
+        exponent = min(max(retry_number - 1, 0), 64)  # 2**64 * anything is past any cap
+        cap = min(self.backoff_max, self.backoff_initial * (2.0**exponent))
+        if not self.jitter:
+            return cap
+        return (rng or random).uniform(0.0, cap)
+
+    def decide(
+        self,
+        error: PayError,
+        *,
+        attempt: int,
+        elapsed: float,
+        refreshed: bool = False,
+        can_refresh: bool = False,
+        rng: random.Random | None = None,
+    ) -> Decision:
+        """Whether and when to send again after ``error`` ended attempt number ``attempt``."""
+        if attempt >= self.max_attempts:
+            return _stop(f"max_attempts ({self.max_attempts}) reached")
+        hint = error.retry
+        refresh = False
+        if hint is RetryHint.REFRESH_CREDENTIALS:
+            if not can_refresh:
+                return _stop("credentials need renewing and no credentials object was given")
+            if refreshed:
+                return _stop("credentials were already refreshed once for this request")
+            delay, refresh = 0.0, True
+        elif hint is RetryHint.BACKOFF:
+            delay = self.backoff(attempt, rng)
+            if error.retry_after is not None:
+                if error.retry_after > self.max_retry_after:
+                    return _stop(
+                        f"provider asks to wait {error.retry_after:g}s, "
+                        f"more than max_retry_after ({self.max_retry_after:g}s)"
+                    )
+                delay = error.retry_after
+        else:
+            return _stop(f"hint is {hint.value}")
+        remaining = self.deadline - elapsed
+        if delay > remaining:
+            return _stop(f"waiting {delay:.2f}s would pass the deadline ({self.deadline:g}s)")
+        return Decision(retry=True, delay=delay, refresh=refresh)
+
+    def cost_of(self, error: PayError) -> int:
+        """Budget tokens one retry of this error takes: timeouts cost more."""
+        if error.category is Category.OUTCOME_UNKNOWN:
+            return self.timeout_retry_cost
+        return self.retry_cost
+
+
+class RetryBudget:
+    """A token bucket shared by every request through one transport or adapter.
+
+    Retries spend tokens and successes put a few back, so a provider that is
+    down costs at most ``capacity / retry_cost`` extra attempts, not one storm
+    per request.
+    """
+
+    def __init__(self, capacity: int | None) -> None:
+        self.capacity = capacity
+        self._tokens = capacity or 0
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> int | None:
+        return None if self.capacity is None else self._tokens
+
+    def withdraw(self, cost: int) -> bool:
+        if self.capacity is None:
+            return True
+        with self._lock:
+            if self._tokens < cost:
+                return False
+            self._tokens -= cost
+            return True
+
+    def deposit(self, amount: int) -> None:
+        if self.capacity is None or amount <= 0:
+            return
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + amount)

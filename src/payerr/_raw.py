@@ -1,0 +1,146 @@
+"""One view of a response, whatever client produced it (httpx, requests, or none)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+OUTCOME_KEY = "payerr.outcome"
+"""Where the middleware leaves its reading of a response, so nobody parses twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """A response from any client: an aiohttp result, an official SDK's raw string.
+
+    Header names are matched case-insensitively.
+    """
+
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+    method: str = "POST"
+    request_body: bytes = b""
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", _lower(self.headers))
+        object.__setattr__(self, "request_headers", _lower(self.request_headers))
+        body = self.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        object.__setattr__(self, "body", bytes(body) if body is not None else b"")
+        object.__setattr__(self, "method", str(self.method).upper())
+        object.__setattr__(self, "status_code", int(self.status_code))
+
+    @property
+    def host(self) -> str:
+        return _host(self.url)
+
+    @property
+    def path(self) -> str:
+        return _path(self.url)
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    if not headers:
+        return {}
+    items = headers.items() if hasattr(headers, "items") else headers
+    return {str(k).lower(): str(v) for k, v in items}
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
+def _body_of(request: Any) -> bytes:
+    body = getattr(request, "body", None)  # requests.PreparedRequest
+    if body is None and hasattr(request, "content"):
+        try:
+            body = request.content  # httpx.Request
+        except Exception:  # a streaming request body that was never read
+            return b""
+    if isinstance(body, str):
+        return body.encode("utf-8", "replace")
+    return body if isinstance(body, bytes) else b""
+
+
+def from_httpx(response: Any) -> RawResponse:
+    import httpx
+
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:
+        body = response.read()
+    try:
+        request = response.request
+    except RuntimeError:
+        request = None
+    return RawResponse(
+        status_code=response.status_code,
+        headers=response.headers,
+        body=body,
+        url=str(request.url) if request is not None else "",
+        method=request.method if request is not None else "POST",
+        request_body=_body_of(request) if request is not None else b"",
+        request_headers=request.headers if request is not None else {},
+    )
+
+
+def from_requests(response: Any) -> RawResponse:
+    request = getattr(response, "request", None)
+    return RawResponse(
+        status_code=response.status_code,
+        headers=response.headers,
+        body=response.content or b"",
+        url=str(response.url or getattr(request, "url", "") or ""),
+        method=(getattr(request, "method", None) or "POST"),
+        request_body=_body_of(request) if request is not None else b"",
+        request_headers=getattr(request, "headers", None) or {},
+    )
+
+
+def as_raw(response: Any) -> RawResponse:
+    """Normalise any supported response object; TypeError for anything else."""
+    if isinstance(response, RawResponse):
+        return response
+    httpx = sys.modules.get("httpx")
+    if httpx is not None and isinstance(response, httpx.Response):
+        return from_httpx(response)
+    requests = sys.modules.get("requests")
+    if requests is not None and isinstance(response, requests.Response):
+        return from_requests(response)
+    raise TypeError(
+        "payerr reads httpx.Response, requests.Response or payerr.RawResponse, "
+        f"not {type(response).__name__}"
+    )
+
+
+def cached_outcome(response: Any) -> Any:
+    """The outcome the middleware already attached to this response, if any."""
+    extensions = getattr(response, "extensions", None)
+    if isinstance(extensions, dict):
+        return extensions.get(OUTCOME_KEY)
+    return getattr(response, "_payerr_outcome", None)
+
+
+def attach_outcome(response: Any, outcome: Any) -> None:
+    extensions = getattr(response, "extensions", None)
+    if isinstance(extensions, dict):
+        extensions[OUTCOME_KEY] = outcome
+    elif not isinstance(response, RawResponse):
+        response._payerr_outcome = outcome

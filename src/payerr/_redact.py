@@ -1,0 +1,112 @@
+"""Keep credentials out of everything payerr prints, logs or pickles.
+
+Two layers: names that are always secret (``access_token``, ``sign``, ...) are
+masked wherever they appear as ``name=value`` or ``"name": "value"``; and the
+exact secret values a request carried are scrubbed from provider text that may
+echo them back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+MASK = "***"
+
+SECRET_NAMES: frozenset[str] = frozenset(
+    name.lower()
+    for name in (
+        "access_token",
+        "accessToken",
+        "app_auth_token",
+        "auth_token",
+        "refresh_token",
+        "sign",
+        "signature",
+        "paySign",
+        "Authorization",
+        "Proxy-Authorization",
+        "X-WSSE",
+        "PasswordDigest",
+        "Nonce",
+        "appsecret",
+        "app_secret",
+        "secret",
+        "client_secret",
+        "appkey",
+        "app_key",
+        "api_key",
+        "private_key",
+        "password",
+        "Cookie",
+        "alipay-signature",
+        "Wechatpay-Signature",
+    )
+)
+"""Parameter, field and header names whose values are credentials (compared lower-case)."""
+
+_NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
+_PATTERNS = (
+    # "name": "value"  (JSON)
+    re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE),
+    # name="value"  (WSSE header parameters)
+    re.compile(rf'(\b(?:{_NAMES})\s*=\s*")([^"]*)(")', re.IGNORECASE),
+    # name=value  (query strings, forms)
+    re.compile(rf"((?:^|(?<=[?&;,\s]))(?:{_NAMES})=)([^&\s\"',;]+)()", re.IGNORECASE),
+    # Name: value  (header lines)
+    re.compile(rf"(\b(?:{_NAMES}):[ \t]*)([^\r\n]+)()", re.IGNORECASE),
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, field or header of this name carries a credential."""
+    return name.lower() in SECRET_NAMES
+
+
+def redact_text(text: str, values: Iterable[str] = ()) -> str:
+    """Mask secret-named values and the given exact secret values in free text."""
+    for value in values:
+        if len(value) >= 4 and value in text:
+            text = text.replace(value, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+    return text
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret query parameters and any user:password masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact_text(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret_name(k) for k, _ in pairs):
+            query = "&".join(f"{k}={MASK}" if is_secret_name(k) else f"{k}={v}" for k, v in pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def secret_values(
+    url: str, headers: Mapping[str, str], form: Mapping[str, object] | None = None
+) -> tuple[str, ...]:
+    """The credential values a request carried, so echoes of them can be scrubbed."""
+    found: list[str] = []
+    try:
+        found += [v for k, v in parse_qsl(urlsplit(url).query) if is_secret_name(k) and v]
+    except ValueError:
+        pass
+    for name, value in headers.items():
+        if is_secret_name(name) and value:
+            found.append(value)
+            found += [m.group(2) for m in _PATTERNS[1].finditer(value)]
+            scheme, _, credential = value.partition(" ")
+            if credential and scheme.isalpha():
+                found.append(credential)
+    if form:
+        found += [str(v) for k, v in form.items() if is_secret_name(k) and isinstance(v, str) and v]
+    return tuple(sorted(set(found), key=len, reverse=True))

@@ -1,0 +1,137 @@
+"""requests middleware: an ``HTTPAdapter`` that reads provider errors and retries safely.
+
+    session.mount("https://", payerr.RequestsAdapter(policy=payerr.RetryPolicy()))
+
+urllib3's own retries are off underneath (``max_retries=0``): payerr decides.
+Mark a POST as safe to resend with the ``Payerr-Idempotent: 1`` header; it is
+removed before the request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying
+
+from . import testing
+from ._credentials import Credentials
+from ._engine import IDEMPOTENT_HEADER, Call, Engine
+from ._enums import Category
+from ._errors import PayError
+from ._policy import RetryPolicy
+from ._raw import RawResponse, _body_of, _host
+
+_NEVER_SENT_CAUSES = (
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    urllib3.exceptions.NameResolutionError,
+)
+
+
+def _category(exc: requests.RequestException) -> Category | None:
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.ProxyError):
+        return Category.NETWORK
+    if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+        return Category.OUTCOME_UNKNOWN
+    if isinstance(exc, requests.ConnectionError):
+        cause: Any = exc.args[0] if exc.args else None
+        cause = getattr(cause, "reason", cause)  # MaxRetryError wraps the real cause
+        if isinstance(cause, _NEVER_SENT_CAUSES):
+            return Category.NETWORK
+        return Category.OUTCOME_UNKNOWN
+    return None
+
+
+class RequestsAdapter(HTTPAdapter):
+    """Typed errors and safe retries for a ``requests.Session``."""
+
+    __attrs__ = [*HTTPAdapter.__attrs__, "_payerr_args"]  # noqa: RUF012  (requests pickles these)
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        provider: str | None = None,
+        credentials: Credentials | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("max_retries", 0)
+        self._payerr_args = (policy, provider, credentials)
+        self._engine = Engine(policy, provider, credentials)
+        super().__init__(**kwargs)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)  # type: ignore[misc]
+        self._engine = Engine(*self._payerr_args)
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._engine.policy
+
+    @property
+    def budget_available(self) -> int | None:
+        """Retry-budget tokens left (None when the budget is off)."""
+        return self._engine.budget.available
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        marked = request.headers.pop(IDEMPOTENT_HEADER, None) is not None
+        spec = self._engine.spec_for(_host(request.url or ""))
+        if spec is None:
+            return super().send(request, stream, timeout, verify, cert, proxies)
+        call = self._engine.start(spec, marked)
+        options = (stream, timeout, verify, cert, proxies)
+        try:
+            response: requests.Response = Retrying(**call.retrying(testing.sleep))(
+                self._attempt, call, request, options
+            )
+        except PayError as error:
+            error = call.give_up(error)
+            if not self.policy.raise_errors and call.last_response is not None:
+                last: requests.Response = call.last_response
+                return last
+            raise error
+        return response
+
+    def _attempt(
+        self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
+    ) -> requests.Response:
+        plan = call.refresh_plan()
+        if plan is not None and self._engine.gate is not None:
+            self._engine.gate.refresh(*plan)
+        sent = call.apply(request.copy())
+        _stream, timeout, verify, cert, proxies = options
+        try:  # always streamed here, so a body over the cap is never loaded
+            response = super().send(sent, True, timeout, verify, cert, proxies)
+            if not call.should_read(response.status_code, response.headers):
+                return response
+            body = response.content
+        except requests.RequestException as exc:
+            category = _category(exc)
+            if category is None:
+                raise
+            raise call.no_answer(category, exc, self._facts(call, sent)) from exc
+        raw = RawResponse(
+            response.status_code,
+            response.headers,
+            body or b"",
+            sent.url or "",
+            sent.method or "POST",
+            _body_of(sent),
+            sent.headers,
+        )
+        return call.judge(raw, self._facts(call, sent), response)
+
+    @staticmethod
+    def _facts(call: Call, sent: requests.PreparedRequest) -> Any:
+        return call.facts(sent.method or "POST", sent.url or "", _body_of(sent), sent.headers)
