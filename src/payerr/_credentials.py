@@ -140,6 +140,25 @@ def _is_httpx(request: Any) -> bool:
     return type(request).__module__.startswith("httpx")
 
 
+def _httpx_copy(
+    request: Any, url: Any = None, headers: Any = None, body: bytes | None = None
+) -> Any:
+    """A new httpx request: attempts never share a mutated request object."""
+    import httpx
+
+    new_headers = httpx.Headers(headers if headers is not None else request.headers)
+    content = request.content if body is None else body
+    if body is not None:
+        new_headers["Content-Length"] = str(len(body))
+    return httpx.Request(
+        request.method,
+        url if url is not None else request.url,
+        headers=new_headers,
+        content=content,
+        extensions=request.extensions,
+    )
+
+
 class QueryParamToken(_Token):
     """The token as a query parameter, like WeChat's ``?access_token=``."""
 
@@ -148,8 +167,7 @@ class QueryParamToken(_Token):
         self.param = param
 
     def _apply_httpx(self, request: Any) -> Any:
-        request.url = request.url.copy_set_param(self.param, self.token)
-        return request
+        return _httpx_copy(request, url=request.url.copy_set_param(self.param, self.token))
 
     def _apply_requests(self, request: Any) -> Any:
         request.url = _set_query(request.url, self.param, str(self.token))
@@ -179,8 +197,9 @@ class HeaderToken(_Token):
         return cls(fetch, "Authorization", basic)
 
     def _apply_httpx(self, request: Any) -> Any:
-        request.headers[self.header] = self.template(str(self.token))
-        return request
+        headers = request.headers.copy()
+        headers[self.header] = self.template(str(self.token))
+        return _httpx_copy(request, headers=headers)
 
     def _apply_requests(self, request: Any) -> Any:
         request.headers[self.header] = self.template(str(self.token))
@@ -207,20 +226,8 @@ class JsonBodyToken(_Token):
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _apply_httpx(self, request: Any) -> Any:
-        import httpx
-
         body = self._rewrite(request.content)
-        if body is None:
-            return request
-        headers = httpx.Headers(request.headers)
-        headers["Content-Length"] = str(len(body))
-        return httpx.Request(
-            request.method,
-            request.url,
-            headers=headers,
-            content=body,
-            extensions=request.extensions,
-        )
+        return request if body is None else _httpx_copy(request, body=body)
 
     def _apply_requests(self, request: Any) -> Any:
         body = self._rewrite(request.body)

@@ -1,0 +1,98 @@
+"""The retry policy decides, purely: properties that hold for every input."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import payerr
+from payerr import RetryHint as H
+from payerr._errors import error_class
+
+policies = st.builds(
+    payerr.RetryPolicy,
+    max_attempts=st.integers(1, 20),
+    backoff_initial=st.floats(0, 5),
+    backoff_max=st.floats(0, 60),
+    deadline=st.floats(0, 120),
+    max_retry_after=st.floats(0, 120),
+)
+errors = st.builds(
+    lambda hint, retry_after, category: error_class(category, "wechat")(
+        "x", provider="wechat", retry=hint, retry_after=retry_after
+    ),
+    st.sampled_from(list(H)),
+    st.none() | st.floats(0, 1000),
+    st.sampled_from(list(payerr.Category)),
+)
+
+
+@given(policies, errors, st.integers(1, 30), st.floats(0, 200), st.booleans(), st.booleans())
+def test_decisions_respect_every_limit(
+    policy: payerr.RetryPolicy,
+    error: payerr.PayError,
+    attempt: int,
+    elapsed: float,
+    refreshed: bool,
+    can_refresh: bool,
+) -> None:
+    """Never past max_attempts, the deadline, backoff_max (unless told) or max_retry_after."""
+    before = dataclasses.replace(policy)
+    decision = policy.decide(
+        error,
+        attempt=attempt,
+        elapsed=elapsed,
+        refreshed=refreshed,
+        can_refresh=can_refresh,
+        rng=random.Random(attempt),
+    )
+    assert policy == before
+    if not decision.retry:
+        return
+    assert attempt < policy.max_attempts
+    assert error.retry in (H.BACKOFF, H.REFRESH_CREDENTIALS)
+    assert 0 <= decision.delay <= policy.deadline - elapsed
+    if error.retry_after is None:
+        assert decision.delay <= policy.backoff_max
+    else:
+        assert decision.delay <= policy.max_retry_after
+    if decision.refresh:
+        assert can_refresh and not refreshed
+
+
+@given(policies, st.integers(1, 200))
+def test_backoff_is_capped_and_grows_without_jitter(policy: payerr.RetryPolicy, n: int) -> None:
+    """Without jitter the backoff doubles up to backoff_max and never shrinks."""
+    steady = dataclasses.replace(policy, jitter=False)
+    assert 0 <= steady.backoff(n) <= policy.backoff_max
+    assert steady.backoff(n) <= steady.backoff(n + 1)
+
+
+def test_policy_is_immutable() -> None:
+    """A policy is a value: it cannot be changed in place."""
+    policy = payerr.RetryPolicy()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.max_attempts = 9  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_attempts": 0}, {"deadline": -1}, {"backoff_max": float("inf")}, {"budget": -5}],
+)
+def test_nonsense_settings_are_refused(kwargs: dict[str, float]) -> None:
+    """Settings that cannot work fail at construction."""
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        payerr.RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_budget_never_goes_negative() -> None:
+    """The token bucket refuses a withdrawal it cannot cover."""
+    budget = payerr.RetryBudget(7)
+    assert budget.withdraw(5)
+    assert not budget.withdraw(5)
+    budget.deposit(100)
+    assert budget.available == 7
