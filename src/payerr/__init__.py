@@ -57,6 +57,10 @@ if TYPE_CHECKING:
     from ._policy import Attempt, RetryBudget, RetryPolicy
     from ._requests import RequestsAdapter
 
+import logging as _logging
+
+_logging.getLogger("payerr").addHandler(_logging.NullHandler())
+
 PROVIDERS: tuple[str, ...] = ("alipay", "wechat", "huawei", "cmi")
 """The providers payerr ships adapters for."""
 

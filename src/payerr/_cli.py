@@ -130,6 +130,33 @@ def _codes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    return run_demo()
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import Sandbox
+
+    sandbox = Sandbox(port=args.port)
+    for item in args.script or []:
+        route, _, steps = item.partition("=")
+        if not route or not steps:
+            print(f"--script wants ROUTE=STEP,STEP,..., not {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        sandbox.script(route, steps)
+    if args.fault_rate:
+        sandbox.random_faults(args.fault_rate, seed=args.seed)
+    print(f"payerr sandbox listening on {sandbox.url} (Ctrl-C to stop)", flush=True)
+    print(f"ledger: {sandbox.url}/_sandbox/ledger", flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="payerr",
@@ -153,6 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
     codes.add_argument("--lang", choices=("zh", "en"), default="en")
     codes.set_defaults(run=_codes)
+
+    demo = sub.add_parser("demo", help="see payerr work against the embedded sandbox")
+    demo.set_defaults(run=_demo)
+
+    sandbox = sub.add_parser("sandbox", help="run the fake providers on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--script",
+        action="append",
+        metavar="ROUTE=STEPS",
+        help="e.g. alipay.trade.pay=20000,20000,ok (repeatable)",
+    )
+    sandbox.add_argument("--fault-rate", type=float, default=0.0, help="random transient faults")
+    sandbox.add_argument("--seed", type=int, default=None)
+    sandbox.set_defaults(run=_sandbox)
     return parser
 
 

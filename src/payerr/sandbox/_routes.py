@@ -1,0 +1,432 @@
+"""What each fake provider does with a request, in its real envelope.
+
+Handlers see a parsed ``Incoming`` request and return a ``Reply``. Faults are
+applied around them by the server, so a handler only knows the happy path and
+the provider's own business rules (duplicate keys, missing trades, tokens).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .._catalog import catalog
+from ._state import Ledger, Tokens
+
+CMI_APP_KEY = "sandbox-app"
+CMI_APP_SECRET = "sandbox-secret"
+
+
+@dataclass
+class Incoming:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def form(self) -> dict[str, str]:
+        if b"=" not in self.body or self.body.lstrip().startswith(b"{"):
+            return {}
+        return dict(parse_qsl(self.body.decode("utf-8", "replace")))
+
+    @property
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, /, **headers: str) -> Reply:
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return cls(status, body, {"Content-Type": "application/json;charset=utf-8", **headers})
+
+
+def _rid() -> str:
+    return secrets.token_hex(6)
+
+
+class Providers:
+    """The four fake providers, sharing one ledger and token store."""
+
+    def __init__(self, ledger: Ledger, tokens: Tokens) -> None:
+        self.ledger = ledger
+        self.tokens = tokens
+        self._lock = threading.Lock()
+        self.trades: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.wechat_orders: dict[str, dict[str, Any]] = {}
+        self.huawei_confirmed: set[str] = set()
+        self.cmi_orders: dict[str, dict[str, Any]] = {}
+        self.cmi_transactions: dict[str, str] = {}
+
+    # --- routing -------------------------------------------------------------
+
+    def route(self, request: Incoming) -> tuple[str, str, Callable[[Incoming], Reply]] | None:
+        """(provider, route name, handler) for a request, or None for an unknown path."""
+        path = request.path
+        if path.endswith("/gateway.do"):
+            method = request.query.get("method") or request.form.get("method") or ""
+            return "alipay", method, self.alipay_gateway
+        if path.startswith("/v3/alipay/"):
+            return "alipay", path[4:].strip("/").replace("/", "."), self.alipay_v3
+        wechat = {
+            "/cgi-bin/token": ("wechat.token", self.wechat_token),
+            "/cgi-bin/stable_token": ("wechat.stable_token", self.wechat_stable_token),
+            "/cgi-bin/message/custom/send": ("wechat.send", self.wechat_send),
+            "/cgi-bin/user/info": ("wechat.userinfo", self.wechat_user_info),
+            "/shop/order/add": ("wechat.order_add", self.wechat_order_add),
+        }
+        if path in wechat:
+            name, handler = wechat[path]
+            return "wechat", name, handler
+        if path.endswith("/oauth2/v3/token"):
+            return "huawei", "huawei.token", self.huawei_token
+        if path.endswith("/purchases/tokens/verify"):
+            return "huawei", "huawei.verify", self.huawei_verify
+        if path.endswith("/purchases/confirm"):
+            return "huawei", "huawei.confirm", self.huawei_confirm
+        cmi = {
+            "/aep/APP_getAccessToken_SBO/v1": ("cmi.token", self.cmi_token),
+            "/aep/APP_createOrder_SBO/v1": ("cmi.create_order", self.cmi_create_order),
+            "/aep/APP_queryOrder_SBO/v1": ("cmi.query_order", self.cmi_query_order),
+        }
+        if path in cmi:
+            name, handler = cmi[path]
+            return "cmi", name, handler
+        return None
+
+    def keys(self, route: str, request: Incoming) -> list[tuple[str, str]]:
+        """The idempotency keys a request carries, counted before any fault is applied."""
+        if route == "alipay.trade.pay":
+            return [("out_trade_no", str(self._alipay_fields(request).get("out_trade_no", "")))]
+        if route == "alipay.trade.refund":
+            fields = self._alipay_fields(request)
+            return [
+                (
+                    "out_request_no",
+                    str(fields.get("out_request_no") or fields.get("out_trade_no", "")),
+                )
+            ]
+        if route == "wechat.order_add":
+            return [("out_order_id", str(request.json.get("out_order_id", "")))]
+        if route == "huawei.confirm":
+            return [("purchaseToken", str(request.json.get("purchaseToken", "")))]
+        if route == "cmi.create_order":
+            body = request.json
+            if body.get("transactionCode"):
+                return [("transactionCode", str(body["transactionCode"]))]
+            return [("thirdOrderId", str(body.get("thirdOrderId", "")))]
+        return []
+
+    # --- errors in each provider's envelope ----------------------------------
+
+    def error(self, provider: str, route: str, code: str, request: Incoming) -> Reply:
+        """The provider's own answer carrying ``code`` (a code or sub_code of its table)."""
+        spec = catalog().spec(provider)
+        sub = spec.sub_codes.get(code)
+        info = sub or spec.codes.get(code)
+        literal = info.provider_message if info is not None else "sandbox error"
+        if provider == "alipay":
+            parent = spec.codes.get(sub.code) if sub is not None and sub.code else None
+            if request.path.startswith("/v3/"):
+                status = (
+                    401
+                    if info is not None and info.category and info.category.value == "auth"
+                    else 400
+                )
+                return Reply.json(
+                    {"code": code, "message": literal}, status, **{"alipay-trace-id": _rid()}
+                )
+            node: dict[str, Any] = {"code": code, "msg": literal}
+            if sub is not None:
+                node = {
+                    "code": sub.code or "40004",
+                    "msg": parent.provider_message if parent else "Business Failed",
+                    "sub_code": code,
+                    "sub_msg": literal,
+                }
+            key = (route or "error").replace(".", "_") + "_response"
+            return Reply.json({key: node, "sign": "sandbox"}, trace_id=_rid())
+        if provider == "wechat":
+            value: Any = int(code) if code.lstrip("-").isdigit() else code
+            return Reply.json({"errcode": value, "errmsg": f"{literal} rid: {_rid()}"})
+        if provider == "huawei":
+            if code.isdigit() and 400 <= int(code) <= 599:
+                return Reply(int(code), b"", {})
+            return Reply.json({"responseCode": code, "responseMessage": literal})
+        if code.isdigit() and 400 <= int(code) <= 599 and len(code) == 3:
+            return Reply.json({"code": "", "description": literal}, int(code))
+        return Reply.json({"code": code, "description": literal})
+
+    # --- Alipay ----------------------------------------------------------------
+
+    def _alipay_fields(self, request: Incoming) -> dict[str, Any]:
+        fields: dict[str, Any] = {**request.query, **request.form}
+        biz = fields.get("biz_content")
+        if isinstance(biz, str):
+            try:
+                inner = json.loads(biz)
+            except ValueError:
+                inner = {}
+            if isinstance(inner, dict):
+                fields.update(inner)
+        return fields
+
+    def alipay_gateway(self, request: Incoming) -> Reply:
+        fields = self._alipay_fields(request)
+        method = str(fields.get("method", ""))
+        code, node = self._alipay_trade(method, fields)
+        if code != "10000":
+            return self.error("alipay", method, code, request)
+        key = method.replace(".", "_") + "_response"
+        return Reply.json(
+            {key: {"code": "10000", "msg": "Success", **node}, "sign": "sandbox"}, trace_id=_rid()
+        )
+
+    def alipay_v3(self, request: Incoming) -> Reply:
+        method = request.path[4:].strip("/").replace("/", ".")
+        code, node = self._alipay_trade(method, request.json)
+        if code != "10000":
+            return self.error("alipay", method, code, request)
+        return Reply.json(node, **{"alipay-trace-id": _rid()})
+
+    def _alipay_trade(self, method: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Alipay's trade rules: one charge per out_trade_no, one refund per out_request_no."""
+        out_trade_no = str(fields.get("out_trade_no", ""))
+        with self._lock:
+            trade = self.trades.get(out_trade_no)
+            if method == "alipay.trade.pay":
+                if trade is not None and trade["trade_status"] == "TRADE_SUCCESS":
+                    return "ACQ.TRADE_HAS_SUCCESS", {}
+                amount = str(fields.get("total_amount", "0.01"))
+                self.trades[out_trade_no] = trade = {
+                    "out_trade_no": out_trade_no,
+                    "trade_no": f"2026{secrets.token_hex(6)}",
+                    "total_amount": amount,
+                    "trade_status": "TRADE_SUCCESS",
+                    "refunded": "0.00",
+                }
+                self.ledger.executed("out_trade_no", out_trade_no)
+                return "10000", {k: trade[k] for k in ("out_trade_no", "trade_no", "total_amount")}
+            if method in ("alipay.trade.create", "alipay.trade.precreate"):
+                if trade is not None:
+                    return "ACQ.TRADE_HAS_SUCCESS" if trade[
+                        "trade_status"
+                    ] == "TRADE_SUCCESS" else "10000", {"out_trade_no": out_trade_no}
+                self.trades[out_trade_no] = {
+                    "out_trade_no": out_trade_no,
+                    "trade_status": "WAIT_BUYER_PAY",
+                    "total_amount": str(fields.get("total_amount", "0.01")),
+                    "trade_no": f"2026{secrets.token_hex(6)}",
+                    "refunded": "0.00",
+                }
+                return "10000", {"out_trade_no": out_trade_no, "qr_code": "https://qr.example/x"}
+            if trade is None:
+                return (
+                    ("ACQ.TRADE_NOT_EXIST", {})
+                    if method.startswith("alipay.trade.")
+                    else ("isv.invalid-method", {})
+                )
+            if method == "alipay.trade.query":
+                return "10000", {
+                    k: trade[k]
+                    for k in ("out_trade_no", "trade_no", "trade_status", "total_amount")
+                }
+            if method == "alipay.trade.refund":
+                request_no = str(fields.get("out_request_no") or out_trade_no)
+                if request_no not in self.refunds:
+                    self.refunds[request_no] = {"refund_fee": str(fields.get("refund_amount", "0"))}
+                    self.ledger.executed("out_request_no", request_no)
+                return "10000", {
+                    "out_trade_no": out_trade_no,
+                    "fund_change": "Y",
+                    "refund_fee": self.refunds[request_no]["refund_fee"],
+                }
+            if method in ("alipay.trade.close", "alipay.trade.cancel"):
+                trade["trade_status"] = "TRADE_CLOSED"
+                return "10000", {"out_trade_no": out_trade_no}
+        return "isv.invalid-method", {}
+
+    # --- WeChat ----------------------------------------------------------------
+
+    def wechat_token(self, request: Incoming) -> Reply:
+        if request.query.get("secret") == "wrong":
+            return self.error("wechat", "wechat.token", "40125", request)
+        token = self.tokens.issue("wechat", rotate=True)  # a re-fetch voids the old token
+        return Reply.json({"access_token": token, "expires_in": 7200})
+
+    def wechat_stable_token(self, request: Incoming) -> Reply:
+        force = bool(request.json.get("force_refresh"))
+        token = self.tokens.current("wechat")
+        if token is None or force:
+            token = self.tokens.issue("wechat", rotate=True)
+        return Reply.json({"access_token": token, "expires_in": 7200})
+
+    def _wechat_auth(self, request: Incoming, route: str) -> Reply | None:
+        token = request.query.get("access_token")
+        if not token:
+            return self.error("wechat", route, "41001", request)
+        if not self.tokens.valid("wechat", token):
+            return self.error("wechat", route, "40001", request)
+        return None
+
+    def wechat_send(self, request: Incoming) -> Reply:
+        denied = self._wechat_auth(request, "wechat.send")
+        return denied or Reply.json({"errcode": 0, "errmsg": "ok"})
+
+    def wechat_user_info(self, request: Incoming) -> Reply:
+        denied = self._wechat_auth(request, "wechat.userinfo")
+        openid = request.query.get("openid", "o-sandbox")
+        return denied or Reply.json({"subscribe": 1, "openid": openid, "language": "zh_CN"})
+
+    def wechat_order_add(self, request: Incoming) -> Reply:
+        denied = self._wechat_auth(request, "wechat.order_add")
+        if denied:
+            return denied
+        order_id = str(request.json.get("out_order_id", ""))
+        with self._lock:
+            if order_id in self.wechat_orders:
+                return self.error("wechat", "wechat.order_add", "1010012", request)
+            self.wechat_orders[order_id] = {"order_id": secrets.randbelow(10**12)}
+            self.ledger.executed("out_order_id", order_id)
+            return Reply.json({"errcode": 0, "errmsg": "ok", "data": self.wechat_orders[order_id]})
+
+    # --- Huawei ----------------------------------------------------------------
+
+    def huawei_token(self, request: Incoming) -> Reply:
+        token = self.tokens.issue("huawei", rotate=False)
+        return Reply.json({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+    def _huawei_auth(self, request: Incoming) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        try:
+            decoded = base64.b64decode(encoded).decode()
+        except ValueError:
+            return False
+        prefix, _, token = decoded.partition(":")
+        return scheme == "Basic" and prefix == "APPAT" and self.tokens.valid("huawei", token)
+
+    def huawei_verify(self, request: Incoming) -> Reply:
+        if not self._huawei_auth(request):
+            return Reply(401, b"", {})
+        purchase_token = str(request.json.get("purchaseToken", ""))
+        if not purchase_token or purchase_token.startswith("bad"):
+            return self.error("huawei", "huawei.verify", "8", request)
+        data = {
+            "orderId": f"O{hashlib.sha1(purchase_token.encode()).hexdigest()[:12]}",
+            "productId": request.json.get("productId", "p1"),
+            "purchaseState": 0,
+            "purchaseTime": int(time.time() * 1000),
+            "purchaseToken": purchase_token,
+        }
+        return Reply.json(
+            {
+                "responseCode": "0",
+                "purchaseTokenData": json.dumps(data),
+                "dataSignature": "c2FuZGJveA==",
+            }
+        )
+
+    def huawei_confirm(self, request: Incoming) -> Reply:
+        if not self._huawei_auth(request):
+            return Reply(401, b"", {})
+        purchase_token = str(request.json.get("purchaseToken", ""))
+        with self._lock:
+            if purchase_token in self.huawei_confirmed:
+                return self.error("huawei", "huawei.confirm", "1001880009", request)
+            self.huawei_confirmed.add(purchase_token)
+            self.ledger.executed("purchaseToken", purchase_token)
+        return Reply.json({"responseCode": "0", "responseMessage": "success"})
+
+    # --- CMI -------------------------------------------------------------------
+
+    def cmi_token(self, request: Incoming) -> Reply:
+        wsse = request.headers.get("x-wsse", "")
+        pairs = (p.partition("=") for p in wsse.removeprefix("UsernameToken").split(","))
+        parts = {k.strip(): v.strip().strip('"') for k, _, v in pairs}
+        if "WSSE" not in request.headers.get("authorization", "") or not parts.get(
+            "PasswordDigest"
+        ):
+            return Reply.json({"code": "1000000", "description": "missing WSSE"}, 401)
+        if parts.get("Username") != CMI_APP_KEY:
+            return self.error("cmi", "cmi.token", "1000002", request)
+        expected = wsse_digest(parts.get("Nonce", ""), parts.get("Created", ""), CMI_APP_SECRET)
+        if parts.get("PasswordDigest") != expected:
+            return self.error("cmi", "cmi.token", "1000001", request)
+        token = self.tokens.issue("cmi", rotate=False)
+        expire = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 600))
+        return Reply.json(
+            {
+                "code": "0000000",
+                "description": "success",
+                "accessToken": token,
+                "expireTime": expire,
+            }
+        )
+
+    def _cmi_auth(self, request: Incoming, route: str) -> Reply | None:
+        if not self.tokens.valid("cmi", request.json.get("accessToken")):
+            return self.error("cmi", route, "1000008", request)
+        return None
+
+    def cmi_create_order(self, request: Incoming) -> Reply:
+        denied = self._cmi_auth(request, "cmi.create_order")
+        if denied:
+            return denied
+        body = request.json
+        third = str(body.get("thirdOrderId", ""))
+        transaction = str(body.get("transactionCode") or "")
+        with self._lock:
+            if transaction and transaction in self.cmi_transactions:
+                return self.error("cmi", "cmi.create_order", "1000162", request)
+            order_id = f"CMI{secrets.token_hex(5)}"
+            self.cmi_orders[order_id] = {
+                "orderId": order_id,
+                "thirdOrderId": third,
+                "status": "completed",
+            }
+            if transaction:
+                self.cmi_transactions[transaction] = order_id
+                self.ledger.executed("transactionCode", transaction)
+            else:
+                self.ledger.executed("thirdOrderId", third)
+        return Reply.json({"code": "0000000", "description": "success", "orderId": order_id})
+
+    def cmi_query_order(self, request: Incoming) -> Reply:
+        denied = self._cmi_auth(request, "cmi.query_order")
+        if denied:
+            return denied
+        body = request.json
+        with self._lock:
+            for order in self.cmi_orders.values():
+                if body.get("orderId") in (order["orderId"], None) and body.get("thirdOrderId") in (
+                    order["thirdOrderId"],
+                    None,
+                ):
+                    return Reply.json({"code": "0000000", "description": "success", **order})
+        return self.error("cmi", "cmi.query_order", "1000116", request)
+
+
+def wsse_digest(nonce: str, created: str, secret: str) -> str:
+    """CMI's PasswordDigest: Base64(SHA256(Nonce + Created + AppSecret))."""
+    return base64.b64encode(hashlib.sha256(f"{nonce}{created}{secret}".encode()).digest()).decode()

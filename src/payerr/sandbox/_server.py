@@ -1,0 +1,263 @@
+"""The sandbox's HTTP side: routing, fault injection, and the control routes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ._routes import Incoming, Providers, Reply
+from ._state import Faults, Ledger, Tokens
+
+NGINX_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+NGINX_503 = NGINX_502.replace(b"502 Bad Gateway", b"503 Service Temporarily Unavailable")
+MAX_HANG = 10.0
+
+
+class _Reset(Exception):
+    """Drop the connection without an answer."""
+
+
+class Sandbox:
+    """A local fake of Alipay, WeChat, Huawei IAP and CMI on 127.0.0.1.
+
+        with Sandbox() as sandbox:
+            sandbox.script("alipay.trade.query", ["20000", "20000", "ok"])
+            ...  # point a client pinned to provider="alipay" at sandbox.url
+            assert sandbox.ledger.duplicates() == []
+
+    Steps: ``ok``; a provider code (``20000``, ``ACQ.SYSTEM_ERROR``, ``-1``,
+    ``9000004``...), with a trailing ``!`` to execute the request first (the
+    provider processed it, then failed to say so); ``reset`` / ``reset!``;
+    ``html502`` / ``html503``; ``retry_after=N``; ``slow=S``; ``hang``;
+    ``truncated``; ``gbk``; ``empty``; ``big=N``; ``deep``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.ledger = Ledger()
+        self.tokens = Tokens()
+        self.faults = Faults()
+        self.providers = Providers(self.ledger, self.tokens)
+        self.requests_served = 0
+        self._count_lock = threading.Lock()
+        self._server = _Server((host, port), _Handler)
+        self._server.sandbox = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://127.0.0.1:{port}"
+
+    def start(self) -> Sandbox:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="payerr-sandbox", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the ``payerr sandbox`` command)."""
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- the Python side of the control API -------------------------------
+
+    def script(self, route: str, steps: list[str] | tuple[str, ...] | str) -> None:
+        """Queue steps for a route (``alipay.trade.pay``, ``wechat.send``, ``cmi.create_order``)."""
+        if isinstance(steps, str):
+            steps = steps.split(",")
+        self.faults.script(route, steps)
+
+    def random_faults(
+        self,
+        rate: float,
+        *,
+        seed: int | None = None,
+        steps: tuple[str, ...] = ("transient",),
+        routes: tuple[str, ...] | None = None,
+    ) -> None:
+        """Fail a share of requests at random (reproducibly with a seed)."""
+        self.faults.random(rate, seed=seed, steps=steps, routes=routes)
+
+    def set_latency(self, seconds: float) -> None:
+        self.faults.latency = seconds
+
+    def revoke_tokens(self, provider: str) -> None:
+        """Void every token of a provider, as if it expired or another client re-fetched."""
+        self.tokens.revoke(provider)
+
+    def reset(self) -> None:
+        self.faults.clear()
+        self.ledger.clear()
+
+    # --- handling -------------------------------------------------------------
+
+    def handle(self, request: Incoming) -> Reply:
+        with self._count_lock:
+            self.requests_served += 1
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        routed = self.providers.route(request)
+        if routed is None:
+            return Reply.json({"error": f"no sandbox route for {request.path}"}, 404)
+        provider, route, handler = routed
+        for kind, key in self.providers.keys(route, request):
+            self.ledger.saw(kind, key)
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        step = self.faults.next_step(provider, route)
+        execute_first = step.endswith("!")
+        step = step.rstrip("!")
+        if step == "ok":
+            return handler(request)
+        if step.startswith("slow="):
+            time.sleep(min(float(step.partition("=")[2]), MAX_HANG))
+            return handler(request)
+        if step == "hang":
+            time.sleep(MAX_HANG)
+            return handler(request)
+        if execute_first:
+            handler(request)
+        if step == "reset":
+            raise _Reset
+        if step in ("html502", "html503"):
+            status = 502 if step == "html502" else 503
+            return Reply(
+                status,
+                NGINX_502 if status == 502 else NGINX_503,
+                {"Content-Type": "text/html", "Server": "nginx"},
+            )
+        if step.startswith("retry_after="):
+            seconds = step.partition("=")[2]
+            return Reply(429, b"", {"Retry-After": seconds})
+        if step in ("truncated", "gbk", "empty") or step.startswith("big="):
+            reply = handler(request) if not execute_first else Reply.json({})
+            return _mangle(reply, step)
+        if step == "deep":
+            return Reply(200, b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"})
+        return self.providers.error(provider, route, step, request)
+
+    def _control(self, request: Incoming) -> Reply:
+        action = request.path.removeprefix("/_sandbox/")
+        body = request.json
+        if action == "ledger":
+            return Reply.json(
+                {
+                    "ledger": self.ledger.snapshot(),
+                    "duplicates": self.ledger.duplicates(),
+                    "requests_served": self.requests_served,
+                    "faults_injected": self.faults.injected,
+                }
+            )
+        if action == "script" and request.method == "POST":
+            self.script(str(body.get("route", "")), list(body.get("steps", [])))
+            return Reply.json({"scripted": self.faults.pending()})
+        if action == "faults" and request.method == "POST":
+            self.random_faults(
+                float(body.get("rate", 0.0)),
+                seed=body.get("seed"),
+                steps=tuple(body.get("steps", ("transient",))),
+                routes=tuple(body["routes"]) if body.get("routes") else None,
+            )
+            self.set_latency(float(body.get("latency", 0.0)))
+            return Reply.json({"ok": True})
+        if action == "revoke" and request.method == "POST":
+            self.revoke_tokens(str(body.get("provider", "")))
+            return Reply.json({"ok": True})
+        if action == "reset" and request.method == "POST":
+            self.reset()
+            return Reply.json({"ok": True})
+        return Reply.json({"error": f"unknown control action {action!r}"}, 404)
+
+
+def _mangle(reply: Reply, step: str) -> Reply:
+    if step == "truncated":
+        return Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], reply.headers)
+    if step == "gbk":
+        text = reply.body.decode("utf-8")
+        return Reply(
+            reply.status,
+            text.encode("gbk", "replace"),
+            {**reply.headers, "Content-Type": "application/json;charset=utf-8"},
+        )
+    if step == "empty":
+        return Reply(reply.status, b"", reply.headers)
+    size = int(step.partition("=")[2])
+    data: Any = json.loads(reply.body or b"{}")
+    if isinstance(data, dict):
+        data["padding"] = "x" * max(0, size - len(reply.body))
+    return Reply.json(data, reply.status)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512
+    sandbox: Sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = Incoming(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            reply = self.server.sandbox.handle(request)
+        except _Reset:
+            linger = struct.pack("ii", 1, 0)  # close with RST, so the client sees a reset
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
