@@ -71,3 +71,15 @@ def test_codes_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| provider")
     assert len(lines) > 10
+
+
+def test_docs_code_reference_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/codes.md is `payerr codes --format markdown`; regenerate it when adapters change."""
+    from pathlib import Path
+
+    assert main(["codes", "--format", "markdown"]) == 0
+    current = capsys.readouterr().out
+    docs = Path(__file__).resolve().parents[1] / "docs" / "codes.md"
+    assert docs.read_text(encoding="utf-8") == current, (
+        "docs/codes.md is stale: run `payerr codes --format markdown > docs/codes.md`"
+    )

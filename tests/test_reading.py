@@ -29,7 +29,7 @@ def raw(status: int, body: bytes, url: str = ALIPAY, method: str = "POST", **hea
         (b"<html><body>maintenance</body></html>", "not JSON"),
         (b"[1, 2, 3]", "JSON list"),
         (b'"just a string"', "JSON str"),
-        (b'{"unrelated": true}', "not a Alipay"),
+        (b'{"unrelated": true}', "no Alipay response envelope"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
         (b"\xff\xfe\x00garbage", ""),
     ],

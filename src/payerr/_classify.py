@@ -231,7 +231,7 @@ def classify(
         problem = f"JSON {type(data).__name__}, not an object"
     if status < 400:
         if 200 <= status < 300 and not (status in (204, 205) or raw.method == "HEAD"):
-            why = problem or f"not a {spec.display} response envelope"
+            why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             error = _build(raw, spec, _MALFORMED, reading, data, facts, now)
             return Outcome(False, _dict_or_none(data), error, spec.name)

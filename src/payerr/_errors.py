@@ -105,7 +105,7 @@ class PayError(Exception):
             facts.append(f"request_id={self.request_id}")
         if self.attempts > 1:
             facts.append(f"attempts={self.attempts}")
-        return f"{head}: {text} [{', '.join(facts)}]"
+        return _one_line(f"{head}: {_clip(text)} [{', '.join(facts)}]")
 
     def __repr__(self) -> str:
         shown = ("provider", "code", "sub_code", "http_status", "retry", "request_id", "attempts")
@@ -117,6 +117,14 @@ class PayError(Exception):
         if self.provider and type(self) is _COMBINED.get((self.provider, self.category)):
             return (_restore_combined, (self.provider, self.category.value, state))
         return (_restore, (type(self), state))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clip(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _restore(cls: type[PayError], state: dict[str, Any]) -> PayError:

@@ -92,7 +92,8 @@ class _Base:
         if not self.policy.raise_errors and call.last_response is not None:
             response: httpx.Response = call.last_response
             return response
-        raise error
+        # the caller's frames, not the retry loop's; the cause stays attached
+        raise error.with_traceback(None) from error.__cause__
 
 
 class Transport(_Base, httpx.BaseTransport):

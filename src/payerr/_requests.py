@@ -100,7 +100,8 @@ class RequestsAdapter(HTTPAdapter):
             if not self.policy.raise_errors and call.last_response is not None:
                 last: requests.Response = call.last_response
                 return last
-            raise error
+            # the caller's frames, not the retry loop's; the cause stays attached
+            raise error.with_traceback(None) from error.__cause__
         return response
 
     def _attempt(

@@ -4,8 +4,23 @@ Real HTTP on 127.0.0.1: point a payerr-wrapped client (pinned to a provider) at
 ``Sandbox().url`` and script what each route answers.
 """
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ._routes import CMI_APP_KEY, CMI_APP_SECRET, wsse_digest
 from ._server import Sandbox
 from ._state import Ledger
 
-__all__ = ["CMI_APP_KEY", "CMI_APP_SECRET", "Ledger", "Sandbox", "wsse_digest"]
+__all__ = ["CMI_APP_KEY", "CMI_APP_SECRET", "Ledger", "Sandbox", "sandbox_url", "wsse_digest"]
+
+
+@contextmanager
+def sandbox_url() -> Iterator[str]:
+    """``PAYERR_SANDBOX_URL`` when it is set, else a sandbox started for the block."""
+    url = os.environ.get("PAYERR_SANDBOX_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    with Sandbox() as sandbox:
+        yield sandbox.url
