@@ -30,6 +30,22 @@ def test_explain_known_code_exits_zero() -> None:
     assert "含义" in result.stdout and "meaning" in result.stdout
 
 
+def test_console_script_is_installed() -> None:
+    """The `payerr` command itself (not only `python -m payerr`) works."""
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("payerr")
+    result = subprocess.run(
+        [str(script), "explain", "isv.invalid-signature", "--lang", "zh"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "验签失败" in result.stdout
+
+
 def test_explain_unknown_code_exits_one() -> None:
     """A code nobody knows is exit 1 with a message on stderr."""
     result = run("explain", "31337")

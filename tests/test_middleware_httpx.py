@@ -132,6 +132,8 @@ def test_attempts_are_capped_and_the_last_error_raised() -> None:
     assert server.calls == 4
     assert info.value.attempts == 4
     assert len(info.value.history) == 3
+    assert len(info.value.delays) == 3
+    assert all(isinstance(e, payerr.ServiceUnavailableError) for e in info.value.history)
     assert b"isp.unknow-error" in info.value.raw
 
 

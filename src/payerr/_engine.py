@@ -213,6 +213,7 @@ class Call:
         """The last attempt's error, carrying the attempt count and what came before."""
         error.attempts = len(self.history) + 1
         error.history = tuple(attempt.error for attempt in self.history)
+        error.delays = tuple(attempt.delay for attempt in self.history)
         reason = self.decision.reason or f"hint is {error.retry.value}"
         if reason == "retry budget exhausted":
             error.message = f"{error.message} (not retried: retry budget exhausted)".strip()

@@ -64,6 +64,7 @@ class PayError(Exception):
         processed: Processed | None = None,
         attempts: int = 1,
         history: tuple[PayError, ...] = (),
+        delays: tuple[float, ...] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -84,6 +85,7 @@ class PayError(Exception):
         self.processed = processed if processed is not None else self.default_processed
         self.attempts = attempts
         self.history = tuple(history)
+        self.delays = tuple(delays)
 
     @property
     def retryable(self) -> bool:
