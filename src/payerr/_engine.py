@@ -107,16 +107,6 @@ class Call:
             facts.marked_idempotent = True
         return facts
 
-    def should_read(self, status: int, headers: Any) -> bool:
-        """Read the envelope unless the body is declared larger than the cap."""
-        length = headers.get("content-length")
-        if length is None:
-            return True
-        try:
-            return int(length) <= self.policy.body_cap
-        except ValueError:
-            return True
-
     def judge(self, raw: RawResponse, facts: RequestFacts, response: T) -> T:
         """The response on success; the typed error raised (and the response kept) otherwise."""
         outcome = classify(raw, self.spec, facts)

@@ -14,6 +14,7 @@ import httpx
 from tenacity import AsyncRetrying, Retrying
 
 from . import testing
+from ._bodies import aread_capped, read_capped
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Engine
 from ._enums import Category
@@ -129,9 +130,9 @@ class Transport(_Base, httpx.BaseTransport):
         sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
-            if not call.should_read(response.status_code, response.headers):
+            response, complete = read_capped(response, self.policy.body_cap)
+            if not complete:
                 return response
-            response.read()
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
         return call.judge(_raw(response, sent), self._facts(call, sent), response)
@@ -185,9 +186,9 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)
-            if not call.should_read(response.status_code, response.headers):
+            response, complete = await aread_capped(response, self.policy.body_cap)
+            if not complete:
                 return response
-            await response.aread()
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
         return call.judge(_raw(response, sent), self._facts(call, sent), response)

@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import Retrying
 
 from . import testing
+from ._bodies import read_capped_requests
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Engine
 from ._enums import Category
@@ -114,7 +115,7 @@ class RequestsAdapter(HTTPAdapter):
         _stream, timeout, verify, cert, proxies = options
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
-            if not call.should_read(response.status_code, response.headers):
+            if not read_capped_requests(response, self.policy.body_cap):
                 return response
             body = response.content
         except requests.RequestException as exc:

@@ -1,0 +1,164 @@
+"""Reading at most ``body_cap`` bytes of a body, and handing the rest over unread.
+
+A body with a Content-Length over the cap is never touched. One without a
+length (chunked) is read until it passes the cap; the bytes already read are
+then replayed in front of the rest, so the caller still gets the whole body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+
+def declared_length(headers: Any) -> int | None:
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+class _Replay(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """The chunks read so far, then whatever the original stream still holds."""
+
+    def __init__(self, head: list[bytes], rest: Any, original: httpx.Response) -> None:
+        self._head = head
+        self._rest = rest
+        self._original = original
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._head
+        if self._rest is not None:
+            yield from self._rest
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._head:
+            yield chunk
+        if self._rest is not None:
+            async for chunk in self._rest:
+                yield chunk
+
+    def close(self) -> None:
+        self._original.close()
+
+    async def aclose(self) -> None:
+        await self._original.aclose()
+
+
+def _replayed(response: httpx.Response, head: list[bytes], rest: Any) -> httpx.Response:
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=_Replay(head, rest, response),
+        extensions=response.extensions,
+    )
+
+
+def _in_memory(response: httpx.Response) -> bool:
+    """A body already read (a mock, a cache) needs no reading, whatever its size."""
+    try:
+        response.content  # noqa: B018
+    except httpx.ResponseNotRead:
+        return False
+    return True
+
+
+def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
+    """(response, True) once the body is read; (response, False) when it is over the cap."""
+    if _in_memory(response):
+        return response, len(response.content) <= cap
+    length = declared_length(response.headers)
+    if length is not None:
+        if length > cap:
+            return response, False
+        response.read()
+        return response, True
+    head: list[bytes] = []
+    size = 0
+    raw = response.iter_raw()
+    for chunk in raw:
+        head.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return _replayed(response, head, raw), False
+    complete = _replayed(response, head, None)
+    complete.read()
+    return complete, True
+
+
+async def aread_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
+    """The async twin of ``read_capped``."""
+    if _in_memory(response):
+        return response, len(response.content) <= cap
+    length = declared_length(response.headers)
+    if length is not None:
+        if length > cap:
+            return response, False
+        await response.aread()
+        return response, True
+    head: list[bytes] = []
+    size = 0
+    raw = response.aiter_raw()
+    async for chunk in raw:
+        head.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return _replayed(response, head, raw), False
+    complete = _replayed(response, head, None)
+    await complete.aread()
+    return complete, True
+
+
+class ReplayRaw:
+    """For requests: a urllib3-like raw body that yields a decoded head, then the rest."""
+
+    def __init__(self, head: bytes, raw: Any) -> None:
+        self._head = head
+        self._raw = raw
+
+    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
+        if self._head:
+            yield self._head
+            self._head = b""
+        # read(), not stream(): urllib3's chunked stream() cannot resume after a read().
+        while data := self._raw.read(amt, decode_content=True):
+            yield data
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        data: bytes = self._raw.read(amt, decode_content=True)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def read_capped_requests(response: Any, cap: int) -> bool:
+    """Load a requests body when it fits the cap; otherwise leave it streamable. True if read."""
+    length = declared_length(response.headers)
+    if length is not None:
+        if length > cap:
+            return False
+        _ = response.content
+        return True
+    import requests
+    import urllib3.exceptions
+
+    try:
+        head = response.raw.read(cap + 1, decode_content=True) or b""
+    except urllib3.exceptions.HTTPError as exc:  # the body broke off mid-way
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    if len(head) <= cap:
+        response._content = head
+        response._content_consumed = True
+        response.raw.release_conn()
+        return True
+    response.raw = ReplayRaw(head, response.raw)
+    return False
