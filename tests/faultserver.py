@@ -6,6 +6,7 @@ or send half a status block and stall.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
@@ -38,6 +39,7 @@ class FaultServer:
     def __init__(self, fault: str) -> None:
         self.fault = fault
         self.requests = 0
+        self.last_request = b""
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
@@ -75,6 +77,7 @@ class FaultServer:
             if not chunk:
                 break
             body += chunk
+        self.last_request = head + b"\r\n\r\n" + body
         return True
 
     def _reset(self, conn: socket.socket) -> None:
@@ -116,6 +119,20 @@ class FaultServer:
                 piece = b"x" * 65536
                 for _ in range(BIG // len(piece)):
                     conn.sendall(piece)
+                return conn.close()
+            if fault == "echo":  # a provider that quotes the whole request back in its error
+                text = self.last_request.decode("utf-8", "replace")
+                body = json.dumps(
+                    {
+                        "errcode": 40001,
+                        "errmsg": text,
+                        "code": "1000008",
+                        "description": text,
+                        "responseCode": "6",
+                        "responseMessage": text,
+                    }
+                ).encode()
+                conn.sendall(_response("200 OK", body))
                 return conn.close()
             replies = {
                 "html502": _response("502 Bad Gateway", HTML_502, "Server: nginx"),

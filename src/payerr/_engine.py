@@ -22,6 +22,7 @@ from ._enums import Category
 from ._errors import PayError
 from ._policy import Attempt, Decision, RetryBudget, RetryPolicy
 from ._raw import RawResponse, attach_outcome
+from ._redact import redact_text, secret_values
 
 logger = logging.getLogger("payerr")
 T = TypeVar("T")
@@ -125,8 +126,14 @@ class Call:
         raise outcome.error
 
     def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
-        """A typed error for a request that was never sent, or never answered."""
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        """A typed error for a request that was never sent, or never answered.
+
+        The client's exception stays attached as ``__cause__``, its text masked:
+        requests puts the full URL, token and all, into its messages.
+        """
+        secrets = secret_values(facts.url, facts.headers, facts.fields())
+        _mask_chain(exc, secrets)
+        message = f"{type(exc).__name__}: {exc}" if exc.args else type(exc).__name__
         return transport_error(category, message, self.spec, facts)
 
     # --- tenacity callbacks -------------------------------------------------
@@ -218,6 +225,22 @@ class Call:
             extra={**_extra(error, error.attempts, 0.0), "reason": reason},
         )
         return error
+
+
+def _mask_chain(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    """Mask credentials in an exception and every exception it was raised from."""
+
+    def masked(arg: object) -> object:
+        text = arg if isinstance(arg, str) else str(arg)
+        clean = redact_text(text, secrets)
+        return arg if clean == text else clean
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(masked(arg) for arg in current.args)
+        current = current.__cause__ or current.__context__
 
 
 def _extra(error: PayError, attempt: int, delay: float) -> dict[str, Any]:
