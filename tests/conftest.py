@@ -15,3 +15,14 @@ def fresh_catalog():
     """Tests that register hosts or override codes get the shipped catalog back after."""
     yield _catalog.catalog()
     _catalog._catalog = None
+
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "default", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile("default")

@@ -245,14 +245,36 @@ def test_retry_budget_bounds_a_dead_provider() -> None:
     assert "retry budget exhausted" in str(errors[-1])
 
 
-def test_success_refills_the_budget() -> None:
-    """Successes put tokens back, up to the capacity."""
+def test_a_retry_that_works_costs_nothing() -> None:
+    """A request that succeeds after a retry gives its tokens back."""
     policy = payerr.RetryPolicy(budget=10, retry_cost=5, success_refund=1)
-    server = Server(wechat(-1, "busy"), wechat(0, "ok"), wechat(0, "ok"))
+    server = Server(wechat(-1, "busy"), wechat(0, "ok"))
     transport = payerr.Transport(httpx.MockTransport(server), policy=policy)
     with httpx.Client(transport=transport) as c:
         c.get(WECHAT + "/cgi-bin/user/info")
-        assert transport.budget_available == 6
+    assert transport.budget_available == 10
+
+
+def test_a_definite_answer_after_a_retry_refunds_too() -> None:
+    """A retry answered with a business error still proves the provider alive: tokens back."""
+    policy = payerr.RetryPolicy(budget=10, retry_cost=5)
+    server = Server(wechat(-1, "busy"), wechat(1010012, "Orders exist."))
+    transport = payerr.Transport(httpx.MockTransport(server), policy=policy)
+    with httpx.Client(transport=transport) as c, pytest.raises(payerr.ConflictError):
+        c.get(WECHAT + "/shop/order/get")
+    assert transport.budget_available == 10
+
+
+def test_successes_refill_a_drained_budget() -> None:
+    """Plain successes add success_refund each, up to the capacity."""
+    policy = payerr.RetryPolicy(budget=10, retry_cost=5, success_refund=1, max_attempts=2)
+    server = Server(wechat(-1, "busy"), wechat(-1, "busy"), wechat(0, "ok"))
+    transport = payerr.Transport(httpx.MockTransport(server), policy=policy)
+    with httpx.Client(transport=transport) as c:
+        with pytest.raises(payerr.ServiceUnavailableError):
+            c.get(WECHAT + "/cgi-bin/user/info")
+        assert transport.budget_available == 5
+        c.get(WECHAT + "/cgi-bin/user/info")
         c.get(WECHAT + "/cgi-bin/user/info")
     assert transport.budget_available == 7
 

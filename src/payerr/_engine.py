@@ -27,6 +27,17 @@ from ._redact import redact_text, secret_values
 logger = logging.getLogger("payerr")
 T = TypeVar("T")
 
+_PROVIDER_FAILING = frozenset(
+    {
+        Category.UNAVAILABLE,
+        Category.RATE_LIMITED,
+        Category.NETWORK,
+        Category.OUTCOME_UNKNOWN,
+        Category.MALFORMED,
+        Category.UNKNOWN,
+    }
+)
+
 IDEMPOTENT_MARK = "payerr.idempotent"
 """httpx: ``extensions={"payerr.idempotent": True}`` marks a request safe to send twice."""
 IDEMPOTENT_HEADER = "Payerr-Idempotent"
@@ -77,6 +88,7 @@ class Call:
         self.seen_generation = 0
         self.decision = Decision(retry=False)
         self.last_response: Any = None
+        self.spent = 0
 
     # --- credentials --------------------------------------------------------
 
@@ -113,7 +125,8 @@ class Call:
         outcome = classify(raw, self.spec, facts)
         attach_outcome(response, outcome)
         if outcome.error is None:
-            self.engine.budget.deposit(self.policy.success_refund)
+            # A retry that worked costs nothing in the end; failed retries drain the budget.
+            self.engine.budget.deposit(self.spent or self.policy.success_refund)
             if self.history:
                 logger.info(
                     "payerr: %s succeeded on attempt %d",
@@ -151,8 +164,12 @@ class Call:
             can_refresh=self.engine.gate is not None,
             rng=self.engine._rng,
         )
-        if decision.retry and not self.engine.budget.withdraw(self.policy.cost_of(error)):
-            decision = Decision(retry=False, reason="retry budget exhausted")
+        if decision.retry:
+            cost = self.policy.cost_of(error)
+            if self.engine.budget.withdraw(cost):
+                self.spent += cost
+            else:
+                decision = Decision(retry=False, reason="retry budget exhausted")
         self.decision = decision
         return decision.retry
 
@@ -208,6 +225,8 @@ class Call:
 
     def give_up(self, error: PayError) -> PayError:
         """The last attempt's error, carrying the attempt count and what came before."""
+        if self.spent and error.category not in _PROVIDER_FAILING:
+            self.engine.budget.deposit(self.spent)  # the provider answered: it is alive
         error.attempts = len(self.history) + 1
         error.history = tuple(attempt.error for attempt in self.history)
         error.delays = tuple(attempt.delay for attempt in self.history)

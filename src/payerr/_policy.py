@@ -112,9 +112,11 @@ class RetryPolicy:
         rng: random.Random | None = None,
     ) -> Decision:
         """Whether and when to send again after ``error`` ended attempt number ``attempt``."""
+        hint = error.retry
+        if hint not in (RetryHint.BACKOFF, RetryHint.REFRESH_CREDENTIALS):
+            return _stop(f"hint is {hint.value}")
         if attempt >= self.max_attempts:
             return _stop(f"max_attempts ({self.max_attempts}) reached")
-        hint = error.retry
         refresh = False
         if hint is RetryHint.REFRESH_CREDENTIALS:
             if not can_refresh:
@@ -122,7 +124,7 @@ class RetryPolicy:
             if refreshed:
                 return _stop("credentials were already refreshed once for this request")
             delay, refresh = 0.0, True
-        elif hint is RetryHint.BACKOFF:
+        else:
             delay = self.backoff(attempt, rng)
             if error.retry_after is not None:
                 if error.retry_after > self.max_retry_after:
@@ -131,8 +133,6 @@ class RetryPolicy:
                         f"more than max_retry_after ({self.max_retry_after:g}s)"
                     )
                 delay = error.retry_after
-        else:
-            return _stop(f"hint is {hint.value}")
         remaining = self.deadline - elapsed
         if delay > remaining:
             return _stop(f"waiting {delay:.2f}s would pass the deadline ({self.deadline:g}s)")
@@ -148,9 +148,11 @@ class RetryPolicy:
 class RetryBudget:
     """A token bucket shared by every request through one transport or adapter.
 
-    Retries spend tokens and successes put a few back, so a provider that is
-    down costs at most ``capacity / retry_cost`` extra attempts, not one storm
-    per request.
+    Each retry spends tokens; a request that then gets a definite answer (a
+    success, or an error that is not the provider failing) gives back what it
+    spent, and a success with no retry adds ``success_refund``. Only retries
+    that keep failing drain the bucket, so a provider that is down costs at most
+    about ``capacity / retry_cost`` extra attempts, not a storm per request.
     """
 
     def __init__(self, capacity: int | None) -> None:
