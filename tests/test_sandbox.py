@@ -157,7 +157,7 @@ def test_control_api_over_http(sandbox: Sandbox) -> None:
 
 
 def test_sandbox_command_serves_until_stopped() -> None:
-    """`payerr sandbox --port 0 --script ...` serves and stops on SIGINT."""
+    """`payerr sandbox --port 0 --script ...` serves, and stops cleanly on SIGTERM."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -178,8 +178,12 @@ def test_sandbox_command_serves_until_stopped() -> None:
         reply = gateway(url, "alipay.trade.query", out_trade_no="C1")
         assert reply.json()["alipay_trade_query_response"]["sub_code"] == "ACQ.TRADE_NOT_EXIST"
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=10)
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
         if process.stdout is not None:
             process.stdout.close()
     assert code == 0

@@ -148,6 +148,14 @@ def _sandbox(args: argparse.Namespace) -> int:
         sandbox.script(route, steps)
     if args.fault_rate:
         sandbox.random_faults(args.fault_rate, seed=args.seed)
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Stop cleanly on Ctrl-C and on SIGTERM, even when started with SIGINT ignored.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     print(f"payerr sandbox listening on {sandbox.url} (Ctrl-C to stop)", flush=True)
     print(f"ledger: {sandbox.url}/_sandbox/ledger", flush=True)
     try:
