@@ -8,11 +8,12 @@ code and the field.
 
 from __future__ import annotations
 
+import re
 import threading
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,15 +36,25 @@ class UnknownProviderError(LookupError):
     """No adapter has this name."""
 
 
+def globs(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One compiled regex for a set of glob patterns (never matches when there are none)."""
+    parts = [translate(pattern) for pattern in patterns]
+    return re.compile("|".join(parts) if parts else r"(?!)")
+
+
 @dataclass(frozen=True, slots=True)
 class MethodRule:
     """A change to a code's meaning on some API methods (glob patterns)."""
 
     methods: tuple[str, ...]
     changes: Mapping[str, Any]
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", globs(self.methods))
 
     def matches(self, api_method: str) -> bool:
-        return any(fnmatchcase(api_method, pattern) for pattern in self.methods)
+        return self.pattern.match(api_method) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +150,10 @@ class ProviderSpec:
         """Whether the adapter knows this call is safe to send twice."""
         if not api_method:
             return False
-        if any(fnmatchcase(api_method, pattern) for pattern in self.idempotent_methods):
+        if _compiled(self.idempotent_methods).match(api_method):
             return True
         return any(
-            fnmatchcase(api_method, pattern) and bool(fields.get(key))
+            bool(fields.get(key)) and fnmatchcase(api_method, pattern)
             for pattern, key in self.idempotency_keys.items()
         )
 
@@ -151,6 +162,16 @@ class ProviderSpec:
         yield from self.codes.values()
         yield from self.sub_codes.values()
         yield from self.statuses.values()
+
+
+_GLOB_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    found = _GLOB_CACHE.get(patterns)
+    if found is None:
+        found = _GLOB_CACHE[patterns] = globs(patterns)
+    return found
 
 
 def _load_models() -> Any:

@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from ._catalog import CodeInfo, ProviderSpec, catalog
@@ -24,8 +24,7 @@ from ._retry_after import parse_retry_after, window_wait
 IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a response means: ``ok`` with ``data``, or an ``error`` (never raised here)."""
 
     ok: bool
@@ -196,17 +195,41 @@ def facts_of(raw: RawResponse) -> RequestFacts:
     return RequestFacts(raw.method, raw.url, raw.request_body, raw.request_headers)
 
 
+Parsed = tuple[Any, "str | None", "Reading | None"]
+"""A body read once: (JSON value, why it is not JSON, what the envelope says)."""
+
+
+def read_envelope(
+    spec: ProviderSpec, status: int, body: bytes, content_type: str | None, path: str
+) -> Parsed:
+    """Parse the body and read the provider's envelope, once per response."""
+    data, problem = parse_json(body, content_type)
+    reading = READERS[spec.envelope](status, data, path) if type(data) is dict else None
+    if reading is not None and not reading.ok and reading.code in spec.success:
+        reading.ok = True
+    return data, problem, reading
+
+
+def success(spec: ProviderSpec, status: int, parsed: Parsed) -> Outcome | None:
+    """The outcome of a plain success, or None: the fast path builds nothing else."""
+    data, _, reading = parsed
+    if reading is not None and reading.ok and 200 <= status < 400:
+        return Outcome(True, data, None, spec.name)
+    return None
+
+
 def classify(
     raw: RawResponse,
     spec: ProviderSpec | None,
     facts: RequestFacts | None = None,
     *,
     now: float | None = None,
+    parsed: Parsed | None = None,
 ) -> Outcome:
     """The one place a response becomes success or an error."""
     status = raw.status_code
-    data, problem = parse_json(raw.body, raw.headers.get("content-type"))
     if spec is None:
+        data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
         return Outcome(
@@ -215,19 +238,17 @@ def classify(
             _build(raw, None, status_rule(None, status), Reading(ok=False), data, facts, now),
             None,
         )
-    reading: Reading | None = None
-    if isinstance(data, dict):
-        reading = READERS[spec.envelope](status, data, raw.path)
-        if reading is not None:
-            if not reading.ok and reading.code in spec.success:
-                reading.ok = True
-            if reading.ok and status < 400:
-                return Outcome(True, data, None, spec.name)
-            if not reading.ok:
-                info = spec.lookup(reading.code, reading.sub_code)
-                error = _build(raw, spec, info, reading, data, facts, now)
-                return Outcome(False, data, error, spec.name)
-    elif data is not None:
+    if parsed is None:
+        parsed = read_envelope(spec, status, raw.body, raw.headers.get("content-type"), raw.path)
+    data, problem, reading = parsed
+    if reading is not None:
+        if reading.ok and status < 400:
+            return Outcome(True, data, None, spec.name)
+        if not reading.ok:
+            info = spec.lookup(reading.code, reading.sub_code)
+            error = _build(raw, spec, info, reading, data, facts, now)
+            return Outcome(False, data, error, spec.name)
+    elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
     if status < 400:
         if 200 <= status < 300 and not (status in (204, 205) or raw.method == "HEAD"):

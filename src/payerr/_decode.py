@@ -26,8 +26,6 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
     is not UTF-8 is decoded with the declared charset and then as GB18030 (a
     superset of GBK) before giving up.
     """
-    if not body or body.isspace():
-        return None, "empty body"
     try:
         return json.loads(body), None
     except UnicodeDecodeError:
@@ -35,6 +33,8 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
     except RecursionError:
         return None, "JSON nested too deeply"
     except ValueError as exc:
+        if not body.strip():
+            return None, "empty body"
         return None, f"not JSON ({_short(exc)})"
     declared = charset_of(content_type)
     for charset in (declared, *_FALLBACK_CHARSETS):

@@ -8,15 +8,17 @@ final error.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tenacity import RetryCallState, stop_never
 
 from ._catalog import ProviderSpec, catalog
-from ._classify import RequestFacts, classify, transport_error
+from ._classify import RequestFacts, classify, read_envelope, success, transport_error
 from ._credentials import Credentials, RefreshGate, gate_for
 from ._enums import Category
 from ._errors import PayError
@@ -120,9 +122,25 @@ class Call:
             facts.marked_idempotent = True
         return facts
 
-    def judge(self, raw: RawResponse, facts: RequestFacts, response: T) -> T:
-        """The response on success; the typed error raised (and the response kept) otherwise."""
-        outcome = classify(raw, self.spec, facts)
+    def settle(
+        self,
+        response: T,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        path: str,
+        details: Callable[[], tuple[RawResponse, RequestFacts]],
+    ) -> T:
+        """The response on success; the typed error raised (and the response kept) otherwise.
+
+        A success is read with one parse and nothing else built; ``details`` (the
+        full response and request view) is only asked for when something is wrong.
+        """
+        parsed = read_envelope(self.spec, status, body, content_type, path)
+        outcome = success(self.spec, status, parsed)
+        if outcome is None:
+            raw, facts = details()
+            outcome = classify(raw, self.spec, facts, parsed=parsed)
         attach_outcome(response, outcome)
         if outcome.error is None:
             # A retry that worked costs nothing in the end; failed retries drain the budget.
@@ -200,6 +218,33 @@ class Call:
         )
         if self.policy.on_retry is not None:
             self.policy.on_retry(attempt)
+
+    def resume(self, failed: PayError, attempt: Callable[..., Any]) -> Callable[..., Any]:
+        """``attempt``, except that its first call replays the failure already seen.
+
+        The first send happens outside tenacity, so a success costs no retry
+        machinery; only after a failure does the loop start, counting that
+        failure as attempt 1. (A coroutine ``attempt`` gets a coroutine twin.)
+        """
+        pending = [failed]
+
+        def replay() -> None:
+            if pending:
+                raise pending.pop()
+
+        if inspect.iscoroutinefunction(attempt):
+
+            async def replay_then_send_async(*args: Any) -> Any:
+                replay()
+                return await attempt(*args)
+
+            return replay_then_send_async
+
+        def replay_then_send(*args: Any) -> Any:
+            replay()
+            return attempt(*args)
+
+        return replay_then_send
 
     def retrying(self, sleep: Any) -> dict[str, Any]:
         """The one tenacity configuration, for ``Retrying`` and ``AsyncRetrying`` alike."""

@@ -81,6 +81,16 @@ class _Base:
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
 
+    def _settle(self, call: Call, sent: httpx.Request, response: httpx.Response) -> httpx.Response:
+        return call.settle(
+            response,
+            response.status_code,
+            response.headers.get("content-type"),
+            response.content,
+            sent.url.path,
+            lambda: (_raw(response, sent), self._facts(call, sent)),
+        )
+
     def _failed(self, call: Call, request: httpx.Request, exc: httpx.TransportError) -> Exception:
         category = _category(exc)
         if category is None:
@@ -116,8 +126,12 @@ class Transport(_Base, httpx.BaseTransport):
             return self._inner.handle_request(request)
         request.read()
         try:
+            return self._attempt(call, request)
+        except PayError as error:
+            failed = error
+        try:
             response: httpx.Response = Retrying(**call.retrying(testing.sleep))(
-                self._attempt, call, request
+                call.resume(failed, self._attempt), call, request
             )
         except PayError as error:
             return self._end(call, error)
@@ -135,7 +149,7 @@ class Transport(_Base, httpx.BaseTransport):
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return call.judge(_raw(response, sent), self._facts(call, sent), response)
+        return self._settle(call, sent, response)
 
     def close(self) -> None:
         self._inner.close()
@@ -172,8 +186,12 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             return await self._inner.handle_async_request(request)
         await request.aread()
         try:
+            return await self._attempt(call, request)
+        except PayError as error:
+            failed = error
+        try:
             response: httpx.Response = await AsyncRetrying(**call.retrying(testing.asleep))(
-                self._attempt, call, request
+                call.resume(failed, self._attempt), call, request
             )
         except PayError as error:
             return self._end(call, error)
@@ -191,7 +209,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return call.judge(_raw(response, sent), self._facts(call, sent), response)
+        return self._settle(call, sent, response)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -174,7 +174,7 @@ class RetryBudget:
             return True
 
     def deposit(self, amount: int) -> None:
-        if self.capacity is None or amount <= 0:
-            return
+        if self.capacity is None or amount <= 0 or self._tokens >= self.capacity:
+            return  # a full bucket needs no lock: the common case on every success
         with self._lock:
             self._tokens = min(self.capacity, self._tokens + amount)

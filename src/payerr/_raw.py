@@ -26,6 +26,8 @@ class RawResponse:
     method: str = "POST"
     request_body: bytes = b""
     request_headers: Mapping[str, str] = field(default_factory=dict)
+    host: str = field(init=False, repr=False, compare=False)
+    path: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", _lower(self.headers))
@@ -36,19 +38,16 @@ class RawResponse:
         object.__setattr__(self, "body", bytes(body) if body is not None else b"")
         object.__setattr__(self, "method", str(self.method).upper())
         object.__setattr__(self, "status_code", int(self.status_code))
-
-    @property
-    def host(self) -> str:
-        return _host(self.url)
-
-    @property
-    def path(self) -> str:
-        return _path(self.url)
+        object.__setattr__(self, "host", _host(self.url))
+        object.__setattr__(self, "path", _path(self.url))
 
 
-def _lower(headers: Any) -> dict[str, str]:
+def _lower(headers: Any) -> Mapping[str, str]:
+    """Header names lower-cased, unless the mapping already ignores case (httpx, requests)."""
     if not headers:
         return {}
+    if hasattr(headers, "lower_items") or type(headers).__name__ == "Headers":
+        return headers  # type: ignore[no-any-return]
     items = headers.items() if hasattr(headers, "items") else headers
     return {str(k).lower(): str(v) for k, v in items}
 

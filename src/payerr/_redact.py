@@ -47,6 +47,7 @@ SECRET_NAMES: frozenset[str] = frozenset(
 """Parameter, field and header names whose values are credentials (compared lower-case)."""
 
 _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
+_ANY_NAME = re.compile(_NAMES, re.IGNORECASE)
 _PATTERNS = (
     # "name": "value"  (JSON)
     re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE),
@@ -69,9 +70,15 @@ def redact_text(text: str, values: Iterable[str] = ()) -> str:
     for value in values:
         if len(value) >= 4 and value in text:
             text = text.replace(value, MASK)
+    if _ANY_NAME.search(text) is None:
+        return text
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+        text = pattern.sub(_mask, text)
     return text
+
+
+def _mask(match: re.Match[str]) -> str:
+    return f"{match.group(1)}{MASK}{match.group(3)}"
 
 
 def redact_url(url: str) -> str:

@@ -24,7 +24,7 @@ from ._engine import IDEMPOTENT_HEADER, Call, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
-from ._raw import RawResponse, _body_of, _host
+from ._raw import RawResponse, _body_of, _host, _path
 
 _NEVER_SENT_CAUSES = (
     urllib3.exceptions.NewConnectionError,
@@ -93,8 +93,12 @@ class RequestsAdapter(HTTPAdapter):
         call = self._engine.start(spec, marked)
         options = (stream, timeout, verify, cert, proxies)
         try:
+            return self._attempt(call, request, options)
+        except PayError as error:
+            failed = error
+        try:
             response: requests.Response = Retrying(**call.retrying(testing.sleep))(
-                self._attempt, call, request, options
+                call.resume(failed, self._attempt), call, request, options
             )
         except PayError as error:
             error = call.give_up(error)
@@ -123,16 +127,28 @@ class RequestsAdapter(HTTPAdapter):
             if category is None:
                 raise
             raise call.no_answer(category, exc, self._facts(call, sent)) from exc
-        raw = RawResponse(
+        url = sent.url or ""
+
+        def details() -> tuple[RawResponse, Any]:
+            raw = RawResponse(
+                response.status_code,
+                response.headers,
+                body or b"",
+                url,
+                sent.method or "POST",
+                _body_of(sent),
+                sent.headers,
+            )
+            return raw, self._facts(call, sent)
+
+        return call.settle(
+            response,
             response.status_code,
-            response.headers,
+            response.headers.get("content-type"),
             body or b"",
-            sent.url or "",
-            sent.method or "POST",
-            _body_of(sent),
-            sent.headers,
+            _path(url),
+            details,
         )
-        return call.judge(raw, self._facts(call, sent), response)
 
     @staticmethod
     def _facts(call: Call, sent: requests.PreparedRequest) -> Any:
