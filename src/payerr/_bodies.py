@@ -61,18 +61,24 @@ def _replayed(response: httpx.Response, head: list[bytes], rest: Any) -> httpx.R
 
 def _in_memory(response: httpx.Response) -> bool:
     """A body already read (a mock, a cache) needs no reading, whatever its size."""
+    if not response.is_stream_consumed:
+        return False
     try:
         response.content  # noqa: B018
-    except httpx.ResponseNotRead:
+    except httpx.ResponseNotRead:  # streamed by someone else: nothing to read
         return False
     return True
 
 
-def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
-    """(response, True) once the body is read; (response, False) when it is over the cap."""
+def read_capped(
+    response: httpx.Response, cap: int, length: int | None
+) -> tuple[httpx.Response, bool]:
+    """(response, True) once the body is read; (response, False) when it is over the cap.
+
+    ``length`` is the declared Content-Length, if any.
+    """
     if _in_memory(response):
         return response, len(response.content) <= cap
-    length = declared_length(response.headers)
     if length is not None:
         if length > cap:
             return response, False
@@ -91,11 +97,12 @@ def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, boo
     return complete, True
 
 
-async def aread_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
+async def aread_capped(
+    response: httpx.Response, cap: int, length: int | None
+) -> tuple[httpx.Response, bool]:
     """The async twin of ``read_capped``."""
     if _in_memory(response):
         return response, len(response.content) <= cap
-    length = declared_length(response.headers)
     if length is not None:
         if length > cap:
             return response, False

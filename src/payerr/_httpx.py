@@ -42,6 +42,19 @@ def _category(exc: httpx.TransportError) -> Category | None:
     return None  # a local mistake (unsupported scheme, bad headers): not ours to retry
 
 
+def _length_and_type(headers: httpx.Headers) -> tuple[int | None, str | None]:
+    """Content-Length and Content-Type in one pass (each Headers.get is a pass of its own)."""
+    length: int | None = None
+    content_type: str | None = None
+    for name, value in headers.raw:
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif size == 12 and name.lower() == b"content-type":
+            content_type = value.decode("latin-1")
+    return length, content_type
+
+
 def _raw(response: httpx.Response, request: httpx.Request) -> RawResponse:
     return RawResponse(
         response.status_code,
@@ -81,11 +94,13 @@ class _Base:
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
 
-    def _settle(self, call: Call, sent: httpx.Request, response: httpx.Response) -> httpx.Response:
+    def _settle(
+        self, call: Call, sent: httpx.Request, response: httpx.Response, content_type: str | None
+    ) -> httpx.Response:
         return call.settle(
             response,
             response.status_code,
-            response.headers.get("content-type"),
+            content_type,
             response.content,
             sent.url.path,
             lambda: (_raw(response, sent), self._facts(call, sent)),
@@ -144,12 +159,13 @@ class Transport(_Base, httpx.BaseTransport):
         sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
-            response, complete = read_capped(response, self.policy.body_cap)
+            length, content_type = _length_and_type(response.headers)
+            response, complete = read_capped(response, self.policy.body_cap, length)
             if not complete:
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response)
+        return self._settle(call, sent, response, content_type)
 
     def close(self) -> None:
         self._inner.close()
@@ -204,12 +220,13 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)
-            response, complete = await aread_capped(response, self.policy.body_cap)
+            length, content_type = _length_and_type(response.headers)
+            response, complete = await aread_capped(response, self.policy.body_cap, length)
             if not complete:
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response)
+        return self._settle(call, sent, response, content_type)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

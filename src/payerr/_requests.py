@@ -86,7 +86,10 @@ class RequestsAdapter(HTTPAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        marked = request.headers.pop(IDEMPOTENT_HEADER, None) is not None
+        marked = (
+            IDEMPOTENT_HEADER in request.headers
+            and request.headers.pop(IDEMPOTENT_HEADER, None) is not None
+        )
         spec = self._engine.spec_for(_host(request.url or ""))
         if spec is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
@@ -115,7 +118,8 @@ class RequestsAdapter(HTTPAdapter):
         plan = call.refresh_plan()
         if plan is not None and self._engine.gate is not None:
             self._engine.gate.refresh(*plan)
-        sent = call.apply(request.copy())
+        # Credentials rewrite the request per attempt: they get a copy, not the caller's object.
+        sent = call.apply(request.copy()) if self._engine.gate is not None else request
         _stream, timeout, verify, cert, proxies = options
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
