@@ -1,6 +1,6 @@
 """End to end on loopback: payerr's transports and adapter against bare clients and peers.
 
-    python bench/e2e.py            # 20,000 requests per contender, interleaved
+    python bench/e2e.py     # 20,000 requests per sync contender, 5,000 async, interleaved
 
 The server (bench/_server.py) runs in its own process and answers every
 request with a WeChat success body, so the figures are the clients' own cost.
@@ -131,14 +131,19 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--async-requests", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args(argv)
     server, base = start_server()
     try:
         rows: list[list[str]] = []
-        for group in (httpx_contenders, requests_contenders, async_contenders):
+        for group, total in (
+            (httpx_contenders, args.requests),
+            (requests_contenders, args.requests),
+            (async_contenders, args.async_requests),
+        ):
             contenders = group(base)
-            results = measure(contenders, args.requests, args.rounds)
+            results = measure(contenders, total, args.rounds)
             baseline = next(iter(results.values()))
             for name, micro in results.items():
                 rows.append([name, f"{micro:.1f} µs", f"{micro / baseline:.3f}×"])

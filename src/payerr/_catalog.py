@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase, translate
@@ -281,6 +280,8 @@ def _code_info(
 
 def load_adapter_file(path: Path) -> ProviderSpec:
     """Read and validate one adapter file; every failure names the file and the key."""
+    import tomllib
+
     from pydantic import ValidationError
 
     try:
@@ -454,9 +455,21 @@ def catalog() -> Catalog:
     if _catalog is None:
         with _catalog_lock:
             if _catalog is None:
-                files = sorted(adapter_dir().glob("*.toml"))
-                _catalog = Catalog(load_adapter_file(path) for path in files)
+                _catalog = Catalog(_shipped_specs())
     return _catalog
+
+
+def _shipped_specs() -> list[ProviderSpec]:
+    """The shipped adapters: from the compiled cache when it matches the files, else read."""
+    from . import _cache
+
+    files = sorted(adapter_dir().glob("*.toml"))
+    key = _cache.digest(files)
+    specs = _cache.read(key)
+    if specs is None:
+        specs = [load_adapter_file(path) for path in files]
+        _cache.write(key, specs)
+    return specs
 
 
 def explain(provider: str, code: str | int, sub_code: str | None = None) -> CodeInfo:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 
 _BEIJING_OFFSET = 8 * 3600  # WeChat daily quotas reset at midnight China Standard Time
 
@@ -25,6 +24,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     seconds = _number(value)
     if seconds is not None:
         return seconds
+    from email.utils import parsedate_to_datetime  # only HTTP-dates need it
+
     try:
         when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
