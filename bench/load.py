@@ -177,7 +177,7 @@ def run(
         figures.duplicates = sum(1 for row in ledger.values() if row["executions"] > 1)
         figures.faults_injected = sandbox.faults.injected
         figures.retries = figures.sent - orders
-        figures.budget_left = owner.budget_available
+        figures.budget_left = owner.budget_left("cmi")
         del results, owner
     del sandbox  # its ledger and orders are the server's memory, not the client's
     gc.collect()

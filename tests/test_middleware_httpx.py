@@ -241,7 +241,7 @@ def test_retry_budget_bounds_a_dead_provider() -> None:
                 c.get(WECHAT + "/cgi-bin/user/info")
             errors.append(info.value)
     assert server.calls == 5 + 2
-    assert transport.budget_available == 0
+    assert transport.budget_left("wechat") == 0
     assert "retry budget exhausted" in str(errors[-1])
 
 
@@ -252,7 +252,7 @@ def test_a_retry_that_works_costs_nothing() -> None:
     transport = payerr.Transport(httpx.MockTransport(server), policy=policy)
     with httpx.Client(transport=transport) as c:
         c.get(WECHAT + "/cgi-bin/user/info")
-    assert transport.budget_available == 10
+    assert transport.budget_left("wechat") == 10
 
 
 def test_a_definite_answer_after_a_retry_refunds_too() -> None:
@@ -262,7 +262,7 @@ def test_a_definite_answer_after_a_retry_refunds_too() -> None:
     transport = payerr.Transport(httpx.MockTransport(server), policy=policy)
     with httpx.Client(transport=transport) as c, pytest.raises(payerr.ConflictError):
         c.get(WECHAT + "/shop/order/get")
-    assert transport.budget_available == 10
+    assert transport.budget_left("wechat") == 10
 
 
 def test_successes_refill_a_drained_budget() -> None:
@@ -273,10 +273,10 @@ def test_successes_refill_a_drained_budget() -> None:
     with httpx.Client(transport=transport) as c:
         with pytest.raises(payerr.ServiceUnavailableError):
             c.get(WECHAT + "/cgi-bin/user/info")
-        assert transport.budget_available == 5
+        assert transport.budget_left("wechat") == 5
         c.get(WECHAT + "/cgi-bin/user/info")
         c.get(WECHAT + "/cgi-bin/user/info")
-    assert transport.budget_available == 7
+    assert transport.budget_left("wechat") == 7
 
 
 def test_raise_errors_false_returns_the_final_response() -> None:

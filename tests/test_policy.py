@@ -90,9 +90,9 @@ def test_nonsense_settings_are_refused(kwargs: dict[str, float]) -> None:
 
 
 def test_budget_never_goes_negative() -> None:
-    """The token bucket refuses a withdrawal it cannot cover."""
-    budget = payerr.RetryBudget(7)
-    assert budget.withdraw(5)
-    assert not budget.withdraw(5)
-    budget.deposit(100)
-    assert budget.available == 7
+    """The token bucket refuses a withdrawal it cannot cover and never overfills."""
+    coordinator = payerr.LocalCoordinator()
+    assert coordinator.withdraw("wechat:app", 5, 7)
+    assert not coordinator.withdraw("wechat:app", 5, 7)
+    coordinator.deposit("wechat:app", 100, 7)
+    assert coordinator.available("wechat:app", 7) == 7

@@ -19,6 +19,7 @@ from ._catalog import (
     register_host,
 )
 from ._classify import Outcome, inspect, raise_for_response
+from ._coordinator import Coordinator, LocalCoordinator
 from ._enums import Category, Processed, RetryHint
 from ._errors import (
     AlipayError,
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
         QueryParamToken,
     )
     from ._httpx import AsyncTransport, Transport
-    from ._policy import Attempt, RetryBudget, RetryPolicy
+    from ._policy import Attempt, RetryPolicy
+    from ._redis import RedisCoordinator
     from ._requests import RequestsAdapter
 
 import logging as _logging
@@ -71,7 +73,7 @@ _LAZY = {
     "AsyncTransport": "._httpx",
     "RequestsAdapter": "._requests",
     "RetryPolicy": "._policy",
-    "RetryBudget": "._policy",
+    "RedisCoordinator": "._redis",
     "Attempt": "._policy",
     "Credentials": "._credentials",
     "QueryParamToken": "._credentials",
@@ -107,12 +109,14 @@ __all__ = [
     "CodeInfo",
     "ConfigurationError",
     "ConflictError",
+    "Coordinator",
     "Credentials",
     "ForbiddenError",
     "HeaderToken",
     "HuaweiError",
     "InvalidRequestError",
     "JsonBodyToken",
+    "LocalCoordinator",
     "MalformedResponseError",
     "NetworkError",
     "NotFoundError",
@@ -125,8 +129,8 @@ __all__ = [
     "QueryParamToken",
     "RateLimitError",
     "RawResponse",
+    "RedisCoordinator",
     "RequestsAdapter",
-    "RetryBudget",
     "RetryHint",
     "RetryPolicy",
     "RiskControlError",

@@ -24,7 +24,7 @@ ADAPTER_DIRS = (
     Path(__file__).resolve().parents[2] / "adapters",  # source checkout, editable install
 )
 
-Window = Literal["minute", "day"]
+Window = Literal["second", "minute", "day"]
 
 
 class AdapterFileError(ValueError):

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ._coordinator import Coordinator
 from ._errors import PayError
 
 R = TypeVar("R")
@@ -36,51 +37,87 @@ class Credentials(Protocol):
 
 
 class RefreshGate:
-    """Single-flight refreshes for one credentials object, counted by generation."""
+    """Single-flight refreshes for one credentials object, counted by generation.
 
-    def __init__(self, credentials: Credentials) -> None:
+    The generation is the coordinator's: with a ``RedisCoordinator`` it is shared
+    by every process, so a worker whose request failed on a token another worker
+    already replaced simply adopts the new one.
+    """
+
+    def __init__(self, credentials: Credentials, coordinator: Coordinator) -> None:
         self.credentials = credentials
+        self.coordinator = coordinator
         self.generation = 0
         self.refreshes = 0
         self._lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
 
+    @property
+    def shares_token(self) -> bool:
+        """Tokens can only be shared by credentials that expose them (``.token``)."""
+        return hasattr(self.credentials, "token")
+
     def needs_first_fetch(self) -> bool:
         return getattr(self.credentials, "ready", True) is False
 
-    def refresh(self, seen: int, error: PayError | None) -> None:
-        """Refresh unless someone already did since generation ``seen``."""
+    def _adopt(self, token: str, generation: int) -> None:
+        if getattr(self.credentials, "token", None) != token:
+            self.credentials.token = token  # type: ignore[attr-defined]
+        self.generation = generation
+
+    def _fetch(self, error: PayError | None) -> str:
+        result = self.credentials.refresh(error)
+        if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError("refresh() returned a coroutine: use payerr.AsyncTransport")
+        self.refreshes += 1
+        return str(getattr(self.credentials, "token", ""))
+
+    async def _afetch(self, error: PayError | None) -> str:
+        result = self.credentials.refresh(error)
+        if inspect.isawaitable(result):
+            await result
+        self.refreshes += 1
+        return str(getattr(self.credentials, "token", ""))
+
+    def refresh(self, scope: str, seen: int, error: PayError | None) -> None:
+        """A token newer than generation ``seen``, fetched only if nobody else has."""
         with self._lock:
             if self.generation != seen:
                 return
-            result = self.credentials.refresh(error)
-            if inspect.isawaitable(result):
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-                raise TypeError("refresh() returned a coroutine: use payerr.AsyncTransport")
-            self.generation += 1
-            self.refreshes += 1
+            if not self.shares_token:
+                self._fetch(error)
+                self.generation += 1
+                return
+            token, generation = self.coordinator.refresh_token(
+                scope, seen, lambda: self._fetch(error)
+            )
+            self._adopt(token, generation)
 
-    async def arefresh(self, seen: int, error: PayError | None) -> None:
+    async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
         async with self._async_lock:
             if self.generation != seen:
                 return
-            result = self.credentials.refresh(error)
-            if inspect.isawaitable(result):
-                await result
-            self.generation += 1
-            self.refreshes += 1
+            if not self.shares_token:
+                await self._afetch(error)
+                self.generation += 1
+                return
+            token, generation = await self.coordinator.arefresh_token(
+                scope, seen, lambda: self._afetch(error)
+            )
+            self._adopt(token, generation)
 
 
-def gate_for(credentials: Credentials) -> RefreshGate:
+def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:
     """The gate of a credentials object, shared by every transport that uses it."""
     gate = getattr(credentials, "_payerr_gate", None)
     if isinstance(gate, RefreshGate):
         return gate
-    gate = RefreshGate(credentials)
+    gate = RefreshGate(credentials, coordinator)
     try:
         credentials._payerr_gate = gate  # type: ignore[attr-defined]
     except (AttributeError, TypeError):  # slots or frozen: the gate is per transport then

@@ -19,10 +19,11 @@ from tenacity import RetryCallState, stop_never
 
 from ._catalog import ProviderSpec, catalog
 from ._classify import RequestFacts, classify, read_envelope, success, transport_error
+from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import Credentials, RefreshGate, gate_for
-from ._enums import Category
-from ._errors import PayError
-from ._policy import Attempt, Decision, RetryBudget, RetryPolicy
+from ._enums import Category, Processed, RetryHint
+from ._errors import PayError, error_class
+from ._policy import Attempt, Decision, RetryPolicy
 from ._raw import RawResponse, attach_outcome
 from ._redact import redact_text, secret_values
 
@@ -54,11 +55,16 @@ class Engine:
         policy: RetryPolicy | None,
         provider: str | None,
         credentials: Credentials | None,
+        coordinator: Coordinator | None = None,
+        app: str = "default",
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.provider = provider
-        self.budget = RetryBudget(self.policy.budget)
-        self.gate: RefreshGate | None = gate_for(credentials) if credentials is not None else None
+        self.app = app
+        self.coordinator: Coordinator = coordinator or LocalCoordinator()
+        self.gate: RefreshGate | None = (
+            gate_for(credentials, self.coordinator) if credentials is not None else None
+        )
         self._rng = random.Random()
         if provider is not None:
             catalog().spec(provider)  # fail at construction, not on the first request
@@ -74,6 +80,28 @@ class Engine:
     def start(self, spec: ProviderSpec, marked_idempotent: bool) -> Call:
         return Call(self, spec, marked_idempotent)
 
+    def scope(self, spec: ProviderSpec) -> str:
+        """What one cooldown, budget and token are shared by: a provider app."""
+        return f"{spec.name}:{self.app}"
+
+    def budget_available(self, provider: str | None = None) -> int | None:
+        """Retry-budget tokens left for a provider's scope (None when the budget is off)."""
+        capacity = self.policy.budget
+        if capacity is None:
+            return None
+        name = provider or self.provider
+        if name is None:
+            raise ValueError("name the provider: this transport serves several")
+        return self.coordinator.available(f"{name}:{self.app}", capacity)
+
+    def withdraw(self, scope: str, cost: int) -> bool:
+        capacity = self.policy.budget
+        return capacity is None or cost == 0 or self.coordinator.withdraw(scope, cost, capacity)
+
+    def deposit(self, scope: str, amount: int) -> None:
+        if self.policy.budget is not None:
+            self.coordinator.deposit(scope, amount, self.policy.budget)
+
 
 class Call:
     """One logical request across its attempts."""
@@ -82,6 +110,7 @@ class Call:
         self.engine = engine
         self.policy = engine.policy
         self.spec = spec
+        self.scope = engine.scope(spec)
         self.marked = True if marked_idempotent else None
         self.started = time.monotonic()
         self.history: list[Attempt] = []
@@ -94,17 +123,40 @@ class Call:
 
     # --- credentials --------------------------------------------------------
 
-    def refresh_plan(self) -> tuple[int, PayError | None] | None:
-        """What to refresh before the next send: (generation seen, error), or None."""
+    def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
+        """What to refresh before the next send: (scope, generation seen, error), or None."""
         gate = self.engine.gate
         if gate is None:
             return None
         if self.refresh_due is not None:
             error, self.refresh_due = self.refresh_due, None
-            return self.seen_generation, error
+            return self.scope, self.seen_generation, error
         if gate.needs_first_fetch():
-            return gate.generation, None
+            return self.scope, gate.generation, None
         return None
+
+    def cooldown_wait(self) -> float:
+        """Seconds to hold off because the app is cooling down; raises when too long.
+
+        Another worker was rate limited with a known window: every worker of the
+        app waits it out, or fails at once with ``retry_after`` set.
+        """
+        remaining = self.engine.coordinator.cooldown(self.scope)
+        if remaining <= 0:
+            return 0.0
+        left = self.policy.deadline - (time.monotonic() - self.started)
+        if remaining > self.policy.max_retry_after or remaining > left:
+            cls = error_class(Category.RATE_LIMITED, self.spec.name)
+            raise cls(
+                f"cooling down: {self.spec.display} rate-limited this app; {remaining:.1f}s left",
+                provider=self.spec.name,
+                retry=RetryHint.BACKOFF,
+                retry_after=remaining,
+                processed=Processed.NO,
+                solution="Wait for the cooldown (retry_after) before calling again.",
+                solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
+            )
+        return remaining
 
     def apply(self, request: Any) -> Any:
         gate = self.engine.gate
@@ -144,7 +196,7 @@ class Call:
         attach_outcome(response, outcome)
         if outcome.error is None:
             # A retry that worked costs nothing in the end; failed retries drain the budget.
-            self.engine.budget.deposit(self.spent or self.policy.success_refund)
+            self.engine.deposit(self.scope, self.spent or self.policy.success_refund)
             if self.history:
                 logger.info(
                     "payerr: %s succeeded on attempt %d",
@@ -174,6 +226,8 @@ class Call:
         error = outcome.exception() if outcome is not None and outcome.failed else None
         if not isinstance(error, PayError):
             return False
+        if error.category is Category.RATE_LIMITED and error.retry_after and error.http_status:
+            self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
         decision = self.policy.decide(
             error,
             attempt=state.attempt_number,
@@ -184,7 +238,7 @@ class Call:
         )
         if decision.retry:
             cost = self.policy.cost_of(error)
-            if self.engine.budget.withdraw(cost):
+            if self.engine.withdraw(self.scope, cost):
                 self.spent += cost
             else:
                 decision = Decision(retry=False, reason="retry budget exhausted")
@@ -271,7 +325,7 @@ class Call:
     def give_up(self, error: PayError) -> PayError:
         """The last attempt's error, carrying the attempt count and what came before."""
         if self.spent and error.category not in _PROVIDER_FAILING:
-            self.engine.budget.deposit(self.spent)  # the provider answered: it is alive
+            self.engine.deposit(self.scope, self.spent)  # the provider answered: it is alive
         error.attempts = len(self.history) + 1
         error.history = tuple(attempt.error for attempt in self.history)
         error.delays = tuple(attempt.delay for attempt in self.history)

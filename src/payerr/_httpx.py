@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, Retrying
 
 from . import testing
 from ._bodies import aread_capped, read_capped
+from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Engine
 from ._enums import Category
@@ -73,17 +74,18 @@ class _Base:
         policy: RetryPolicy | None,
         provider: str | None,
         credentials: Credentials | None,
+        coordinator: Coordinator | None,
+        app: str,
     ) -> None:
-        self._engine = Engine(policy, provider, credentials)
+        self._engine = Engine(policy, provider, credentials, coordinator, app)
 
     @property
     def policy(self) -> RetryPolicy:
         return self._engine.policy
 
-    @property
-    def budget_available(self) -> int | None:
-        """Retry-budget tokens left (None when the budget is off)."""
-        return self._engine.budget.available
+    def budget_left(self, provider: str | None = None) -> int | None:
+        """Retry-budget tokens left for a provider app (None when the budget is off)."""
+        return self._engine.budget_available(provider)
 
     def _start(self, request: httpx.Request) -> Call | None:
         spec = self._engine.spec_for(request.url.host)
@@ -131,8 +133,10 @@ class Transport(_Base, httpx.BaseTransport):
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
+        coordinator: Coordinator | None = None,
+        app: str = "default",
     ) -> None:
-        super().__init__(policy, provider, credentials)
+        super().__init__(policy, provider, credentials, coordinator, app)
         self._inner = transport if transport is not None else httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -156,6 +160,9 @@ class Transport(_Base, httpx.BaseTransport):
         plan = call.refresh_plan()
         if plan is not None and self._engine.gate is not None:
             self._engine.gate.refresh(*plan)
+        pause = call.cooldown_wait()
+        if pause:
+            testing.sleep(pause)
         sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
@@ -192,8 +199,10 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
+        coordinator: Coordinator | None = None,
+        app: str = "default",
     ) -> None:
-        super().__init__(policy, provider, credentials)
+        super().__init__(policy, provider, credentials, coordinator, app)
         self._inner = transport if transport is not None else httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -217,6 +226,9 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         plan = call.refresh_plan()
         if plan is not None and self._engine.gate is not None:
             await self._engine.gate.arefresh(*plan)
+        pause = call.cooldown_wait()
+        if pause:
+            await testing.asleep(pause)
         sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)

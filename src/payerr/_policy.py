@@ -2,14 +2,13 @@
 
 The sync and async loops ask ``RetryPolicy.decide`` what to do after each
 failed attempt and carry the answer out; the only shared mutable state is the
-``RetryBudget`` a transport owns.
+retry budget a transport's coordinator keeps.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -139,42 +138,13 @@ class RetryPolicy:
         return Decision(retry=True, delay=delay, refresh=refresh)
 
     def cost_of(self, error: PayError) -> int:
-        """Budget tokens one retry of this error takes: timeouts cost more."""
+        """Budget tokens one retry of this error takes: timeouts cost more.
+
+        A credentials refresh is free: the provider answered, and each request
+        refreshes at most once anyway.
+        """
+        if error.retry is RetryHint.REFRESH_CREDENTIALS:
+            return 0
         if error.category is Category.OUTCOME_UNKNOWN:
             return self.timeout_retry_cost
         return self.retry_cost
-
-
-class RetryBudget:
-    """A token bucket shared by every request through one transport or adapter.
-
-    Each retry spends tokens; a request that then gets a definite answer (a
-    success, or an error that is not the provider failing) gives back what it
-    spent, and a success with no retry adds ``success_refund``. Only retries
-    that keep failing drain the bucket, so a provider that is down costs at most
-    about ``capacity / retry_cost`` extra attempts, not a storm per request.
-    """
-
-    def __init__(self, capacity: int | None) -> None:
-        self.capacity = capacity
-        self._tokens = capacity or 0
-        self._lock = threading.Lock()
-
-    @property
-    def available(self) -> int | None:
-        return None if self.capacity is None else self._tokens
-
-    def withdraw(self, cost: int) -> bool:
-        if self.capacity is None:
-            return True
-        with self._lock:
-            if self._tokens < cost:
-                return False
-            self._tokens -= cost
-            return True
-
-    def deposit(self, amount: int) -> None:
-        if self.capacity is None or amount <= 0 or self._tokens >= self.capacity:
-            return  # a full bucket needs no lock: the common case on every success
-        with self._lock:
-            self._tokens = min(self.capacity, self._tokens + amount)

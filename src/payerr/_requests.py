@@ -19,6 +19,7 @@ from tenacity import Retrying
 
 from . import testing
 from ._bodies import read_capped_requests
+from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Engine
 from ._enums import Category
@@ -57,11 +58,13 @@ class RequestsAdapter(HTTPAdapter):
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
+        coordinator: Coordinator | None = None,
+        app: str = "default",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_retries", 0)
-        self._payerr_args = (policy, provider, credentials)
-        self._engine = Engine(policy, provider, credentials)
+        self._payerr_args = (policy, provider, credentials, coordinator, app)
+        self._engine = Engine(policy, provider, credentials, coordinator, app)
         super().__init__(**kwargs)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -72,10 +75,9 @@ class RequestsAdapter(HTTPAdapter):
     def policy(self) -> RetryPolicy:
         return self._engine.policy
 
-    @property
-    def budget_available(self) -> int | None:
-        """Retry-budget tokens left (None when the budget is off)."""
-        return self._engine.budget.available
+    def budget_left(self, provider: str | None = None) -> int | None:
+        """Retry-budget tokens left for a provider app (None when the budget is off)."""
+        return self._engine.budget_available(provider)
 
     def send(
         self,
@@ -118,6 +120,9 @@ class RequestsAdapter(HTTPAdapter):
         plan = call.refresh_plan()
         if plan is not None and self._engine.gate is not None:
             self._engine.gate.refresh(*plan)
+        pause = call.cooldown_wait()
+        if pause:
+            testing.sleep(pause)
         # Credentials rewrite the request per attempt: they get a copy, not the caller's object.
         sent = call.apply(request.copy()) if self._engine.gate is not None else request
         _stream, timeout, verify, cert, proxies = options

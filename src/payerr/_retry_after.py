@@ -47,6 +47,8 @@ def _number(value: str) -> float | None:
 
 def window_wait(window: str | None, now: float) -> float | None:
     """Seconds until a provider quota window resets (the next minute, the next day)."""
+    if window == "second":
+        return 1.0 - (now % 1.0)
     if window == "minute":
         return 60.0 - (now % 60.0)
     if window == "day":

@@ -7,6 +7,7 @@ import socket
 import struct
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -49,6 +50,7 @@ class Sandbox:
         self.faults = Faults()
         self.providers = Providers(self.ledger, self.tokens)
         self.requests_served = 0
+        self.route_hits: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._server = _Server((host, port), _Handler)
         self._server.sandbox = self
@@ -133,6 +135,8 @@ class Sandbox:
         if routed is None:
             return Reply.json({"error": f"no sandbox route for {request.path}"}, 404)
         provider, route, handler = routed
+        with self._count_lock:
+            self.route_hits[route] += 1
         for kind, key in self.providers.keys(route, request):
             self.ledger.saw(kind, key)
         if self.faults.latency:

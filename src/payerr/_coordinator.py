@@ -1,0 +1,139 @@
+"""Coordination between everything that talks to one provider app: in-process, or on Redis.
+
+Provider limits are per app, not per process: WeChat's minute quota and CMI's
+QPS limit are shared, and a WeChat token re-fetch voids the token every other
+worker holds. A coordinator holds what must be shared, per *scope*
+(``provider:app``):
+
+- a cooldown, started when any worker is rate limited with a known window;
+- the retry budget (a token bucket);
+- the current access token and its generation, refreshed single-flight.
+
+``LocalCoordinator`` does this inside one process (the default, no set-up);
+``payerr.RedisCoordinator`` does it across processes and machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+Fetch = Callable[[], "str | Awaitable[str]"]
+
+
+@runtime_checkable
+class Coordinator(Protocol):
+    """Shared state for the workers of one provider app."""
+
+    def cooldown(self, scope: str) -> float:
+        """Seconds left in the scope's cooldown (0 when there is none)."""
+        ...
+
+    def start_cooldown(self, scope: str, seconds: float) -> None:
+        """Every worker of the scope holds off for ``seconds``."""
+        ...
+
+    def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        """Take ``cost`` retry tokens, if the budget has them."""
+        ...
+
+    def deposit(self, scope: str, amount: int, capacity: int) -> None:
+        """Give tokens back, up to ``capacity``."""
+        ...
+
+    def available(self, scope: str, capacity: int) -> int:
+        """Retry tokens left."""
+        ...
+
+    def shared_token(self, scope: str) -> tuple[str | None, int]:
+        """The current access token and its generation (``(None, 0)`` before any)."""
+        ...
+
+    def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+        """A token newer than generation ``seen``: fetched here, or taken from whoever did."""
+        ...
+
+    async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+        """The async twin of ``refresh_token`` (``fetch`` may be a coroutine function)."""
+        ...
+
+
+async def resolve(fetch: Fetch) -> str:
+    """Call a fetch that may be sync or async."""
+    result = fetch()
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+class LocalCoordinator:
+    """The coordinator of one process: locks and dictionaries."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cooldowns: dict[str, float] = {}
+        self._budgets: dict[str, int] = {}
+        self._tokens: dict[str, tuple[str | None, int]] = {}
+        self._refresh_locks: dict[str, threading.Lock] = {}
+        self._async_locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+    def cooldown(self, scope: str) -> float:
+        until = self._cooldowns.get(scope)
+        if until is None:
+            return 0.0
+        return max(0.0, until - time.monotonic())
+
+    def start_cooldown(self, scope: str, seconds: float) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._cooldowns[scope] = max(until, self._cooldowns.get(scope, 0.0))
+
+    def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        with self._lock:
+            tokens = self._budgets.get(scope, capacity)
+            if tokens < cost:
+                return False
+            self._budgets[scope] = tokens - cost
+            return True
+
+    def deposit(self, scope: str, amount: int, capacity: int) -> None:
+        tokens = self._budgets.get(scope, capacity)
+        if amount <= 0 or tokens >= capacity:
+            return  # a full bucket needs no lock: the common case on every success
+        with self._lock:
+            self._budgets[scope] = min(capacity, self._budgets.get(scope, capacity) + amount)
+
+    def available(self, scope: str, capacity: int) -> int:
+        return self._budgets.get(scope, capacity)
+
+    def shared_token(self, scope: str) -> tuple[str | None, int]:
+        return self._tokens.get(scope, (None, 0))
+
+    def _refresh_lock(self, scope: str) -> threading.Lock:
+        with self._lock:
+            return self._refresh_locks.setdefault(scope, threading.Lock())
+
+    def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+        with self._refresh_lock(scope):
+            token, generation = self.shared_token(scope)
+            if generation != seen and token is not None:
+                return token, generation
+            fresh = fetch()
+            self._tokens[scope] = (fresh, generation + 1)
+            return fresh, generation + 1
+
+    async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+        key = (id(asyncio.get_running_loop()), scope)
+        with self._lock:
+            lock = self._async_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            token, generation = self.shared_token(scope)
+            if generation != seen and token is not None:
+                return token, generation
+            fresh = await resolve(fetch)
+            self._tokens[scope] = (fresh, generation + 1)
+            return fresh, generation + 1

@@ -1,0 +1,284 @@
+"""``RedisCoordinator``: cooldowns, retry budget and token refresh shared through Redis.
+
+Install with ``pip install 'payerr[redis]'``. When Redis is down or slow,
+every call falls back to an in-process ``LocalCoordinator`` for a while, with a
+warning: payments never wait on the coordinator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis.asyncio
+
+from ._coordinator import Fetch, LocalCoordinator, resolve
+
+logger = logging.getLogger("payerr")
+
+_WITHDRAW = """
+local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[2])
+local cost = tonumber(ARGV[1])
+if tokens < cost then return 0 end
+redis.call('SET', KEYS[1], tokens - cost, 'EX', 86400)
+return 1
+"""
+_DEPOSIT = """
+local capacity = tonumber(ARGV[2])
+local tokens = tonumber(redis.call('GET', KEYS[1]) or capacity)
+if tokens >= capacity then return tokens end
+tokens = math.min(capacity, tokens + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], tokens, 'EX', 86400)
+return tokens
+"""
+_COOLDOWN = """
+local left = redis.call('PTTL', KEYS[1])
+if left < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_STORE_TOKEN = """
+redis.call('HSET', KEYS[1], 'token', ARGV[1], 'generation', ARGV[2])
+return 1
+"""
+
+_REDIS_DOWN = (redis.RedisError, OSError)
+
+
+class RedisCoordinator:
+    """Coordinates every worker of a provider app through one Redis.
+
+        coordinator = payerr.RedisCoordinator.from_url("redis://127.0.0.1:6379/0")
+        payerr.Transport(provider="wechat", app="wx123", coordinator=coordinator, ...)
+
+    ``lock_ttl`` bounds how long a crashed token refresher can hold the others
+    back; ``socket_timeout`` bounds how long any request waits on Redis.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        async_client: redis.asyncio.Redis | None = None,
+        prefix: str = "payerr",
+        lock_ttl: float = 10.0,
+        lock_wait: float = 15.0,
+        down_for: float = 5.0,
+        cooldown_cache: float = 0.05,
+    ) -> None:
+        if client is None:
+            raise TypeError("give a redis.Redis client, or use RedisCoordinator.from_url(url)")
+        self._redis = client
+        self._async = async_client
+        self._prefix = prefix
+        self.lock_ttl = lock_ttl
+        self.lock_wait = lock_wait
+        self.down_for = down_for
+        self.cooldown_cache = cooldown_cache
+        self.fallback = LocalCoordinator()
+        self._down_until = 0.0
+        self._state_lock = threading.Lock()
+        self._cooldown_seen: dict[str, tuple[float, float]] = {}
+        self._scripts = {
+            name: client.register_script(source)
+            for name, source in (
+                ("withdraw", _WITHDRAW),
+                ("deposit", _DEPOSIT),
+                ("cooldown", _COOLDOWN),
+                ("release", _RELEASE),
+                ("store", _STORE_TOKEN),
+            )
+        }
+
+    @classmethod
+    def from_url(cls, url: str, *, socket_timeout: float = 0.25, **kwargs: Any) -> RedisCoordinator:
+        """Sync and asyncio clients for one URL, with short timeouts."""
+        timeouts = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
+        return cls(
+            redis.Redis.from_url(url, **timeouts),
+            async_client=redis.asyncio.Redis.from_url(url, **timeouts),  # type: ignore[arg-type]
+            **kwargs,
+        )
+
+    # --- degrading when Redis is away -----------------------------------------
+
+    @property
+    def degraded(self) -> bool:
+        """Whether calls go to the in-process fallback right now."""
+        return time.monotonic() < self._down_until
+
+    def _went_down(self, exc: BaseException) -> None:
+        with self._state_lock:
+            warn = not self.degraded
+            self._down_until = time.monotonic() + self.down_for
+        if warn:
+            logger.warning(
+                "payerr: Redis coordinator unavailable (%s: %s); coordinating in-process for %.0fs",
+                type(exc).__name__,
+                exc,
+                self.down_for,
+                extra={"coordinator": "redis", "degraded": True},
+            )
+
+    def _key(self, scope: str, what: str) -> str:
+        return f"{self._prefix}:{scope}:{what}"
+
+    # --- cooldowns ---------------------------------------------------------------
+
+    def cooldown(self, scope: str) -> float:
+        if self.degraded:
+            return self.fallback.cooldown(scope)
+        now = time.monotonic()
+        seen = self._cooldown_seen.get(scope)
+        if seen is not None and now - seen[0] < self.cooldown_cache:
+            return max(0.0, seen[1] - now)
+        try:
+            left = int(self._redis.pttl(self._key(scope, "cooldown")))
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.cooldown(scope)
+        until = now + max(left, 0) / 1000.0
+        self._cooldown_seen[scope] = (now, until)
+        return max(0.0, until - now)
+
+    def start_cooldown(self, scope: str, seconds: float) -> None:
+        self.fallback.start_cooldown(scope, seconds)
+        self._cooldown_seen.pop(scope, None)
+        if self.degraded:
+            return
+        try:
+            milliseconds = max(1, int(seconds * 1000))
+            self._scripts["cooldown"](keys=[self._key(scope, "cooldown")], args=[milliseconds])
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+
+    # --- the retry budget --------------------------------------------------------
+
+    def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        if self.degraded:
+            return self.fallback.withdraw(scope, cost, capacity)
+        try:
+            result = self._scripts["withdraw"](
+                keys=[self._key(scope, "budget")], args=[cost, capacity]
+            )
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.withdraw(scope, cost, capacity)
+        return bool(int(result))
+
+    def deposit(self, scope: str, amount: int, capacity: int) -> None:
+        if amount <= 0:
+            return
+        if self.degraded:
+            self.fallback.deposit(scope, amount, capacity)
+            return
+        try:
+            self._scripts["deposit"](keys=[self._key(scope, "budget")], args=[amount, capacity])
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            self.fallback.deposit(scope, amount, capacity)
+
+    def available(self, scope: str, capacity: int) -> int:
+        if self.degraded:
+            return self.fallback.available(scope, capacity)
+        try:
+            value = self._redis.get(self._key(scope, "budget"))
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.available(scope, capacity)
+        return capacity if value is None else int(value)
+
+    # --- the shared token ------------------------------------------------------
+
+    def shared_token(self, scope: str) -> tuple[str | None, int]:
+        if self.degraded:
+            return self.fallback.shared_token(scope)
+        try:
+            values = self._redis.hmget(self._key(scope, "token"), ["token", "generation"])
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.shared_token(scope)
+        return _token(values)
+
+    def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+        """Single-flight across processes: one holder of the lock fetches, the rest adopt."""
+        if self.degraded:
+            return self.fallback.refresh_token(scope, seen, fetch)
+        lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
+        give_up_at = time.monotonic() + self.lock_wait
+        try:
+            while True:
+                token, generation = self.shared_token(scope)
+                if self.degraded:
+                    return self.fallback.refresh_token(scope, seen, fetch)
+                if token is not None and generation != seen:
+                    return token, generation
+                if self._redis.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
+                    try:
+                        token, generation = _token(
+                            self._redis.hmget(self._key(scope, "token"), ["token", "generation"])
+                        )
+                        if token is not None and generation != seen:
+                            return token, generation
+                        fresh = fetch()
+                        self._scripts["store"](
+                            keys=[self._key(scope, "token")], args=[fresh, generation + 1]
+                        )
+                        return fresh, generation + 1
+                    finally:
+                        self._scripts["release"](keys=[lock], args=[owner])
+                if time.monotonic() > give_up_at:  # the holder is stuck: fetch ourselves
+                    return self.fallback.refresh_token(scope, seen, fetch)
+                time.sleep(0.02)
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.refresh_token(scope, seen, fetch)
+
+    async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+        if self.degraded or self._async is None:  # no asyncio client: this process only
+            return await self.fallback.arefresh_token(scope, seen, fetch)
+        client = self._async
+        lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
+        key = self._key(scope, "token")
+        give_up_at = time.monotonic() + self.lock_wait
+        try:
+            while True:
+                token, generation = _token(await client.hmget(key, ["token", "generation"]))
+                if token is not None and generation != seen:
+                    return token, generation
+                if await client.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
+                    try:
+                        fields = await client.hmget(key, ["token", "generation"])
+                        token, generation = _token(fields)
+                        if token is not None and generation != seen:
+                            return token, generation
+                        fresh = await resolve(fetch)
+                        await client.hset(
+                            key, mapping={"token": fresh, "generation": generation + 1}
+                        )
+                        return fresh, generation + 1
+                    finally:
+                        await client.eval(_RELEASE, 1, lock, owner)
+                if time.monotonic() > give_up_at:
+                    return await self.fallback.arefresh_token(scope, seen, fetch)
+                await asyncio.sleep(0.02)
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return await self.fallback.arefresh_token(scope, seen, fetch)
+
+
+def _token(values: Any) -> tuple[str | None, int]:
+    token, generation = values
+    if token is None:
+        return None, int(generation or 0)
+    text = token.decode() if isinstance(token, bytes) else str(token)
+    return text, int(generation or 0)

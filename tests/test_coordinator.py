@@ -1,0 +1,226 @@
+"""Many workers, one provider app: shared cooldowns, one token refresh, one retry budget.
+
+In-process with LocalCoordinator, and across real processes through a real
+redis-server that the tests start on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import payerr
+import workers
+from payerr import testing
+from payerr.sandbox import Sandbox
+from redis_server import free_port, redis_server
+
+WECHAT = "https://api.weixin.qq.com"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def instant() -> Iterator[list[float]]:
+    with testing.instant_sleeps() as sleeps:
+        yield sleeps
+
+
+def wechat_transport(handler, coordinator: payerr.Coordinator, **kwargs) -> payerr.Transport:
+    return payerr.Transport(
+        httpx.MockTransport(handler), coordinator=coordinator, app="wx1", **kwargs
+    )
+
+
+# --- in one process ----------------------------------------------------------
+
+
+def test_rate_limit_window_cools_down_every_transport_of_the_app() -> None:
+    """After one transport is told 'slow down for 30 s', another fails fast without sending."""
+    sent: list[httpx.Request] = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(429, headers={"Retry-After": "30"})
+
+    shared = payerr.LocalCoordinator()
+    policy = payerr.RetryPolicy(max_retry_after=5)
+    first = httpx.Client(transport=wechat_transport(limited, shared, policy=policy))
+    second = httpx.Client(transport=wechat_transport(limited, shared, policy=policy))
+    with pytest.raises(payerr.RateLimitError):
+        first.get(WECHAT + "/cgi-bin/user/info")
+    with pytest.raises(payerr.RateLimitError) as info:
+        second.get(WECHAT + "/cgi-bin/user/info")
+    assert len(sent) == 1
+    assert info.value.retry_after is not None and 29 < info.value.retry_after <= 30
+    assert "cooling down" in info.value.message
+
+
+def test_short_cooldown_is_waited_out(instant: list[float]) -> None:
+    """A cooldown within max_retry_after is slept through, then the request goes."""
+    shared = payerr.LocalCoordinator()
+    shared.start_cooldown("wechat:wx1", 2.0)
+    ok = wechat_transport(lambda r: httpx.Response(200, json={"errcode": 0}), shared)
+    with httpx.Client(transport=ok) as client:
+        assert client.get(WECHAT + "/cgi-bin/user/info").status_code == 200
+    assert len(instant) == 1 and 1.5 < instant[0] <= 2.0
+
+
+def test_other_apps_are_not_cooled_down() -> None:
+    """The cooldown is per provider app: another app id is unaffected."""
+    shared = payerr.LocalCoordinator()
+    shared.start_cooldown("wechat:wx1", 60.0)
+    other = payerr.Transport(
+        httpx.MockTransport(lambda r: httpx.Response(200, json={})), coordinator=shared, app="wx2"
+    )
+    with httpx.Client(transport=other) as client:
+        assert client.get(WECHAT + "/cgi-bin/user/info").status_code == 200
+
+
+def test_budget_is_shared_by_transports_of_one_coordinator() -> None:
+    """Two transports on one coordinator draw on one retry budget."""
+    shared = payerr.LocalCoordinator()
+    policy = payerr.RetryPolicy(max_attempts=5, budget=10, retry_cost=5, success_refund=0)
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"errcode": -1, "errmsg": "busy"})
+
+    counts = []
+    for _ in range(2):
+        transport = wechat_transport(busy, shared, policy=policy)
+        with httpx.Client(transport=transport) as client:
+            with pytest.raises(payerr.ServiceUnavailableError) as info:
+                client.get(WECHAT + "/cgi-bin/user/info")
+            counts.append(info.value.attempts)
+    assert counts == [3, 1]
+    assert shared.available("wechat:wx1", 10) == 0
+
+
+def test_token_is_shared_not_refetched() -> None:
+    """A second worker adopts the app's current token instead of fetching its own."""
+    shared = payerr.LocalCoordinator()
+    fetched: list[str] = []
+
+    def fetch() -> str:
+        fetched.append(f"T{len(fetched) + 1}")
+        return fetched[-1]
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"errcode": 0, "token": request.url.params["access_token"]})
+
+    tokens = []
+    for _ in range(2):
+        transport = wechat_transport(ok, shared, credentials=payerr.QueryParamToken(fetch))
+        with httpx.Client(transport=transport) as client:
+            tokens.append(client.post(WECHAT + "/cgi-bin/message/custom/send").json()["token"])
+    assert fetched == ["T1"]
+    assert tokens == ["T1", "T1"]
+
+
+# --- across processes, through Redis -----------------------------------------
+
+
+def _spawn() -> multiprocessing.context.SpawnContext:
+    return multiprocessing.get_context("spawn")
+
+
+def test_eight_processes_fifty_requests_one_refresh(redis_url: str, sandbox: Sandbox) -> None:
+    """8 processes × 50 concurrent requests failing on one voided token: exactly one refresh."""
+    import redis
+
+    first = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"payerr:wechat:{workers.APP}:token", mapping={"token": first, "generation": 1})
+    sandbox.revoke_tokens("wechat")  # every worker will hit 40001 with the shared token
+    with _spawn().Pool(8) as pool:
+        results = pool.starmap(workers.send_many, [(redis_url, sandbox.url, 50)] * 8)
+    assert [r["ok"] for r in results] == [50] * 8
+    assert sum(r["refreshes"] for r in results) == 1
+    assert sandbox.tokens.issued["wechat"] == 2  # the seeded one, and the single refresh
+    client.close()
+
+
+def test_cooldown_is_honoured_by_every_process(redis_url: str, sandbox: Sandbox) -> None:
+    """One process meets WeChat 45011; the others hold off without sending."""
+    token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+    sandbox.script("wechat.userinfo", ["45011"])
+    context = _spawn()
+    with context.Pool(1) as pool:
+        first = pool.apply(workers.one_user_info, (redis_url, sandbox.url, token))
+    hits_after_first = sandbox.route_hits["wechat.userinfo"]
+    with context.Pool(4) as pool:
+        others = pool.starmap(workers.one_user_info, [(redis_url, sandbox.url, token)] * 4)
+    if first["error"] is None:  # the minute turned over during the 5 s allowed wait
+        pytest.skip("45011 arrived just before the minute turned; cooldown already over")
+    assert first["http_status"] == 200
+    assert sandbox.route_hits["wechat.userinfo"] == hits_after_first
+    assert all("cooling down" in (o["error"] or "") for o in others)
+    assert all(o["retry_after"] > 0 for o in others)
+
+
+def test_retry_budget_is_shared_across_processes(redis_url: str, sandbox: Sandbox) -> None:
+    """A dead route and a budget of 4 retries: all processes together retry at most 4 times."""
+    token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+    sandbox.random_faults(1.0, seed=1, steps=("-1",), routes=("wechat.userinfo",))
+    with _spawn().Pool(4) as pool:
+        sent = pool.starmap(workers.failing_reads, [(redis_url, sandbox.url, token, 5)] * 4)
+    assert sum(sent) <= 4 * 5 + 20 // 5
+    assert sandbox.route_hits["wechat.userinfo"] == sum(sent)
+
+
+def test_redis_down_degrades_to_in_process(
+    caplog: pytest.LogCaptureFixture, sandbox: Sandbox
+) -> None:
+    """With nothing listening on Redis's port, requests still work, with a warning."""
+    caplog.set_level(logging.WARNING, logger="payerr")
+    coordinator = payerr.RedisCoordinator.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    fetches: list[int] = []
+
+    def fetch() -> str:
+        fetches.append(1)
+        return httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+
+    transport = payerr.Transport(
+        provider="wechat",
+        app="wx-down",
+        coordinator=coordinator,
+        credentials=payerr.QueryParamToken(fetch),
+    )
+    with httpx.Client(base_url=sandbox.url, transport=transport) as client:
+        client.post("/cgi-bin/message/custom/send", json={})
+        sandbox.revoke_tokens("wechat")  # the refresh, too, must work without Redis
+        reply = client.post("/cgi-bin/message/custom/send", json={})
+    assert reply.json()["errcode"] == 0
+    assert coordinator.degraded
+    assert fetches == [1, 1]
+    assert "coordinating in-process" in caplog.text
+
+
+def test_redis_coordinator_primitives(redis_url: str) -> None:
+    """Budget, cooldown and token calls against a real Redis."""
+    coordinator = payerr.RedisCoordinator.from_url(redis_url)
+    scope = "cmi:primitives"
+    assert coordinator.withdraw(scope, 5, 7)
+    assert not coordinator.withdraw(scope, 5, 7)
+    coordinator.deposit(scope, 100, 7)
+    assert coordinator.available(scope, 7) == 7
+    coordinator.start_cooldown(scope, 3.0)
+    assert 2.5 < coordinator.cooldown(scope) <= 3.0
+    assert coordinator.refresh_token(scope, 0, lambda: "A") == ("A", 1)
+    assert coordinator.refresh_token(scope, 0, lambda: "B") == ("A", 1)  # someone already did
+    assert coordinator.refresh_token(scope, 1, lambda: "C") == ("C", 2)
+    assert not coordinator.degraded

@@ -1,0 +1,91 @@
+"""Worker processes for the many-workers tests (spawned: module-level functions only)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+import payerr
+from payerr import testing
+
+APP = "wx-many-workers"
+
+
+def _fetch(sandbox: str) -> Any:
+    async def fetch() -> str:
+        async with httpx.AsyncClient() as client:
+            reply = await client.get(f"{sandbox}/cgi-bin/token")
+        token: str = reply.json()["access_token"]
+        return token
+
+    return fetch
+
+
+def send_many(redis_url: str, sandbox: str, count: int) -> dict[str, int]:
+    """`count` concurrent WeChat sends sharing one token through Redis."""
+
+    async def run() -> dict[str, int]:
+        coordinator = payerr.RedisCoordinator.from_url(redis_url)
+        credentials = payerr.QueryParamToken(_fetch(sandbox))
+        transport = payerr.AsyncTransport(
+            provider="wechat", app=APP, coordinator=coordinator, credentials=credentials
+        )
+        async with httpx.AsyncClient(base_url=sandbox, transport=transport) as client:
+            replies = await asyncio.gather(
+                *(
+                    client.post("/cgi-bin/message/custom/send", json={"touser": f"o{i}"})
+                    for i in range(count)
+                ),
+                return_exceptions=True,
+            )
+        gate = transport._engine.gate
+        assert gate is not None
+        ok = sum(1 for r in replies if isinstance(r, httpx.Response) and r.json()["errcode"] == 0)
+        return {"ok": ok, "refreshes": gate.refreshes}
+
+    return asyncio.run(run())
+
+
+def one_user_info(redis_url: str, sandbox: str, token: str) -> dict[str, Any]:
+    """One read; reports whether it was refused by a cooldown before being sent."""
+    coordinator = payerr.RedisCoordinator.from_url(redis_url)
+    transport = payerr.Transport(
+        provider="wechat",
+        app=APP,
+        coordinator=coordinator,
+        policy=payerr.RetryPolicy(max_retry_after=5),
+    )
+    with httpx.Client(base_url=sandbox, transport=transport) as client:
+        try:
+            client.get("/cgi-bin/user/info", params={"access_token": token})
+        except payerr.RateLimitError as error:
+            return {
+                "error": str(error),
+                "retry_after": error.retry_after,
+                "http_status": error.http_status,
+            }
+    return {"error": None}
+
+
+def failing_reads(redis_url: str, sandbox: str, token: str, count: int) -> int:
+    """Reads against a dead route with a small shared budget; returns the sends it made."""
+    coordinator = payerr.RedisCoordinator.from_url(redis_url)
+    policy = payerr.RetryPolicy(max_attempts=5, budget=20, retry_cost=5, success_refund=0)
+    transport = payerr.Transport(
+        provider="wechat", app=APP + "-budget", coordinator=coordinator, policy=policy
+    )
+    sent = 0
+    with testing.instant_sleeps(), httpx.Client(base_url=sandbox, transport=transport) as client:
+        for _ in range(count):
+            try:
+                client.get("/cgi-bin/user/info", params={"access_token": token})
+            except payerr.PayError as error:
+                sent += error.attempts
+    return sent
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value)
