@@ -120,6 +120,7 @@ class Call:
         self.decision = Decision(retry=False)
         self.last_response: Any = None
         self.spent = 0
+        self.covered_until = 0.0
 
     # --- credentials --------------------------------------------------------
 
@@ -144,6 +145,9 @@ class Call:
         remaining = self.engine.coordinator.cooldown(self.scope)
         if remaining <= 0:
             return 0.0
+        now = time.monotonic()
+        if now + remaining <= self.covered_until + 0.05:
+            return 0.0  # this request's own retry delay already waited for it
         left = self.policy.deadline - (time.monotonic() - self.started)
         if remaining > self.policy.max_retry_after or remaining > left:
             cls = error_class(Category.RATE_LIMITED, self.spec.name)
@@ -257,6 +261,7 @@ class Call:
             state.attempt_number, error, decision.delay, error.retry, decision.refresh
         )
         self.history.append(attempt)
+        self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
             self.refresh_due = error
