@@ -365,6 +365,8 @@ def inspect(response: Any, provider: str | None = None) -> Outcome:
     ``provider=None`` picks the adapter by the URL's host; a host no adapter
     claims is read by HTTP status alone.
     """
+    if type(response) is RawResponse:  # immutable: nothing cached on it, nothing to attach
+        return classify(response, resolve_spec(response, provider))
     cached = cached_outcome(response)
     if isinstance(cached, Outcome) and (provider is None or cached.provider == provider):
         return cached

@@ -1,9 +1,17 @@
-"""Bytes to JSON without ever raising: UTF-8 first, then the declared charset, then GB18030."""
+"""Bytes to JSON without ever raising: UTF-8 first, then the declared charset, then GB18030.
+
+orjson reads the common case (valid UTF-8 JSON) several times faster than the
+standard library; anything it refuses (other encodings, NaN, integers past 64
+bits, nesting past 1024) goes through ``json`` as before, so what is accepted
+and how it reads is unchanged.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import orjson
 
 _FALLBACK_CHARSETS = ("gb18030",)
 
@@ -26,6 +34,10 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
     is not UTF-8 is decoded with the declared charset and then as GB18030 (a
     superset of GBK) before giving up.
     """
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(body), None
     except UnicodeDecodeError:
