@@ -15,12 +15,14 @@ worker holds. A coordinator holds what must be shared, per *scope*
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import asyncio
 
 Fetch = Callable[[], "str | Awaitable[str]"]
 
@@ -127,6 +129,8 @@ class LocalCoordinator:
             return fresh, generation + 1
 
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+        import asyncio  # only async users pay for importing it
+
         key = (id(asyncio.get_running_loop()), scope)
         with self._lock:
             lock = self._async_locks.setdefault(key, asyncio.Lock())

@@ -48,16 +48,19 @@ SECRET_NAMES: frozenset[str] = frozenset(
 
 _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
 _ANY_NAME = re.compile(_NAMES, re.IGNORECASE)
-_PATTERNS = (
+_QUOTED = re.compile(rf'\b(?:{_NAMES})\s*=\s*"([^"]*)"', re.IGNORECASE)
+_SECRET = re.compile(
     # "name": "value"  (JSON)
-    re.compile(rf'("(?:{_NAMES})"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE),
+    rf'(?P<json>"(?:{_NAMES})"\s*:\s*")(?:[^"\\]|\\.)*(?=")'
     # name="value"  (WSSE header parameters)
-    re.compile(rf'(\b(?:{_NAMES})\s*=\s*")([^"]*)(")', re.IGNORECASE),
+    rf'|(?P<quoted>\b(?:{_NAMES})\s*=\s*")[^"]*(?=")'
     # name=value  (query strings, forms)
-    re.compile(rf"((?:^|(?<=[?&;,\s]))(?:{_NAMES})=)([^&\s\"',;]+)()", re.IGNORECASE),
+    rf"|(?P<pair>(?:^|(?<=[?&;,\s]))(?:{_NAMES})=)[^&\s\"',;]+"
     # Name: value  (header lines)
-    re.compile(rf"(\b(?:{_NAMES}):[ \t]*)([^\r\n]+)()", re.IGNORECASE),
+    rf"|(?P<header>\b(?:{_NAMES}):[ \t]*)[^\r\n]+",
+    re.IGNORECASE,
 )
+"""Every place a secret-named value can sit, in one pattern: one pass over the text."""
 
 
 def is_secret_name(name: str) -> bool:
@@ -72,13 +75,12 @@ def redact_text(text: str, values: Iterable[str] = ()) -> str:
             text = text.replace(value, MASK)
     if _ANY_NAME.search(text) is None:
         return text
-    for pattern in _PATTERNS:
-        text = pattern.sub(_mask, text)
-    return text
+    return _SECRET.sub(_mask, text)
 
 
 def _mask(match: re.Match[str]) -> str:
-    return f"{match.group(1)}{MASK}{match.group(3)}"
+    kept = match.group("json") or match.group("quoted") or match.group("pair")
+    return (kept or match.group("header")) + MASK
 
 
 def redact_url(url: str) -> str:
@@ -110,7 +112,7 @@ def secret_values(
     for name, value in headers.items():
         if is_secret_name(name) and value:
             found.append(value)
-            found += [m.group(2) for m in _PATTERNS[1].finditer(value)]
+            found += _QUOTED.findall(value)
             scheme, _, credential = value.partition(" ")
             if credential and scheme.isalpha():
                 found.append(credential)
