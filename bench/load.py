@@ -29,7 +29,7 @@ import httpx
 import requests
 
 import payerr
-from payerr.sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox, wsse_digest
+from payerr.sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox, wsse_headers
 
 FAULT_STEPS = ("9000003", "reset!", "html502", "1000176")
 ROUTE = "cmi.create_order"
@@ -70,14 +70,7 @@ class Figures:
 
 
 def cmi_token(url: str) -> str:
-    nonce = secrets.token_hex(8)
-    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    digest = wsse_digest(nonce, created, CMI_APP_SECRET)
-    headers = {
-        "Authorization": 'WSSE realm="SDP", profile="UsernameToken", type="Appkey"',
-        "X-WSSE": f'UsernameToken Username="{CMI_APP_KEY}", PasswordDigest="{digest}", '
-        f'Nonce="{nonce}", Created="{created}"',
-    }
+    headers = wsse_headers(CMI_APP_KEY, CMI_APP_SECRET)
     reply = httpx.post(
         url + "/aep/APP_getAccessToken_SBO/v1", json={"id": CMI_APP_KEY}, headers=headers
     )

@@ -1,24 +1,14 @@
 """CMI: a WSSE-signed token, then an order whose transactionCode makes retries safe."""
 
-import secrets
-import time
-
 import httpx
 
 import payerr
-from payerr.sandbox import CMI_APP_KEY, CMI_APP_SECRET, sandbox_url, wsse_digest
+from payerr.sandbox import CMI_APP_KEY, CMI_APP_SECRET, sandbox_url, wsse_headers
 
 with sandbox_url() as url:
 
     def access_token() -> str:
-        nonce = secrets.token_hex(8)
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        digest = wsse_digest(nonce, created, CMI_APP_SECRET)
-        headers = {
-            "Authorization": 'WSSE realm="SDP", profile="UsernameToken", type="Appkey"',
-            "X-WSSE": f'UsernameToken Username="{CMI_APP_KEY}", PasswordDigest="{digest}", '
-            f'Nonce="{nonce}", Created="{created}"',
-        }
+        headers = wsse_headers(CMI_APP_KEY, CMI_APP_SECRET)  # fresh Nonce and Created each time
         reply = httpx.post(
             f"{url}/aep/APP_getAccessToken_SBO/v1",
             json={"id": CMI_APP_KEY, "type": 106},

@@ -26,3 +26,12 @@ settings.register_profile(
     "long", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile("default")
+
+
+@pytest.fixture
+def sandbox():
+    """A sandbox on a free loopback port for the test, stopped after."""
+    from payerr.sandbox import Sandbox
+
+    with Sandbox() as running:
+        yield running

@@ -28,12 +28,6 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
 def instant() -> Iterator[list[float]]:
     with testing.instant_sleeps() as sleeps:

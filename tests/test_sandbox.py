@@ -16,12 +16,6 @@ from payerr import testing
 from payerr.sandbox import Sandbox
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
 def instant() -> Iterator[list[float]]:
     with testing.instant_sleeps() as sleeps:

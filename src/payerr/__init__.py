@@ -46,6 +46,7 @@ from ._errors import (
     WeChatError,
 )
 from ._raw import RawResponse
+from ._wsse import wsse_headers
 
 if TYPE_CHECKING:
     from ._credentials import (
@@ -146,4 +147,5 @@ __all__ = [
     "override_code",
     "raise_for_response",
     "register_host",
+    "wsse_headers",
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +22,8 @@ from ._errors import CATEGORY_CLASSES, PayError
 from ._httpx import AsyncTransport, Transport
 from ._policy import Attempt, RetryPolicy
 from ._requests import RequestsAdapter
-from .sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox, wsse_digest
+from ._wsse import wsse_headers
+from .sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox
 
 
 @dataclass
@@ -79,14 +79,7 @@ class Demo:
         return token
 
     def cmi_token(self) -> str:
-        nonce = secrets.token_hex(8)
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        digest = wsse_digest(nonce, created, CMI_APP_SECRET)
-        headers = {
-            "Authorization": 'WSSE realm="SDP", profile="UsernameToken", type="Appkey"',
-            "X-WSSE": f'UsernameToken Username="{CMI_APP_KEY}", PasswordDigest="{digest}", '
-            f'Nonce="{nonce}", Created="{created}"',
-        }
+        headers = wsse_headers(CMI_APP_KEY, CMI_APP_SECRET)
         body = {"id": CMI_APP_KEY, "type": 106}
         url = self.url + "/aep/APP_getAccessToken_SBO/v1"
         token: str = httpx.post(url, json=body, headers=headers).json()["accessToken"]

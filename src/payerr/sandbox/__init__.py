@@ -8,11 +8,20 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ._routes import CMI_APP_KEY, CMI_APP_SECRET, wsse_digest
+from .._wsse import wsse_digest, wsse_headers
+from ._routes import CMI_APP_KEY, CMI_APP_SECRET
 from ._server import Sandbox
 from ._state import Ledger
 
-__all__ = ["CMI_APP_KEY", "CMI_APP_SECRET", "Ledger", "Sandbox", "sandbox_url", "wsse_digest"]
+__all__ = [
+    "CMI_APP_KEY",
+    "CMI_APP_SECRET",
+    "Ledger",
+    "Sandbox",
+    "sandbox_url",
+    "wsse_digest",
+    "wsse_headers",
+]
 
 
 @contextmanager

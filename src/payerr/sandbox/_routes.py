@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .._catalog import catalog
+from .._wsse import wsse_digest
 from ._state import Ledger, Tokens
 
 CMI_APP_KEY = "sandbox-app"
@@ -425,8 +426,3 @@ class Providers:
                 ):
                     return Reply.json({"code": "0000000", "description": "success", **order})
         return self.error("cmi", "cmi.query_order", "1000116", request)
-
-
-def wsse_digest(nonce: str, created: str, secret: str) -> str:
-    """CMI's PasswordDigest: Base64(SHA256(Nonce + Created + AppSecret))."""
-    return base64.b64encode(hashlib.sha256(f"{nonce}{created}{secret}".encode()).digest()).decode()
