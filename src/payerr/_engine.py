@@ -148,7 +148,7 @@ class Call:
         now = time.monotonic()
         if now + remaining <= self.covered_until + 0.05:
             return 0.0  # this request's own retry delay already waited for it
-        left = self.policy.deadline - (time.monotonic() - self.started)
+        left = self.policy.deadline - (now - self.started)
         if remaining > self.policy.max_retry_after or remaining > left:
             cls = error_class(Category.RATE_LIMITED, self.spec.name)
             raise cls(
