@@ -220,3 +220,32 @@ def test_redis_coordinator_primitives(redis_url: str) -> None:
     assert coordinator.refresh_token(scope, 0, lambda: "B") == ("A", 1)  # someone already did
     assert coordinator.refresh_token(scope, 1, lambda: "C") == ("C", 2)
     assert not coordinator.degraded
+
+
+def test_wechat_minute_quota_cools_down_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """45011 at second 30 of a minute: every transport of the app holds off for 30 s."""
+    import payerr._classify
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return 1_700_000_010.0  # 30 s into a minute
+
+    monkeypatch.setattr(payerr._classify, "time", Clock)
+    sent: list[httpx.Request] = []
+
+    def quota(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            200, json={"errcode": 45011, "errmsg": "api minute-quota reach limit"}
+        )
+
+    shared = payerr.LocalCoordinator()
+    policy = payerr.RetryPolicy(max_retry_after=5)
+    for expected_sent in (1, 1):
+        transport = wechat_transport(quota, shared, policy=policy)
+        with httpx.Client(transport=transport) as client:
+            with pytest.raises(payerr.RateLimitError) as info:
+                client.get(WECHAT + "/cgi-bin/user/info")
+        assert len(sent) == expected_sent
+    assert info.value.retry_after is not None and 29 < info.value.retry_after <= 30
