@@ -10,18 +10,18 @@ import asyncio
 import json
 import sys
 
-BODY = json.dumps(
-    {
-        "subscribe": 1,
-        "openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
-        "language": "zh_CN",
-        "subscribe_time": 1382694957,
-        "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL",
-        "remark": "",
-        "groupid": 0,
-        "tagid_list": [128, 2],
-    }
-).encode()
+USER_INFO = {
+    "subscribe": 1,
+    "openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
+    "language": "zh_CN",
+    "subscribe_time": 1382694957,
+    "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL",
+    "remark": "",
+    "groupid": 0,
+    "tagid_list": [128, 2],
+}
+"""A WeChat user-info success: what every benchmark request gets back."""
+BODY = json.dumps(USER_INFO).encode()
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
     b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (len(BODY), BODY)

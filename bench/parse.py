@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _server import USER_INFO
 from _timing import interleaved, table
 
 import payerr
@@ -64,17 +65,7 @@ CASES = {
     "wechat success": (
         WECHAT,
         200,
-        {
-            "subscribe": 1,
-            "openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
-            "language": "zh_CN",
-            "subscribe_time": 1382694957,
-            "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL",
-            "remark": "",
-            "groupid": 0,
-            "tagid_list": [128, 2],
-            "subscribe_scene": "ADD_SCENE_QR_CODE",
-        },
+        {**USER_INFO, "subscribe_scene": "ADD_SCENE_QR_CODE"},
     ),
     "wechat error": (
         WECHAT,

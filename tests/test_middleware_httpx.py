@@ -486,3 +486,26 @@ def test_sixteen_threads_share_one_refresh() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_credentials_survive_a_second_event_loop() -> None:
+    """One credentials object used under two asyncio.run calls refreshes in both."""
+    issued: list[str] = []
+
+    async def fetch() -> str:
+        await asyncio.sleep(0.001)
+        issued.append(f"T{len(issued) + 1}")
+        return issued[-1]
+
+    credentials = payerr.QueryParamToken(fetch)
+    server = Server(wechat(0, "ok"))
+
+    async def burst() -> None:
+        async with async_client(server, credentials=credentials) as c:
+            await asyncio.gather(*(c.get(WECHAT + "/cgi-bin/user/info") for _ in range(5)))
+
+    asyncio.run(burst())
+    credentials.token = None  # expired between the two runs
+    asyncio.run(burst())
+    assert issued == ["T1", "T2"]
+    assert server.calls == 10

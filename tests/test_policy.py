@@ -96,3 +96,21 @@ def test_budget_never_goes_negative() -> None:
     assert not coordinator.withdraw("wechat:app", 5, 7)
     coordinator.deposit("wechat:app", 100, 7)
     assert coordinator.available("wechat:app", 7) == 7
+
+
+def test_set_testing_makes_every_sleep_instant() -> None:
+    """The process-wide switch turns real sleeps off until it is turned back on."""
+    import time
+
+    from payerr import testing
+
+    testing.set_testing(True)
+    try:
+        started = time.monotonic()
+        testing.sleep(5.0)
+        assert time.monotonic() - started < 1.0
+    finally:
+        testing.set_testing(False)
+    with testing.instant_sleeps() as sleeps:
+        testing.sleep(0.5)
+    assert sleeps == [0.5]

@@ -134,16 +134,25 @@ class ProviderSpec:
     source: str
 
     def lookup(self, code: str | None, sub_code: str | None = None) -> CodeInfo | None:
-        """The most specific entry: the sub_code, then the code; None when unknown."""
-        if sub_code:
-            found = self.sub_codes.get(sub_code)
-            if found is not None:
-                return found
-            if code is None:
-                return self.codes.get(sub_code)
-        if code is None:
+        """The most specific error entry: the sub_code, then the code; None when unknown.
+
+        A lone key may be either (Alipay v3 sends the former sub_code as ``code``).
+        """
+        if sub_code and sub_code in self.sub_codes:
+            return self.sub_codes[sub_code]
+        key = code if code is not None else sub_code
+        if key is None:
             return None
-        return self.codes.get(code) or (self.sub_codes.get(code) if not sub_code else None)
+        return self.codes.get(key) or self.sub_codes.get(key)
+
+    def find(self, code: str, sub_code: str | None = None) -> CodeInfo | None:
+        """Any entry a person may ask about: error codes, success codes, HTTP statuses."""
+        if sub_code:
+            return self.lookup(code, sub_code)
+        found = self.lookup(code) or self.success.get(code)
+        if found is None and code.isdigit() and 100 <= int(code) <= 599:
+            found = self.statuses.get(int(code))
+        return found
 
     def is_idempotent(self, api_method: str | None, fields: Mapping[str, Any]) -> bool:
         """Whether the adapter knows this call is safe to send twice."""
@@ -478,13 +487,8 @@ def explain(provider: str, code: str | int, sub_code: str | None = None) -> Code
     ``explain("alipay", "40004", "ACQ.TRADE_NOT_EXIST")`` and
     ``explain("alipay", "ACQ.TRADE_NOT_EXIST")`` both find the sub_code.
     """
-    spec = catalog().spec(provider)
     key = str(code).strip()
-    info = spec.lookup(key, sub_code) if sub_code else spec.lookup(None, key)
-    if info is None and not sub_code:
-        info = spec.success.get(key)
-    if info is None and key.isdigit() and 100 <= int(key) <= 599 and not sub_code:
-        info = spec.statuses.get(int(key))
+    info = catalog().spec(provider).find(key, sub_code)
     if info is None:
         wanted = f"{key}/{sub_code}" if sub_code else key
         raise KeyError(f"{provider} has no code {wanted!r}")

@@ -18,19 +18,8 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
 def _matches(code: str, provider: str | None, sub_code: str | None) -> list[CodeInfo]:
     """Every entry for this code, across providers unless one is named."""
-    found: list[CodeInfo] = []
     specs = [catalog().spec(provider)] if provider else list(catalog())
-    for spec in specs:
-        info = None
-        if sub_code:
-            info = spec.lookup(code, sub_code)
-        else:
-            info = spec.lookup(None, code) or spec.success.get(code)
-            if info is None and code.isdigit() and 100 <= int(code) <= 599:
-                info = spec.statuses.get(int(code))
-        if info is not None:
-            found.append(info)
-    return found
+    return [info for spec in specs if (info := spec.find(code, sub_code)) is not None]
 
 
 def _describe(info: CodeInfo, lang: str) -> str:

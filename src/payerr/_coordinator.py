@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -81,7 +82,9 @@ class LocalCoordinator:
         self._budgets: dict[str, int] = {}
         self._tokens: dict[str, tuple[str | None, int]] = {}
         self._refresh_locks: dict[str, threading.Lock] = {}
-        self._async_locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self._async_locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
 
     def cooldown(self, scope: str) -> float:
         until = self._cooldowns.get(scope)
@@ -131,9 +134,9 @@ class LocalCoordinator:
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
         import asyncio  # only async users pay for importing it
 
-        key = (id(asyncio.get_running_loop()), scope)
+        loop = asyncio.get_running_loop()  # an asyncio lock belongs to one loop
         with self._lock:
-            lock = self._async_locks.setdefault(key, asyncio.Lock())
+            lock = self._async_locks.setdefault(loop, {}).setdefault(scope, asyncio.Lock())
         async with lock:
             token, generation = self.shared_token(scope)
             if generation != seen and token is not None:

@@ -13,11 +13,12 @@ import base64
 import inspect
 import json
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ._coordinator import Coordinator
+from ._coordinator import Coordinator, Fetch
 from ._errors import PayError
 
 R = TypeVar("R")
@@ -50,7 +51,9 @@ class RefreshGate:
         self.generation = 0
         self.refreshes = 0
         self._lock = threading.Lock()
-        self._async_lock: asyncio.Lock | None = None
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def shares_token(self) -> bool:
@@ -97,9 +100,11 @@ class RefreshGate:
             self._adopt(token, generation)
 
     async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
-        if self._async_lock is None:
-            self._async_lock = asyncio.Lock()
-        async with self._async_lock:
+        # An asyncio lock belongs to one event loop; credentials may outlive many.
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            lock = self._async_locks.setdefault(loop, asyncio.Lock())
+        async with lock:
             if self.generation != seen:
                 return
             if not self.shares_token:
@@ -123,9 +128,6 @@ def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:
     except (AttributeError, TypeError):  # slots or frozen: the gate is per transport then
         pass
     return gate
-
-
-Fetch = Callable[[], "str | Awaitable[str]"]
 
 
 def _set_query(url: str, name: str, value: str) -> str:

@@ -30,6 +30,7 @@ from ._redact import redact_text, secret_values
 logger = logging.getLogger("payerr")
 T = TypeVar("T")
 
+_UNDECIDED = Decision(retry=False)
 _PROVIDER_FAILING = frozenset(
     {
         Category.UNAVAILABLE,
@@ -117,7 +118,7 @@ class Call:
         self.refreshed = False
         self.refresh_due: PayError | None = None
         self.seen_generation = 0
-        self.decision = Decision(retry=False)
+        self.decision = _UNDECIDED
         self.last_response: Any = None
         self.spent = 0
         self.covered_until = 0.0
@@ -210,7 +211,11 @@ class Call:
                 )
             return response
         self.last_response = response
-        raise outcome.error
+        error = outcome.error
+        if error.category is Category.RATE_LIMITED and error.retry_after:
+            # The provider set a window for the whole app: every worker sits it out.
+            self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
+        raise error
 
     def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
         """A typed error for a request that was never sent, or never answered.
@@ -230,8 +235,6 @@ class Call:
         error = outcome.exception() if outcome is not None and outcome.failed else None
         if not isinstance(error, PayError):
             return False
-        if error.category is Category.RATE_LIMITED and error.retry_after and error.http_status:
-            self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
         decision = self.policy.decide(
             error,
             attempt=state.attempt_number,

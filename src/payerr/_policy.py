@@ -68,7 +68,7 @@ class RetryPolicy:
     deadline: float = 30.0
     max_retry_after: float = 60.0
     budget: int | None = 500
-    """Tokens in the retry budget a transport starts with; None turns the budget off."""
+    """Retry-budget tokens per provider app (kept by the coordinator); None turns it off."""
     retry_cost: int = 5
     timeout_retry_cost: int = 10
     success_refund: int = 1
@@ -76,7 +76,7 @@ class RetryPolicy:
     raise_errors: bool = True
     """False: after the last attempt return the provider's response instead of raising."""
     body_cap: int = 1024 * 1024
-    """Bodies larger than this (by Content-Length) pass through unread."""
+    """Bodies larger than this pass through unread (a chunked one after ``body_cap`` bytes)."""
     is_idempotent: Callable[[RequestFacts], bool] | None = field(default=None, compare=False)
     """Marks more requests as safe to send twice (an idempotency key of your own)."""
     on_retry: Callable[[Attempt], None] | None = field(default=None, compare=False)
