@@ -1,6 +1,6 @@
 """End to end on loopback: payerr's transports and adapter against bare clients and peers.
 
-    python bench/e2e.py     # 20,000 requests per sync contender, 5,000 async, interleaved
+    python bench/e2e.py     # 20,000 requests per sync contender, 5,000 async, 20 rounds
 
 The server (bench/_server.py) runs in its own process and answers every
 request with a WeChat success body, so the figures are the clients' own cost.
@@ -39,92 +39,115 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{process.stdout.readline().strip()}"
 
 
-def httpx_contenders(base: str) -> dict[str, Callable[[int], None]]:
-    def make(transport: httpx.BaseTransport, parse: str) -> Callable[[int], None]:
-        client = httpx.Client(base_url=base, transport=transport)
-
-        def run(n: int) -> None:
-            for _ in range(n):
-                response = client.get(PATH)
-                if parse == "json":
-                    response.json()
-                elif parse == "payerr":
-                    payerr.inspect(response).data  # noqa: B018
-
-        return run
-
-    return {
-        "httpx bare": make(httpx.HTTPTransport(), ""),
-        "httpx + payerr.Transport": make(payerr.Transport(provider="wechat"), ""),
-        "httpx + httpx-retries": make(RetryTransport(retry=Retry(total=3)), ""),
-        "httpx bare, then .json()": make(httpx.HTTPTransport(), "json"),
-        "httpx + payerr, then inspect().data": make(payerr.Transport(provider="wechat"), "payerr"),
-    }
+Run = Callable[[int], None]
+Contender = Callable[[], tuple[Run, Callable[[], None]]]
+"""Makes a fresh client (and so a fresh connection): (send n requests, close)."""
 
 
-def requests_contenders(base: str) -> dict[str, Callable[[int], None]]:
-    def make(adapter: requests.adapters.HTTPAdapter) -> Callable[[int], None]:
-        session = requests.Session()
-        session.mount("http://", adapter)
+def httpx_contenders(base: str) -> dict[str, Contender]:
+    def make(transport: Callable[[], httpx.BaseTransport], parse: str = "") -> Contender:
+        def fresh() -> tuple[Run, Callable[[], None]]:
+            client = httpx.Client(base_url=base, transport=transport())
 
-        def run(n: int) -> None:
-            for _ in range(n):
-                session.get(base + PATH)
+            def run(n: int) -> None:
+                for _ in range(n):
+                    response = client.get(PATH)
+                    if parse == "json":
+                        response.json()
+                    elif parse == "payerr":
+                        payerr.inspect(response).data  # noqa: B018
 
-        return run
+            return run, client.close
+
+        return fresh
 
     return {
-        "requests bare": make(requests.adapters.HTTPAdapter()),
-        "requests + payerr.RequestsAdapter": make(payerr.RequestsAdapter(provider="wechat")),
-    }
-
-
-def async_contenders(base: str) -> dict[str, Callable[[int], None]]:
-    def make(transport: httpx.AsyncBaseTransport) -> Callable[[int], None]:
-        def run(n: int) -> None:
-            async def go() -> None:
-                limits = httpx.Limits(max_connections=100)
-                async with httpx.AsyncClient(
-                    base_url=base, transport=transport, limits=limits
-                ) as client:
-                    gate = asyncio.Semaphore(100)
-
-                    async def one() -> None:
-                        async with gate:
-                            await client.get(PATH)
-
-                    await asyncio.gather(*(one() for _ in range(n)))
-
-            asyncio.run(go())
-
-        return run
-
-    return {
-        "async bare (100 tasks)": make(
-            httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100))
+        "httpx bare": make(httpx.HTTPTransport),
+        "httpx bare (again: the noise floor)": make(httpx.HTTPTransport),
+        "httpx + payerr.Transport": make(lambda: payerr.Transport(provider="wechat")),
+        "httpx + httpx-retries": make(lambda: RetryTransport(retry=Retry(total=3))),
+        "httpx bare, then .json()": make(httpx.HTTPTransport, "json"),
+        "httpx + payerr, then inspect().data": make(
+            lambda: payerr.Transport(provider="wechat"), "payerr"
         ),
+    }
+
+
+def requests_contenders(base: str) -> dict[str, Contender]:
+    def make(adapter: Callable[[], requests.adapters.HTTPAdapter]) -> Contender:
+        def fresh() -> tuple[Run, Callable[[], None]]:
+            session = requests.Session()
+            session.mount("http://", adapter())
+
+            def run(n: int) -> None:
+                for _ in range(n):
+                    session.get(base + PATH)
+
+            return run, session.close
+
+        return fresh
+
+    return {
+        "requests bare": make(requests.adapters.HTTPAdapter),
+        "requests bare (again: the noise floor)": make(requests.adapters.HTTPAdapter),
+        "requests + payerr.RequestsAdapter": make(
+            lambda: payerr.RequestsAdapter(provider="wechat")
+        ),
+    }
+
+
+def async_contenders(base: str) -> dict[str, Contender]:
+    limits = httpx.Limits(max_connections=100)
+
+    def make(transport: Callable[[], httpx.AsyncBaseTransport]) -> Contender:
+        def fresh() -> tuple[Run, Callable[[], None]]:
+            def run(n: int) -> None:
+                async def go() -> None:
+                    async with httpx.AsyncClient(
+                        base_url=base, transport=transport(), limits=limits
+                    ) as client:
+                        gate = asyncio.Semaphore(100)
+
+                        async def one() -> None:
+                            async with gate:
+                                await client.get(PATH)
+
+                        await asyncio.gather(*(one() for _ in range(n)))
+
+                asyncio.run(go())
+
+            return run, lambda: None
+
+        return fresh
+
+    return {
+        "async bare (100 tasks)": make(lambda: httpx.AsyncHTTPTransport(limits=limits)),
         "async + payerr.AsyncTransport": make(
-            payerr.AsyncTransport(
-                httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100)),
-                provider="wechat",
+            lambda: payerr.AsyncTransport(
+                httpx.AsyncHTTPTransport(limits=limits), provider="wechat"
             )
         ),
     }
 
 
-def measure(
-    contenders: dict[str, Callable[[int], None]], total: int, rounds: int
-) -> dict[str, float]:
-    """Median microseconds per request; contenders alternate round by round."""
+def measure(contenders: dict[str, Contender], total: int, rounds: int) -> dict[str, float]:
+    """Median microseconds per request over rounds.
+
+    Every round gives each contender a fresh client, so no contender keeps one
+    lucky (or unlucky) connection for the whole run, and the order rotates, so
+    none always goes first.
+    """
     per_round = total // rounds
-    for run in contenders.values():
-        run(200)  # warm up connections
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, run in contenders.items():
+    names = list(contenders)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(rounds):
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            run, close = contenders[name]()
+            run(min(50, per_round))  # connect and warm up outside the clock
             started = time.perf_counter()
             run(per_round)
             samples[name].append((time.perf_counter() - started) / per_round * 1e6)
+            close()
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -132,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--async-requests", type=int, default=5_000)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args(argv)
     server, base = start_server()
     try:

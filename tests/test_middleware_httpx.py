@@ -509,3 +509,39 @@ def test_credentials_survive_a_second_event_loop() -> None:
     asyncio.run(burst())
     assert issued == ["T1", "T2"]
     assert server.calls == 10
+
+
+def test_elapsed_is_set_on_a_streamed_response(sandbox: Any) -> None:
+    """The body is read inside the transport; response.elapsed still works as with bare httpx."""
+    with httpx.Client(transport=payerr.Transport(provider="wechat")) as c:
+        response = c.get(sandbox.url + "/cgi-bin/token?grant_type=client_credential")
+    assert response.is_closed
+    assert 0 < response.elapsed.total_seconds() < 5
+
+
+def test_elapsed_is_set_on_an_async_streamed_response(sandbox: Any) -> None:
+    async def fetch() -> httpx.Response:
+        async with httpx.AsyncClient(transport=payerr.AsyncTransport(provider="wechat")) as c:
+            return await c.get(sandbox.url + "/cgi-bin/token?grant_type=client_credential")
+
+    assert 0 < asyncio.run(fetch()).elapsed.total_seconds() < 5
+
+
+def test_an_override_applies_to_the_next_request(fresh_catalog: object) -> None:
+    """The transport remembers its adapter, but not past a change to the catalog."""
+    server = Server(wechat(40013, "invalid appid"))
+    with client(server) as c:
+        with pytest.raises(payerr.ConfigurationError):
+            c.get(WECHAT + "/cgi-bin/token")
+        payerr.override_code("wechat", "40013", category=payerr.Category.INVALID_REQUEST)
+        with pytest.raises(payerr.InvalidRequestError):
+            c.get(WECHAT + "/cgi-bin/token")
+
+
+def test_a_host_registered_later_is_claimed(fresh_catalog: object) -> None:
+    server = Server(wechat(40013, "invalid appid"))
+    with client(server) as c:
+        assert c.get("https://wx-gateway.example.com/cgi-bin/token").status_code == 200
+        payerr.register_host("wx-gateway.example.com", "wechat")
+        with pytest.raises(payerr.WeChatError):
+            c.get("https://wx-gateway.example.com/cgi-bin/token")

@@ -202,3 +202,44 @@ def test_inspect_caches_on_the_response() -> None:
     response = httpx.Response(200, json={"access_token": "t", "expires_in": 7200}, request=request)
     first = payerr.inspect(response)
     assert payerr.inspect(response) is first
+
+
+def test_an_error_is_built_once_and_kept() -> None:
+    """The error is made when first asked for; every later look gets the same object."""
+    outcome = payerr.inspect(raw(200, b'{"errcode":40001,"errmsg":"invalid credential"}', WECHAT))
+    assert not outcome.ok
+    assert outcome.data == {"errcode": 40001, "errmsg": "invalid credential"}
+    assert outcome.error is outcome.error
+    with pytest.raises(payerr.AuthError) as raised:
+        outcome.unwrap()
+    assert raised.value is outcome.error
+
+
+def test_threads_asking_at_once_get_one_error() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    outcome = payerr.inspect(raw(200, b'{"errcode":-1,"errmsg":"system busy"}', WECHAT))
+    with ThreadPoolExecutor(8) as pool:
+        errors = list(pool.map(lambda _: outcome.error, range(64)))
+    assert all(error is errors[0] for error in errors)
+
+
+def test_retry_after_counts_from_the_answer_not_from_the_look() -> None:
+    """A quota window is measured when the response is read, however late the error is built."""
+    body = b'{"errcode":45011,"errmsg":"api minute-quota reach limit"}'
+    outcome = payerr.inspect(raw(200, body, WECHAT))
+    early = payerr.inspect(raw(200, body, WECHAT)).error
+    assert early is not None and outcome.error is not None
+    assert outcome.error.retry_after is not None and early.retry_after is not None
+    assert abs(outcome.error.retry_after - early.retry_after) < 0.5
+
+
+def test_an_outcome_pickles_with_its_error() -> None:
+    import pickle
+
+    outcome = payerr.inspect(raw(200, b'{"errcode":45009,"errmsg":"quota"}', WECHAT))
+    copy = pickle.loads(pickle.dumps(outcome))
+    assert (copy.ok, copy.data, copy.provider) == (False, outcome.data, "wechat")
+    assert type(copy.error) is type(outcome.error)
+    assert copy.error is not None and copy.error.code == "45009"
+    assert "WeChatRateLimitError" in repr(copy)

@@ -170,3 +170,39 @@ def test_echo_server_really_echoes() -> None:
             call_httpx(CARRIERS[0], running.url)
         assert b"WxTok3nSecretValue" in running.last_request
     assert "***" in info.value.message
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from payerr import _redact  # noqa: E402
+
+_ODD_SPELLINGS = ["Access_Token", "SIGN", "ſign", "X-Wsse", "K", "ß", "İ"]
+_SEPARATORS = ['"', "=", ":", " ", "\t", "\n", "&", "?", ",", ";", "{", "}", "-", "_"]
+_PIECES = st.sampled_from(
+    [*sorted(_redact.SECRET_NAMES), *_ODD_SPELLINGS, *_SEPARATORS, "value", "rid", "abc123"]
+)
+
+
+@given(st.lists(_PIECES, max_size=16).map("".join))
+def test_the_quick_look_never_skips_what_the_pattern_masks(text: str) -> None:
+    """Skipping the full pattern on texts without 'name' then '=' or ':' loses nothing."""
+    assert _redact.redact_text(text) == _redact._SECRET.sub(_redact._mask, text)
+
+
+def test_every_secret_name_holds_a_core() -> None:
+    assert all(any(core in name for core in _redact.NAME_CORES) for name in _redact.SECRET_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("access_token=abc&x=1", "access_token=***&x=1"),
+        ('{"sign": "abc"}', '{"sign": "***"}'),
+        ('UsernameToken Username="u", PasswordDigest="d"', 'PasswordDigest="***"'),
+        ("Authorization: Bearer abc", "Authorization: ***"),
+        ("invalid credential, access_token is invalid", "access_token is invalid"),
+    ],
+)
+def test_named_secrets_are_masked_in_text(text: str, masked: str) -> None:
+    assert masked in _redact.redact_text(text)

@@ -61,8 +61,6 @@ def _replayed(response: httpx.Response, head: list[bytes], rest: Any) -> httpx.R
 
 def _in_memory(response: httpx.Response) -> bool:
     """A body already read (a mock, a cache) needs no reading, whatever its size."""
-    if not response.is_stream_consumed:
-        return False
     try:
         response.content  # noqa: B018
     except httpx.ResponseNotRead:  # streamed by someone else: nothing to read
@@ -70,14 +68,30 @@ def _in_memory(response: httpx.Response) -> bool:
     return True
 
 
-def read_capped(
-    response: httpx.Response, cap: int, length: int | None
-) -> tuple[httpx.Response, bool]:
-    """(response, True) once the body is read; (response, False) when it is over the cap.
+def content_length(headers: httpx.Headers) -> int | None:
+    """The declared Content-Length, if any, read in one cheap pass.
 
-    ``length`` is the declared Content-Length, if any.
+    ``Headers.get`` builds lists and lower-cases every name on each call; on the
+    hot path we walk httpx's own (name, lower-cased name, value) list instead,
+    and fall back to the public API if a future httpx lays it out differently.
     """
-    if _in_memory(response):
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        return declared_length(headers)
+    for entry in entries:
+        if entry[1] == b"content-length":
+            value = entry[2]
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
+    """(response, True) once the body is read; (response, False) when it is over ``cap``.
+
+    A chunked body over the cap is replayed: the caller still gets all of it.
+    """
+    length = content_length(response.headers)
+    if response.is_stream_consumed and _in_memory(response):
         return response, len(response.content) <= cap
     if length is not None:
         if length > cap:
@@ -97,11 +111,10 @@ def read_capped(
     return complete, True
 
 
-async def aread_capped(
-    response: httpx.Response, cap: int, length: int | None
-) -> tuple[httpx.Response, bool]:
+async def aread_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
     """The async twin of ``read_capped``."""
-    if _in_memory(response):
+    length = content_length(response.headers)
+    if response.is_stream_consumed and _in_memory(response):
         return response, len(response.content) <= cap
     if length is not None:
         if length > cap:

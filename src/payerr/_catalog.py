@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._enums import Category, Processed, RetryHint
+from ._envelopes import PATH_ENVELOPES
 from ._errors import CATEGORY_CLASSES
 
 ADAPTER_DIRS = (
@@ -132,6 +133,11 @@ class ProviderSpec:
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
     source: str
+    reads_path: bool = field(init=False, repr=False, compare=False)
+    """Whether the envelope reader looks at the URL path (Alipay v3 names its method there)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reads_path", self.envelope in PATH_ENVELOPES)
 
     def lookup(self, code: str | None, sub_code: str | None = None) -> CodeInfo | None:
         """The most specific error entry: the sub_code, then the code; None when unknown.
@@ -353,6 +359,8 @@ class Catalog:
         self._host_patterns: list[tuple[str, str]] = []
         self._host_cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self.generation = object()
+        """Replaced on every change, so whoever cached a spec knows to look again."""
         for spec in self._specs.values():
             for host in spec.hosts:
                 self._add_host(host, spec.name)
@@ -382,6 +390,7 @@ class Catalog:
         with self._lock:
             self._add_host(host.lower(), provider)
             self._host_cache.clear()
+            self.generation = object()
 
     def provider_for_host(self, host: str) -> str | None:
         """The provider that answers on this host, or None (the request passes through)."""
@@ -408,6 +417,7 @@ class Catalog:
             for host in spec.hosts:
                 self._add_host(host, spec.name)
             self._host_cache.clear()
+            self.generation = object()
 
     def override(self, provider: str, code: str, sub_code: str | None, **changes: Any) -> CodeInfo:
         spec = self.spec(provider)
@@ -444,6 +454,7 @@ class Catalog:
                 self._specs[provider] = replace(spec, codes=table)
             else:
                 self._specs[provider] = replace(spec, sub_codes=table)
+            self.generation = object()
         return updated
 
 

@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import orjson
 
 from ._catalog import CodeInfo, ProviderSpec, catalog
 from ._decode import parse_json
@@ -24,19 +28,57 @@ from ._retry_after import parse_retry_after, window_wait
 IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 
 
-class Outcome(NamedTuple):
-    """What a response means: ``ok`` with ``data``, or an ``error`` (never raised here)."""
+class Outcome:
+    """What a response means: ``ok`` with ``data``, or an ``error`` (never raised here).
 
-    ok: bool
-    data: dict[str, Any] | None
-    error: PayError | None = None
-    provider: str | None = None
+    The error is built when first asked for: a caller who only wants ``ok`` and
+    ``data`` pays for reading the envelope, not for the exception.
+    """
+
+    __slots__ = ("_build", "_error", "data", "ok", "provider")
+
+    def __init__(
+        self,
+        ok: bool,
+        data: dict[str, Any] | None,
+        error: PayError | None = None,
+        provider: str | None = None,
+        *,
+        build: Callable[[], PayError] | None = None,
+    ) -> None:
+        self.ok = ok
+        self.data = data
+        self.provider = provider
+        self._error = error
+        self._build = build
+
+    @property
+    def error(self) -> PayError | None:
+        """The typed error, or None on success; the same object on every access."""
+        if self._build is not None:
+            with _BUILDING:
+                build, self._build = self._build, None
+                if build is not None:
+                    self._error = build()
+        return self._error
 
     def unwrap(self) -> dict[str, Any]:
         """The data on success; the error raised otherwise."""
-        if self.error is not None:
-            raise self.error
+        error = self.error
+        if error is not None:
+            raise error
         return self.data if self.data is not None else {}
+
+    def __repr__(self) -> str:
+        shown = "ok" if self.ok else repr(self.error)
+        return f"Outcome({shown}, provider={self.provider!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Outcome, (self.ok, self.data, self.error, self.provider))
+
+
+_BUILDING = threading.Lock()
+"""Two threads asking for one outcome's error get the same object."""
 
 
 def _generic(
@@ -200,10 +242,13 @@ Parsed = tuple[Any, "str | None", "Reading | None"]
 
 
 def read_envelope(
-    spec: ProviderSpec, status: int, body: bytes, content_type: str | None, path: str
+    spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str], path: str
 ) -> Parsed:
     """Parse the body and read the provider's envelope, once per response."""
-    data, problem = parse_json(body, content_type)
+    try:
+        data, problem = orjson.loads(body), None  # the common case, without a call more
+    except orjson.JSONDecodeError:
+        data, problem = parse_json(body, headers.get("content-type"))
     reading = READERS[spec.envelope](status, data, path) if type(data) is dict else None
     if reading is not None and not reading.ok and reading.code in spec.success:
         reading.ok = True
@@ -226,41 +271,52 @@ def classify(
     now: float | None = None,
     parsed: Parsed | None = None,
 ) -> Outcome:
-    """The one place a response becomes success or an error."""
+    """The one place a response becomes success or an error (the error built on demand)."""
     status = raw.status_code
+    if now is None:
+        now = time.time()  # Retry-After dates and quota windows count from the answer
     if spec is None:
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
-        return Outcome(
-            False,
-            _dict_or_none(data),
-            _build(raw, None, status_rule(None, status), Reading(ok=False), data, facts, now),
-            None,
-        )
+        info = status_rule(None, status)
+        build = partial(_build, raw, None, info, Reading(ok=False), data, facts, now)
+        return Outcome(False, _dict_or_none(data), None, None, build=build)
     if parsed is None:
-        parsed = read_envelope(spec, status, raw.body, raw.headers.get("content-type"), raw.path)
+        parsed = read_envelope(spec, status, raw.body, raw.headers, raw.path)
     data, problem, reading = parsed
     if reading is not None:
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
-            info = spec.lookup(reading.code, reading.sub_code)
-            error = _build(raw, spec, info, reading, data, facts, now)
-            return Outcome(False, data, error, spec.name)
+            build = partial(_build_coded, raw, spec, reading, data, facts, now)
+            return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
     if status < 400:
         if 200 <= status < 300 and not (status in (204, 205) or raw.method == "HEAD"):
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
-            error = _build(raw, spec, _MALFORMED, reading, data, facts, now)
-            return Outcome(False, _dict_or_none(data), error, spec.name)
+            build = partial(_build, raw, spec, _MALFORMED, reading, data, facts, now)
+            return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
-    error = _build(raw, spec, status_rule(spec, status), reading, data, facts, now)
-    return Outcome(False, _dict_or_none(data), error, spec.name)
+    build = partial(_build, raw, spec, status_rule(spec, status), reading, data, facts, now)
+    return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
+
+
+def _build_coded(
+    raw: RawResponse,
+    spec: ProviderSpec,
+    reading: Reading,
+    data: Any,
+    facts: RequestFacts | None,
+    now: float,
+) -> PayError:
+    """An error for a code the provider sent: looked up in the table, then built."""
+    info = spec.lookup(reading.code, reading.sub_code)
+    return _build(raw, spec, info, reading, data, facts, now)
 
 
 def _dict_or_none(data: Any) -> dict[str, Any] | None:
@@ -309,13 +365,12 @@ def _build(
         for value in secrets:
             body = body.replace(value.encode(), b"***")
         data, _ = parse_json(body, raw.headers.get("content-type"))
-    request_id = reading.request_id
+    message, request_id = reading.message_and_request_id()
     if request_id is None and spec is not None:
         for header in spec.request_id_headers:
             request_id = raw.headers.get(header)
             if request_id:
                 break
-    message = reading.message
     if not message and info is not None:
         message = info.provider_message or info.message_en
     cls = error_class(category, spec.name if spec else None)

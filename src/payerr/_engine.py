@@ -12,13 +12,14 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from tenacity import RetryCallState, stop_never
 
+from . import _catalog as _catalog_module
 from ._catalog import ProviderSpec, catalog
-from ._classify import RequestFacts, classify, read_envelope, success, transport_error
+from ._classify import Outcome, RequestFacts, classify, read_envelope, transport_error
 from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import Credentials, RefreshGate, gate_for
 from ._enums import Category, Processed, RetryHint
@@ -67,23 +68,32 @@ class Engine:
             gate_for(credentials, self.coordinator) if credentials is not None else None
         )
         self._rng = random.Random()
+        self._routes: dict[str | None, tuple[object, Route | None]] = {}
+        self.capacity = self.policy.budget or 0
+        self.refund = self.policy.success_refund if self.capacity else 0
+        """Tokens a plain success puts back (0: nothing to do after a success)."""
         if provider is not None:
             catalog().spec(provider)  # fail at construction, not on the first request
 
-    def spec_for(self, host: str) -> ProviderSpec | None:
-        """The adapter for a request, or None: a host nobody claims passes through."""
+    def route(self, host: str | None) -> Route | None:
+        """The adapter and scope for a request's host, or None: nobody claims it, it passes.
+
+        Remembered per host (or once, when the provider is pinned) until the
+        catalog changes: an override, a new host, a new adapter.
+        """
+        key = host if self.provider is None else None
+        entry = self._routes.get(key)
+        cat = _catalog_module._catalog
+        if entry is not None and cat is not None and entry[0] is cat.generation:
+            return entry[1]
         cat = catalog()
-        if self.provider is not None:
-            return cat.spec(self.provider)
-        name = cat.provider_for_host(host)
-        return cat.spec(name) if name is not None else None
-
-    def start(self, spec: ProviderSpec, marked_idempotent: bool) -> Call:
-        return Call(self, spec, marked_idempotent)
-
-    def scope(self, spec: ProviderSpec) -> str:
-        """What one cooldown, budget and token are shared by: a provider app."""
-        return f"{spec.name}:{self.app}"
+        generation = cat.generation  # read first: a change while we look is seen next time
+        name = self.provider if self.provider is not None else cat.provider_for_host(host or "")
+        route = None if name is None else Route(cat.spec(name), f"{name}:{self.app}")
+        if len(self._routes) >= 4096:
+            self._routes.clear()
+        self._routes[key] = (generation, route)
+        return route
 
     def budget_available(self, provider: str | None = None) -> int | None:
         """Retry-budget tokens left for a provider's scope (None when the budget is off)."""
@@ -104,26 +114,45 @@ class Engine:
             self.coordinator.deposit(scope, amount, self.policy.budget)
 
 
-class Call:
-    """One logical request across its attempts."""
+class Route(NamedTuple):
+    """Where a request goes: the provider's adapter, and the app scope it counts against."""
 
-    def __init__(self, engine: Engine, spec: ProviderSpec, marked_idempotent: bool) -> None:
+    spec: ProviderSpec
+    scope: str
+    """What one cooldown, budget and token are shared by: a provider app."""
+
+
+class Call:
+    """One logical request across its attempts.
+
+    Most calls end in one successful send, so everything a retry needs starts as
+    a class-level default and is only set on the instance when it changes.
+    """
+
+    history: tuple[Attempt, ...] = ()
+    marked: bool | None = None
+    refreshed = False
+    refresh_due: PayError | None = None
+    seen_generation = 0
+    decision = _UNDECIDED
+    last_response: Any = None
+    spent = 0
+    covered_until = 0.0
+
+    def __init__(self, engine: Engine, route: Route, marked_idempotent: bool) -> None:
         self.engine = engine
         self.policy = engine.policy
-        self.spec = spec
-        self.scope = engine.scope(spec)
-        self.marked = True if marked_idempotent else None
+        self.spec, self.scope = route
+        if marked_idempotent:
+            self.marked = True
         self.started = time.monotonic()
-        self.history: list[Attempt] = []
-        self.refreshed = False
-        self.refresh_due: PayError | None = None
-        self.seen_generation = 0
-        self.decision = _UNDECIDED
-        self.last_response: Any = None
-        self.spent = 0
-        self.covered_until = 0.0
 
     # --- credentials --------------------------------------------------------
+
+    def ready(self) -> bool:
+        """Nothing to do before sending: no credentials to apply, no cooldown to sit out."""
+        engine = self.engine
+        return engine.gate is None and engine.coordinator.cooldown(self.scope) <= 0
 
     def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
         """What to refresh before the next send: (scope, generation seen, error), or None."""
@@ -183,9 +212,9 @@ class Call:
         self,
         response: T,
         status: int,
-        content_type: str | None,
+        headers: Mapping[str, str],
         body: bytes,
-        path: str,
+        path: Callable[[], str],
         details: Callable[[], tuple[RawResponse, RequestFacts]],
     ) -> T:
         """The response on success; the typed error raised (and the response kept) otherwise.
@@ -193,29 +222,40 @@ class Call:
         A success is read with one parse and nothing else built; ``details`` (the
         full response and request view) is only asked for when something is wrong.
         """
-        parsed = read_envelope(self.spec, status, body, content_type, path)
-        outcome = success(self.spec, status, parsed)
-        if outcome is None:
+        spec = self.spec
+        parsed = read_envelope(spec, status, body, headers, path() if spec.reads_path else "")
+        reading = parsed[2]
+        if reading is not None and reading.ok and 200 <= status < 400:
+            outcome = Outcome(True, parsed[0], None, spec.name)
+        else:
             raw, facts = details()
-            outcome = classify(raw, self.spec, facts, parsed=parsed)
+            outcome = classify(raw, spec, facts, parsed=parsed)
         attach_outcome(response, outcome)
-        if outcome.error is None:
-            # A retry that worked costs nothing in the end; failed retries drain the budget.
-            self.engine.deposit(self.scope, self.spent or self.policy.success_refund)
-            if self.history:
-                logger.info(
-                    "payerr: %s succeeded on attempt %d",
-                    self.spec.name,
-                    len(self.history) + 1,
-                    extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
-                )
+        if outcome.ok:
+            if self.spent or self.history:
+                self._recovered()
+            elif self.engine.refund:  # a plain success tops the bucket up
+                engine = self.engine
+                engine.coordinator.deposit(self.scope, engine.refund, engine.capacity)
             return response
         self.last_response = response
         error = outcome.error
+        assert error is not None
         if error.category is Category.RATE_LIMITED and error.retry_after:
             # The provider set a window for the whole app: every worker sits it out.
             self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
         raise error
+
+    def _recovered(self) -> None:
+        """A retry that worked costs nothing in the end; failed retries drain the budget."""
+        self.engine.deposit(self.scope, self.spent or self.policy.success_refund)
+        if self.history:
+            logger.info(
+                "payerr: %s succeeded on attempt %d",
+                self.spec.name,
+                len(self.history) + 1,
+                extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
+            )
 
     def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
         """A typed error for a request that was never sent, or never answered.
@@ -263,7 +303,7 @@ class Call:
         attempt = Attempt(
             state.attempt_number, error, decision.delay, error.retry, decision.refresh
         )
-        self.history.append(attempt)
+        self.history = (*self.history, attempt)
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True

@@ -24,6 +24,15 @@ class Reading:
     sub_message: str | None = None
     request_id: str | None = None
     api_method: str | None = None
+    split: Callable[[str], tuple[str, str | None]] | None = None
+    """Cuts a request id off ``message``; run only when the error is built."""
+
+    def message_and_request_id(self) -> tuple[str, str | None]:
+        """The message and request id, with any diagnostic suffix moved off the message."""
+        if self.split is None:
+            return self.message, self.request_id
+        message, request_id = self.split(self.message)
+        return message, request_id or self.request_id
 
 
 OK = Reading(ok=True)
@@ -92,7 +101,8 @@ def _alipay(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
     )
 
 
-_WECHAT_SUFFIX = re.compile(r"\s*(?:rid:\s*(?P<rid>[\w.-]+)|hint:\s*\[(?P<hint>[^\]]*)\])\s*$")
+_WECHAT_SUFFIX = re.compile(r"(?:rid:\s*(?P<rid>[\w.-]+)|hint:\s*\[(?P<hint>[^\]]*)\])\s*$")
+"""Starts with the keyword (not with whitespace), so the scan jumps from 'r' to 'h'."""
 
 
 def split_wechat_message(message: str) -> tuple[str, str | None]:
@@ -100,7 +110,8 @@ def split_wechat_message(message: str) -> tuple[str, str | None]:
     match = _WECHAT_SUFFIX.search(message)
     if match is None:
         return message, None
-    return message[: match.start()].rstrip(" ,;"), match.group("rid") or match.group("hint")
+    head = message[: match.start()].rstrip().rstrip(" ,;")
+    return head, match.group("rid") or match.group("hint")
 
 
 def _wechat(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
@@ -116,8 +127,8 @@ def _wechat(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
     code = code_text(source.get("errcode", source.get("ret")))
     if code in (None, "", "0"):
         return OK if status < 400 else None
-    message, request_id = split_wechat_message(text(source.get("errmsg")))
-    return Reading(ok=False, code=code, message=message, request_id=request_id)
+    message = text(source.get("errmsg"))
+    return Reading(ok=False, code=code, message=message, split=split_wechat_message)
 
 
 def _huawei(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
@@ -153,6 +164,9 @@ def _cmi(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
         return None
     return Reading(ok=False, code=code, message=message)
 
+
+PATH_ENVELOPES = frozenset({"alipay"})
+"""Envelopes whose reader needs the request's URL path; the others are given ""."""
 
 READERS: Mapping[str, Reader] = {
     "alipay": _alipay,

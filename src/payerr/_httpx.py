@@ -7,6 +7,8 @@ Requests to hosts no adapter claims pass through untouched.
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -43,19 +45,6 @@ def _category(exc: httpx.TransportError) -> Category | None:
     return None  # a local mistake (unsupported scheme, bad headers): not ours to retry
 
 
-def _length_and_type(headers: httpx.Headers) -> tuple[int | None, str | None]:
-    """Content-Length and Content-Type in one pass (each Headers.get is a pass of its own)."""
-    length: int | None = None
-    content_type: str | None = None
-    for name, value in headers.raw:
-        size = len(name)
-        if size == 14 and name.lower() == b"content-length":
-            length = int(value) if value.isdigit() else None
-        elif size == 12 and name.lower() == b"content-type":
-            content_type = value.decode("latin-1")
-    return length, content_type
-
-
 def _raw(response: httpx.Response, request: httpx.Request) -> RawResponse:
     return RawResponse(
         response.status_code,
@@ -78,6 +67,7 @@ class _Base:
         app: str,
     ) -> None:
         self._engine = Engine(policy, provider, credentials, coordinator, app)
+        self._cap = self._engine.policy.body_cap
 
     @property
     def policy(self) -> RetryPolicy:
@@ -88,23 +78,24 @@ class _Base:
         return self._engine.budget_available(provider)
 
     def _start(self, request: httpx.Request) -> Call | None:
-        spec = self._engine.spec_for(request.url.host)
-        if spec is None:
+        engine = self._engine
+        route = engine.route(request.url.host if engine.provider is None else None)
+        if route is None:
             return None
-        return self._engine.start(spec, bool(request.extensions.get(IDEMPOTENT_MARK)))
+        return Call(engine, route, bool(request.extensions.get(IDEMPOTENT_MARK)))
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
 
-    def _settle(
-        self, call: Call, sent: httpx.Request, response: httpx.Response, content_type: str | None
-    ) -> httpx.Response:
+    def _settle(self, call: Call, sent: httpx.Request, response: httpx.Response) -> httpx.Response:
+        # The body is read here, so the client never closes the stream it would time.
+        response.elapsed = timedelta(seconds=time.monotonic() - call.started)
         return call.settle(
             response,
             response.status_code,
-            content_type,
+            response.headers,
             response.content,
-            sent.url.path,
+            lambda: sent.url.path,
             lambda: (_raw(response, sent), self._facts(call, sent)),
         )
 
@@ -157,22 +148,23 @@ class Transport(_Base, httpx.BaseTransport):
         return response
 
     def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
-        plan = call.refresh_plan()
-        if plan is not None and self._engine.gate is not None:
-            self._engine.gate.refresh(*plan)
-        pause = call.cooldown_wait()
-        if pause:
-            testing.sleep(pause)
-        sent = call.apply(request)
+        sent = request
+        if not call.ready():
+            plan = call.refresh_plan()
+            if plan is not None and self._engine.gate is not None:
+                self._engine.gate.refresh(*plan)
+            pause = call.cooldown_wait()
+            if pause:
+                testing.sleep(pause)
+            sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
-            length, content_type = _length_and_type(response.headers)
-            response, complete = read_capped(response, self.policy.body_cap, length)
+            response, complete = read_capped(response, self._cap)
             if not complete:
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response, content_type)
+        return self._settle(call, sent, response)
 
     def close(self) -> None:
         self._inner.close()
@@ -223,22 +215,23 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         return response
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
-        plan = call.refresh_plan()
-        if plan is not None and self._engine.gate is not None:
-            await self._engine.gate.arefresh(*plan)
-        pause = call.cooldown_wait()
-        if pause:
-            await testing.asleep(pause)
-        sent = call.apply(request)
+        sent = request
+        if not call.ready():
+            plan = call.refresh_plan()
+            if plan is not None and self._engine.gate is not None:
+                await self._engine.gate.arefresh(*plan)
+            pause = call.cooldown_wait()
+            if pause:
+                await testing.asleep(pause)
+            sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)
-            length, content_type = _length_and_type(response.headers)
-            response, complete = await aread_capped(response, self.policy.body_cap, length)
+            response, complete = await aread_capped(response, self._cap)
             if not complete:
                 return response
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response, content_type)
+        return self._settle(call, sent, response)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -47,7 +47,19 @@ SECRET_NAMES: frozenset[str] = frozenset(
 """Parameter, field and header names whose values are credentials (compared lower-case)."""
 
 _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
-_ANY_NAME = re.compile(_NAMES, re.IGNORECASE)
+NAME_CORES = (
+    "token",
+    "sign",
+    "secret",
+    "key",
+    "authorization",
+    "wsse",
+    "password",
+    "nonce",
+    "cookie",
+)
+"""Every secret name contains one of these: texts without any skip the masking pattern."""
+_AFTER_NAME = re.compile(r'[\w-]*"?\s*[=:]')
 _QUOTED = re.compile(rf'\b(?:{_NAMES})\s*=\s*"([^"]*)"', re.IGNORECASE)
 _SECRET = re.compile(
     # "name": "value"  (JSON)
@@ -73,9 +85,25 @@ def redact_text(text: str, values: Iterable[str] = ()) -> str:
     for value in values:
         if len(value) >= 4 and value in text:
             text = text.replace(value, MASK)
-    if _ANY_NAME.search(text) is None:
+    if not _may_hold_named_secret(text):
         return text
     return _SECRET.sub(_mask, text)
+
+
+def _may_hold_named_secret(text: str) -> bool:
+    """A cheap look before the full pattern: a name core, the rest of a name, then = or :.
+
+    Every place the pattern masks has this shape, so a text without it has
+    nothing to mask. ``casefold`` matches at least what IGNORECASE does.
+    """
+    folded = text.casefold()
+    for core in NAME_CORES:
+        start = folded.find(core)
+        while start >= 0:
+            if _AFTER_NAME.match(folded, start + len(core)):
+                return True
+            start = folded.find(core, start + 1)
+    return False
 
 
 def _mask(match: re.Match[str]) -> str:

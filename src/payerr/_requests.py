@@ -92,10 +92,11 @@ class RequestsAdapter(HTTPAdapter):
             IDEMPOTENT_HEADER in request.headers
             and request.headers.pop(IDEMPOTENT_HEADER, None) is not None
         )
-        spec = self._engine.spec_for(_host(request.url or ""))
-        if spec is None:
+        engine = self._engine
+        route = engine.route(_host(request.url or "") if engine.provider is None else None)
+        if route is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
-        call = self._engine.start(spec, marked)
+        call = Call(engine, route, marked)
         options = (stream, timeout, verify, cert, proxies)
         try:
             return self._attempt(call, request, options)
@@ -153,9 +154,9 @@ class RequestsAdapter(HTTPAdapter):
         return call.settle(
             response,
             response.status_code,
-            response.headers.get("content-type"),
+            response.headers,
             body or b"",
-            _path(url),
+            lambda: _path(url),
             details,
         )
 
