@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -249,3 +251,32 @@ def test_wechat_minute_quota_cools_down_the_app(monkeypatch: pytest.MonkeyPatch)
                 client.get(WECHAT + "/cgi-bin/user/info")
         assert len(sent) == expected_sent
     assert info.value.retry_after is not None and 29 < info.value.retry_after <= 30
+
+
+def _evalsha_calls(client: Any) -> int:
+    stats = client.info("commandstats").get("cmdstat_evalsha", {})
+    return int(stats.get("calls", 0))
+
+
+def test_successes_give_budget_back_in_batches(redis_url: str) -> None:
+    """Two hundred successes cost a handful of budget round trips, not two hundred."""
+    coordinator = payerr.RedisCoordinator.from_url(redis_url, deposit_every=60.0)
+    scope = "wechat:batched"
+    assert coordinator.withdraw(scope, 50, 100)
+    before = _evalsha_calls(coordinator._redis)
+    for _ in range(200):
+        coordinator.deposit(scope, 1, 100)
+    assert _evalsha_calls(coordinator._redis) - before <= 1
+    assert coordinator.available(scope, 100) == 100  # a look flushes what was gathered
+
+
+def test_gathered_budget_is_flushed_by_the_next_request(redis_url: str) -> None:
+    coordinator = payerr.RedisCoordinator.from_url(redis_url, deposit_every=0.0)
+    scope = "wechat:flushed"
+    assert coordinator.withdraw(scope, 10, 100)
+    coordinator._flushed_at = time.monotonic() + 3600  # hold the deposit back
+    coordinator.deposit(scope, 4, 100)
+    assert int(coordinator._redis.get("payerr:wechat:flushed:budget")) == 90
+    coordinator._flushed_at = 0.0
+    coordinator.cooldown(scope)
+    assert int(coordinator._redis.get("payerr:wechat:flushed:budget")) == 94

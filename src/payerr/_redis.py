@@ -62,6 +62,8 @@ class RedisCoordinator:
 
     ``lock_ttl`` bounds how long a crashed token refresher can hold the others
     back; ``socket_timeout`` bounds how long any request waits on Redis.
+    Successes put budget back in batches, one round trip per ``deposit_every``
+    seconds at most, so a success costs no round trip of its own.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class RedisCoordinator:
         lock_wait: float = 15.0,
         down_for: float = 5.0,
         cooldown_cache: float = 0.05,
+        deposit_every: float = 0.05,
     ) -> None:
         if client is None:
             raise TypeError("give a redis.Redis client, or use RedisCoordinator.from_url(url)")
@@ -88,6 +91,11 @@ class RedisCoordinator:
         self._down_until = 0.0
         self._state_lock = threading.Lock()
         self._cooldown_seen: dict[str, tuple[float, float]] = {}
+        self.deposit_every = deposit_every
+        self._deposits: dict[str, tuple[int, int]] = {}
+        """Budget returned since the last flush: scope → (tokens, capacity)."""
+        self._deposit_lock = threading.Lock()
+        self._flushed_at = 0.0
         self._scripts = {
             name: client.register_script(source)
             for name, source in (
@@ -138,6 +146,8 @@ class RedisCoordinator:
         if self.degraded:
             return self.fallback.cooldown(scope)
         now = time.monotonic()
+        if self._deposits and now - self._flushed_at >= self.deposit_every:
+            self.flush()  # every request passes here: gathered budget goes back soon
         seen = self._cooldown_seen.get(scope)
         if seen is not None and now - seen[0] < self.cooldown_cache:
             return max(0.0, seen[1] - now)
@@ -166,6 +176,8 @@ class RedisCoordinator:
     def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
         if self.degraded:
             return self.fallback.withdraw(scope, cost, capacity)
+        if self._deposits:
+            self.flush()  # what this process gave back counts before it takes
         try:
             result = self._scripts["withdraw"](
                 keys=[self._key(scope, "budget")], args=[cost, capacity]
@@ -181,15 +193,32 @@ class RedisCoordinator:
         if self.degraded:
             self.fallback.deposit(scope, amount, capacity)
             return
-        try:
-            self._scripts["deposit"](keys=[self._key(scope, "budget")], args=[amount, capacity])
-        except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            self.fallback.deposit(scope, amount, capacity)
+        with self._deposit_lock:
+            gathered, _ = self._deposits.get(scope, (0, capacity))
+            self._deposits[scope] = (min(capacity, gathered + amount), capacity)
+        if time.monotonic() - self._flushed_at >= self.deposit_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the budget gathered from successes: one script call per scope."""
+        with self._deposit_lock:
+            batch, self._deposits = self._deposits, {}
+            self._flushed_at = time.monotonic()
+        for scope, (amount, capacity) in batch.items():
+            if self.degraded:
+                self.fallback.deposit(scope, amount, capacity)
+                continue
+            try:
+                self._scripts["deposit"](keys=[self._key(scope, "budget")], args=[amount, capacity])
+            except _REDIS_DOWN as exc:
+                self._went_down(exc)
+                self.fallback.deposit(scope, amount, capacity)
 
     def available(self, scope: str, capacity: int) -> int:
         if self.degraded:
             return self.fallback.available(scope, capacity)
+        if self._deposits:
+            self.flush()
         try:
             value = self._redis.get(self._key(scope, "budget"))
         except _REDIS_DOWN as exc:

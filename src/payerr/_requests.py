@@ -118,18 +118,21 @@ class RequestsAdapter(HTTPAdapter):
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
     ) -> requests.Response:
-        plan = call.refresh_plan()
-        if plan is not None and self._engine.gate is not None:
-            self._engine.gate.refresh(*plan)
-        pause = call.cooldown_wait()
-        if pause:
-            testing.sleep(pause)
-        # Credentials rewrite the request per attempt: they get a copy, not the caller's object.
-        sent = call.apply(request.copy()) if self._engine.gate is not None else request
+        sent = request
+        if not call.ready():
+            plan = call.refresh_plan()
+            if plan is not None and self._engine.gate is not None:
+                self._engine.gate.refresh(*plan)
+            pause = call.cooldown_wait()
+            if pause:
+                testing.sleep(pause)
+            if self._engine.gate is not None:
+                # Credentials rewrite the request per attempt: a copy, not the caller's object.
+                sent = call.apply(request.copy())
         _stream, timeout, verify, cert, proxies = options
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
-            if not read_capped_requests(response, self.policy.body_cap):
+            if not read_capped_requests(response, self._engine.policy.body_cap):
                 return response
             body = response.content
         except requests.RequestException as exc:
