@@ -13,6 +13,7 @@ same on every run. The server's work and the kernel's are not counted.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,9 @@ def contenders(base: str) -> dict[str, Callable[[], Callable[[], object]]]:
         "httpx + payerr.Transport": lambda: client(payerr.Transport(provider="wechat")),
         "httpx + httpx-retries": lambda: client(RetryTransport(retry=Retry(total=3))),
         "httpx bare, then .json()": lambda: then_json(httpx.HTTPTransport()),
+        "httpx + httpx-retries, then .json()": lambda: then_json(
+            RetryTransport(retry=Retry(total=3))
+        ),
         "httpx + payerr, then inspect().data": lambda: then_inspect(
             payerr.Transport(provider="wechat")
         ),
@@ -93,6 +97,7 @@ def counted(name: str, base: str, count: int) -> int:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict layouts on every run
     )
     for line in result.stderr.splitlines():
         if "Collected :" in line:

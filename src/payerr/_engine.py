@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from tenacity import RetryCallState, stop_never
 
 from . import _catalog as _catalog_module
+from . import testing
 from ._catalog import ProviderSpec, catalog
 from ._classify import Outcome, RequestFacts, classify, read_envelope, transport_error
 from ._coordinator import Coordinator, LocalCoordinator
@@ -153,6 +154,26 @@ class Call:
         """Nothing to do before sending: no credentials to apply, no cooldown to sit out."""
         engine = self.engine
         return engine.gate is None and engine.coordinator.cooldown(self.scope) <= 0
+
+    def prepare(self) -> None:
+        """Before a send: fetch or refresh credentials, and sit out the app's cooldown."""
+        plan = self.refresh_plan()
+        gate = self.engine.gate
+        if plan is not None and gate is not None:
+            gate.refresh(*plan)
+        pause = self.cooldown_wait()
+        if pause:
+            testing.sleep(pause)
+
+    async def aprepare(self) -> None:
+        """The async twin of ``prepare``."""
+        plan = self.refresh_plan()
+        gate = self.engine.gate
+        if plan is not None and gate is not None:
+            await gate.arefresh(*plan)
+        pause = self.cooldown_wait()
+        if pause:
+            await testing.asleep(pause)
 
     def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
         """What to refresh before the next send: (scope, generation seen, error), or None."""

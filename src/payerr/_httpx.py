@@ -150,12 +150,7 @@ class Transport(_Base, httpx.BaseTransport):
     def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
         if not call.ready():
-            plan = call.refresh_plan()
-            if plan is not None and self._engine.gate is not None:
-                self._engine.gate.refresh(*plan)
-            pause = call.cooldown_wait()
-            if pause:
-                testing.sleep(pause)
+            call.prepare()
             sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
@@ -217,12 +212,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
         if not call.ready():
-            plan = call.refresh_plan()
-            if plan is not None and self._engine.gate is not None:
-                await self._engine.gate.arefresh(*plan)
-            pause = call.cooldown_wait()
-            if pause:
-                await testing.asleep(pause)
+            await call.aprepare()
             sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)

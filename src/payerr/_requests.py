@@ -120,12 +120,7 @@ class RequestsAdapter(HTTPAdapter):
     ) -> requests.Response:
         sent = request
         if not call.ready():
-            plan = call.refresh_plan()
-            if plan is not None and self._engine.gate is not None:
-                self._engine.gate.refresh(*plan)
-            pause = call.cooldown_wait()
-            if pause:
-                testing.sleep(pause)
+            call.prepare()
             if self._engine.gate is not None:
                 # Credentials rewrite the request per attempt: a copy, not the caller's object.
                 sent = call.apply(request.copy())
