@@ -545,3 +545,26 @@ def test_a_host_registered_later_is_claimed(fresh_catalog: object) -> None:
         payerr.register_host("wx-gateway.example.com", "wechat")
         with pytest.raises(payerr.WeChatError):
             c.get("https://wx-gateway.example.com/cgi-bin/token")
+
+
+@pytest.mark.parametrize(
+    ("headers", "length"),
+    [
+        (httpx.Headers({"Content-Length": "12"}), 12),
+        (httpx.Headers({"content-type": "application/json"}), None),
+        (httpx.Headers({"Content-Length": "1e3"}), None),
+        (httpx.Headers([(b"CONTENT-LENGTH", b"7")]), 7),
+        ({"content-length": "5"}, 5),  # not httpx's Headers: read the public way
+    ],
+)
+def test_content_length_is_read_in_one_pass(headers: Any, length: int | None) -> None:
+    from payerr._bodies import content_length
+
+    assert content_length(headers) == length
+
+
+def test_the_one_pass_applies_to_this_httpx() -> None:
+    """A canary: if httpx lays its headers out differently, the slower public path is taken."""
+    entries = httpx.Headers({"Content-Length": "3"})._list
+    assert type(entries) is list
+    assert entries[0][1:] == (b"content-length", b"3")

@@ -57,9 +57,9 @@ class Outcome:
         """The typed error, or None on success; the same object on every access."""
         if self._build is not None:
             with _BUILDING:
-                build, self._build = self._build, None
-                if build is not None:
-                    self._error = build()
+                if self._build is not None:
+                    self._error = self._build()
+                    self._build = None  # only once built: a failed build is not a success
         return self._error
 
     def unwrap(self) -> dict[str, Any]:
@@ -253,14 +253,6 @@ def read_envelope(
     if reading is not None and not reading.ok and reading.code in spec.success:
         reading.ok = True
     return data, problem, reading
-
-
-def success(spec: ProviderSpec, status: int, parsed: Parsed) -> Outcome | None:
-    """The outcome of a plain success, or None: the fast path builds nothing else."""
-    data, _, reading = parsed
-    if reading is not None and reading.ok and 200 <= status < 400:
-        return Outcome(True, data, None, spec.name)
-    return None
 
 
 def classify(
