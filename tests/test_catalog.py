@@ -202,3 +202,12 @@ def test_load_adapter_adds_a_provider(tmp_path: Path, fresh_catalog: object) -> 
 def test_adapter_files_are_found() -> None:
     """The adapter directory is found from a source checkout or an installed wheel."""
     assert sorted(p.stem for p in adapter_dir().glob("*.toml")) == sorted(payerr.PROVIDERS)
+
+
+def test_an_override_reaches_a_host_already_looked_up(fresh_catalog: object) -> None:
+    """inspect remembers which adapter a host maps to, but not past a change to the catalog."""
+    body = b'{"errcode":40013,"errmsg":"invalid appid"}'
+    raw = payerr.RawResponse(200, {}, body, "https://api.weixin.qq.com/cgi-bin/token", "GET")
+    assert isinstance(payerr.inspect(raw).error, payerr.ConfigurationError)
+    payerr.override_code("wechat", "40013", category=payerr.Category.INVALID_REQUEST)
+    assert isinstance(payerr.inspect(raw).error, payerr.InvalidRequestError)

@@ -361,6 +361,7 @@ class Catalog:
         self._lock = threading.Lock()
         self.generation = object()
         """Replaced on every change, so whoever cached a spec knows to look again."""
+        self._by_host: dict[str, tuple[object, ProviderSpec | None]] = {}
         for spec in self._specs.values():
             for host in spec.hosts:
                 self._add_host(host, spec.name)
@@ -408,6 +409,19 @@ class Catalog:
         if len(self._host_cache) < 4096:
             self._host_cache[host] = found
         return found
+
+    def spec_for_host(self, host: str) -> ProviderSpec | None:
+        """The adapter claiming this host, or None; remembered until the catalog changes."""
+        entry = self._by_host.get(host)
+        if entry is not None and entry[0] is self.generation:
+            return entry[1]
+        generation = self.generation  # read first: a change while we look is seen next time
+        name = self.provider_for_host(host)
+        spec = None if name is None else self._specs[name]
+        if len(self._by_host) >= 4096:
+            self._by_host.clear()
+        self._by_host[host] = (generation, spec)
+        return spec
 
     def add(self, spec: ProviderSpec, *, replace_existing: bool = False) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from . import _catalog as _catalog_module
 from ._catalog import CodeInfo, ProviderSpec, catalog
 from ._decode import parse_json
 from ._enums import Category, Processed, RetryHint
@@ -399,11 +400,10 @@ def transport_error(
 
 def resolve_spec(raw: RawResponse, provider: str | None) -> ProviderSpec | None:
     """The adapter for a response: the one named, or the one claiming the URL's host."""
-    cat = catalog()
+    cat = _catalog_module._catalog or catalog()
     if provider is not None:
         return cat.spec(provider)
-    name = cat.provider_for_host(raw.host)
-    return cat.spec(name) if name is not None else None
+    return cat.spec_for_host(raw.host)
 
 
 def inspect(response: Any, provider: str | None = None) -> Outcome:
