@@ -9,6 +9,7 @@ default profile runs a few hundred examples; `--hypothesis-profile=long` runs
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -191,3 +192,23 @@ def test_any_response_is_success_or_a_pay_error(provider: str) -> None:
         check(provider, status, hdrs, body, method)
 
     run()
+
+
+_SUFFIX_REFERENCE = re.compile(r"\s*(?:rid:\s*(?P<rid>[\w.-]+)|hint:\s*\[(?P<hint>[^\]]*)\])\s*$")
+_MESSAGE_PIECES = st.sampled_from(
+    ["rid:", "hint:", "forbid:", " ", "\t", "\n", "\u3000", ",", ";", "[", "]", "a", "-", ".", "x1"]
+)
+
+
+@given(st.lists(_MESSAGE_PIECES, max_size=12).map("".join) | st.text(max_size=40))
+def test_wechat_suffix_split_matches_the_plain_pattern(message: str) -> None:
+    """The keyword-first pattern cuts exactly where a plain whitespace-then-keyword search does."""
+    from payerr._envelopes import split_wechat_message
+
+    found = _SUFFIX_REFERENCE.search(message)
+    expected = (
+        (message, None)
+        if found is None
+        else (message[: found.start()].rstrip(" ,;"), found.group("rid") or found.group("hint"))
+    )
+    assert split_wechat_message(message) == expected

@@ -85,17 +85,29 @@ def content_length(headers: httpx.Headers) -> int | None:
     return None
 
 
+def _before_reading(response: httpx.Response, cap: int) -> tuple[bool | None, int | None]:
+    """What can be told without reading: (fits the cap, or None: read it; declared length).
+
+    A body already in memory is answered by its size; one declared over the cap
+    is never touched.
+    """
+    if response.is_stream_consumed and _in_memory(response):
+        return len(response.content) <= cap, None
+    length = content_length(response.headers)
+    if length is not None and length > cap:
+        return False, length
+    return None, length
+
+
 def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
     """(response, True) once the body is read; (response, False) when it is over ``cap``.
 
     A chunked body over the cap is replayed: the caller still gets all of it.
     """
-    length = content_length(response.headers)
-    if response.is_stream_consumed and _in_memory(response):
-        return response, len(response.content) <= cap
+    known, length = _before_reading(response, cap)
+    if known is not None:
+        return response, known
     if length is not None:
-        if length > cap:
-            return response, False
         response.read()
         return response, True
     head: list[bytes] = []
@@ -113,12 +125,10 @@ def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, boo
 
 async def aread_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
     """The async twin of ``read_capped``."""
-    length = content_length(response.headers)
-    if response.is_stream_consumed and _in_memory(response):
-        return response, len(response.content) <= cap
+    known, length = _before_reading(response, cap)
+    if known is not None:
+        return response, known
     if length is not None:
-        if length > cap:
-            return response, False
         await response.aread()
         return response, True
     head: list[bytes] = []

@@ -18,7 +18,7 @@ import orjson
 
 from . import _catalog as _catalog_module
 from ._catalog import CodeInfo, ProviderSpec, catalog
-from ._decode import parse_json
+from ._decode import parse_json, parse_json_slowly
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import READERS, Reading
 from ._errors import PayError, error_class
@@ -249,7 +249,7 @@ def read_envelope(
     try:
         data, problem = orjson.loads(body), None  # the common case, without a call more
     except orjson.JSONDecodeError:
-        data, problem = parse_json(body, headers.get("content-type"))
+        data, problem = parse_json_slowly(body, headers.get("content-type"))
     reading = READERS[spec.envelope](status, data, path) if type(data) is dict else None
     if reading is not None and not reading.ok and reading.code in spec.success:
         reading.ok = True

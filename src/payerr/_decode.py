@@ -37,7 +37,11 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
     try:
         return orjson.loads(body), None
     except orjson.JSONDecodeError:
-        pass
+        return parse_json_slowly(body, content_type)
+
+
+def parse_json_slowly(body: bytes, content_type: str | None = None) -> tuple[Any, str | None]:
+    """``parse_json`` for a body orjson has already refused."""
     try:
         return json.loads(body), None
     except UnicodeDecodeError:

@@ -181,23 +181,21 @@ class Demo:
 
     def cmi_order_reset(self) -> str:
         self.sandbox.script("cmi.create_order", ["reset!"])  # created, answer lost
-        transport = Transport(
-            provider="cmi", policy=self.policy(), credentials=JsonBodyToken(self.cmi_token)
-        )
-        body = {"thirdOrderId": "D-C1", "transactionCode": "D-TX-1", "packageId": "P7"}
-        with httpx.Client(base_url=self.url, transport=transport) as client:
-            client.post("/aep/APP_createOrder_SBO/v1", json=body)
+        self.cmi_create_order("D-C1")
         return "success"
 
     def cmi_qps(self) -> str:
         self.sandbox.script("cmi.create_order", ["9000004", "ok"])
+        self.cmi_create_order("D-C2")
+        return "success: order created"
+
+    def cmi_create_order(self, order_id: str) -> None:
         transport = Transport(
             provider="cmi", policy=self.policy(), credentials=JsonBodyToken(self.cmi_token)
         )
-        body = {"thirdOrderId": "D-C2", "transactionCode": "D-TX-2", "packageId": "P7"}
+        body = {"thirdOrderId": order_id, "transactionCode": f"TX-{order_id}", "packageId": "P7"}
         with httpx.Client(base_url=self.url, transport=transport) as client:
             client.post("/aep/APP_createOrder_SBO/v1", json=body)
-        return "success: order created"
 
     def alipay_pay_gateway_page(self) -> str:
         self.sandbox.script("alipay.trade.pay", ["html502"])

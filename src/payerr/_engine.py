@@ -69,8 +69,9 @@ class Engine:
             gate_for(credentials, self.coordinator) if credentials is not None else None
         )
         self._rng = random.Random()
-        self._routes: dict[str | None, tuple[object, Route | None]] = {}
+        self._routes: dict[str, Route] = {}
         self.capacity = self.policy.budget or 0
+        """Retry-budget tokens per app; 0 when the budget is off (or empty by choice)."""
         self.refund = self.policy.success_refund if self.capacity else 0
         """Tokens a plain success puts back (0: nothing to do after a success)."""
         if provider is not None:
@@ -79,21 +80,18 @@ class Engine:
     def route(self, host: str | None) -> Route | None:
         """The adapter and scope for a request's host, or None: nobody claims it, it passes.
 
-        Remembered per host (or once, when the provider is pinned) until the
-        catalog changes: an override, a new host, a new adapter.
+        The catalog remembers which adapter a host maps to; the engine only keeps
+        a ``Route`` per adapter, made again when an override replaces the spec.
         """
-        key = host if self.provider is None else None
-        entry = self._routes.get(key)
-        cat = _catalog_module._catalog
-        if entry is not None and cat is not None and entry[0] is cat.generation:
-            return entry[1]
-        cat = catalog()
-        generation = cat.generation  # read first: a change while we look is seen next time
-        name = self.provider if self.provider is not None else cat.provider_for_host(host or "")
-        route = None if name is None else Route(cat.spec(name), f"{name}:{self.app}")
-        if len(self._routes) >= 4096:
-            self._routes.clear()
-        self._routes[key] = (generation, route)
+        cat = _catalog_module._catalog or catalog()
+        spec = (
+            cat.spec(self.provider) if self.provider is not None else cat.spec_for_host(host or "")
+        )
+        if spec is None:
+            return None
+        route = self._routes.get(spec.name)
+        if route is None or route.spec is not spec:
+            route = self._routes[spec.name] = Route(spec, f"{spec.name}:{self.app}")
         return route
 
     def budget_available(self, provider: str | None = None) -> int | None:
@@ -111,8 +109,8 @@ class Engine:
         return capacity is None or cost == 0 or self.coordinator.withdraw(scope, cost, capacity)
 
     def deposit(self, scope: str, amount: int) -> None:
-        if self.policy.budget is not None:
-            self.coordinator.deposit(scope, amount, self.policy.budget)
+        if self.capacity:
+            self.coordinator.deposit(scope, amount, self.capacity)
 
 
 class Route(NamedTuple):
@@ -256,8 +254,7 @@ class Call:
             if self.spent or self.history:
                 self._recovered()
             elif self.engine.refund:  # a plain success tops the bucket up
-                engine = self.engine
-                engine.coordinator.deposit(self.scope, engine.refund, engine.capacity)
+                self.engine.deposit(self.scope, self.engine.refund)
             return response
         self.last_response = response
         error = outcome.error
