@@ -129,22 +129,23 @@ def test_sub_code_inherits_parent_method_rules() -> None:
     ("content", "expected"),
     [
         (
-            "[provider]\nname='x'\ndisplay='X'\nenvelope='wechat'\n[success.'0']\nzh='成功'\nen='ok'\n"
+            "[provider]\nname='x'\ndisplay='X'\n[[envelope]]\nname='e'\ncode=['errcode']\n[success.'0']\nzh='成功'\nen='ok'\n"
             "[codes.'1']\ncategory='bogus'\nzh='a'\nen='b'\nfix_zh='c'\nfix_en='d'\n",
             "codes.1.category",
         ),
         (
-            "[provider]\nname='x'\ndisplay='X'\nenvelope='wechat'\n[success.'0']\nzh='成功'\nen='ok'\n"
+            "[provider]\nname='x'\ndisplay='X'\n[[envelope]]\nname='e'\ncode=['errcode']\n[success.'0']\nzh='成功'\nen='ok'\n"
             "[codes.'1']\ncategory='auth'\nzh='a'\nen='b'\nfix_zh='c'\n",
             "codes.1.fix_en",
         ),
         (
-            "[provider]\nname='x'\ndisplay='X'\nenvelope='nope'\n[success.'0']\nzh='成功'\nen='ok'\n",
-            "provider.envelope",
+            "[provider]\nname='x'\ndisplay='X'\n[[envelope]]\nname='e'\nformat='yaml'\n"
+            "code=['c']\n[success.'0']\nzh='成功'\nen='ok'\n",
+            "envelope.0.format",
         ),
         ("[provider\nname='x'", "cannot read"),
         (
-            "[provider]\nname='x'\ndisplay='X'\nenvelope='wechat'\n[success.'0']\nzh='成功'\nen='ok'\n"
+            "[provider]\nname='x'\ndisplay='X'\n[[envelope]]\nname='e'\ncode=['errcode']\n[success.'0']\nzh='成功'\nen='ok'\n"
             "[statuses.'999']\ncategory='auth'\nzh='a'\nen='b'\nfix_zh='c'\nfix_en='d'\n",
             "statuses",
         ),
@@ -186,7 +187,8 @@ def test_load_adapter_adds_a_provider(tmp_path: Path, fresh_catalog: object) -> 
     """A new provider is a new TOML file."""
     path = tmp_path / "acme.toml"
     path.write_text(
-        "[provider]\nname='acme'\ndisplay='Acme'\nenvelope='wechat'\nhosts=['api.acme.example']\n"
+        "[provider]\nname='acme'\ndisplay='Acme'\nhosts=['api.acme.example']\n"
+        "[[envelope]]\nname='json'\ncode=['errcode']\nmessage=['errmsg']\n"
         "[success.'0']\nzh='成功'\nen='ok'\n"
         "[codes.'7']\ncategory='rate_limited'\nzh='太快'\nen='too fast'\n"
         "fix_zh='慢'\nfix_en='slow'\n",

@@ -203,7 +203,11 @@ _MESSAGE_PIECES = st.sampled_from(
 @given(st.lists(_MESSAGE_PIECES, max_size=12).map("".join) | st.text(max_size=40))
 def test_wechat_suffix_split_matches_the_plain_pattern(message: str) -> None:
     """The keyword-first pattern cuts exactly where a plain whitespace-then-keyword search does."""
-    from payerr._envelopes import split_wechat_message
+    from payerr._catalog import catalog
+
+    server = catalog().spec("wechat").envelope_for("/")
+    assert server is not None
+    split_wechat_message = server.split_message
 
     found = _SUFFIX_REFERENCE.search(message)
     expected = (

@@ -65,7 +65,7 @@ def test_malformed_read_may_be_retried() -> None:
         (404, payerr.NotFoundError),
         (429, payerr.RateLimitError),
         (400, payerr.InvalidRequestError),
-        (409, payerr.InvalidRequestError),
+        (409, payerr.ConflictError),
         (500, payerr.ServiceUnavailableError),
         (502, payerr.ServiceUnavailableError),
         (504, payerr.ServiceUnavailableError),

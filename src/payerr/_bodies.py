@@ -160,11 +160,12 @@ class ReplayRaw:
             yield data
 
     def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            return head
-        data: bytes = self._raw.read(amt, decode_content=True)
-        return data
+        head, self._head = self._head, b""
+        if amt is not None and len(head) >= amt:
+            self._head = head[amt:]
+            return head[:amt]
+        more: bytes = self._raw.read(None if amt is None else amt - len(head), decode_content=True)
+        return head + (more or b"")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
@@ -192,3 +193,100 @@ def read_capped_requests(response: Any, cap: int) -> bool:
         return True
     response.raw = ReplayRaw(head, response.raw)
     return False
+
+
+PEEK = 64
+"""Bytes of a file-typed body looked at to tell a file from an error envelope."""
+
+
+def decode_head(encoding: str | None, head: bytes) -> bytes | None:
+    """The first decoded bytes of a body (bounded), or None when they cannot be told."""
+    import zlib
+
+    coding = (encoding or "").strip().lower()
+    try:
+        if coding in ("", "identity"):
+            return head
+        if coding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+        if coding == "deflate":
+            try:
+                return zlib.decompressobj().decompress(head, 4096)
+            except zlib.error:
+                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(head, 4096)
+        if coding == "br":
+            import brotli  # type: ignore[import-not-found]
+
+            return bytes(brotli.Decompressor().process(head[:256]))[:4096]
+        if coding == "zstd":
+            import zstandard  # type: ignore[import-not-found]
+
+            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(head[:256]))[:4096]
+    except Exception:  # a broken or unknown coding: read the body the ordinary way
+        return None
+    return None
+
+
+def file_headers(status: int, headers: Any) -> bool:
+    """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
+    if not 200 <= status < 300:
+        return False
+    from ._generic import is_file
+
+    return is_file(headers.get("content-type"), headers.get("content-disposition"))
+
+
+def _is_file_head(response: httpx.Response, head: list[bytes]) -> bool:
+    from ._envelopes import looks_like_envelope
+
+    decoded = decode_head(response.headers.get("content-encoding"), b"".join(head))
+    return decoded is not None and not looks_like_envelope(decoded)
+
+
+def peek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
+    """(response, True) for a file success, handed over unread; (response, False) otherwise.
+
+    Only a 2xx whose headers say file is peeked at, and only its first bytes:
+    a download stays a stream, whatever its size.
+    """
+    if not file_headers(response.status_code, response.headers) or response.is_stream_consumed:
+        return response, False
+    head: list[bytes] = []
+    size = 0
+    raw = response.iter_raw()
+    for chunk in raw:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= PEEK:
+            break
+    else:
+        raw = None  # type: ignore[assignment]
+    return _replayed(response, head, raw), _is_file_head(response, head)
+
+
+async def apeek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
+    """The async twin of ``peek_file``."""
+    if not file_headers(response.status_code, response.headers) or response.is_stream_consumed:
+        return response, False
+    head: list[bytes] = []
+    size = 0
+    raw: Any = response.aiter_raw()
+    async for chunk in raw:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= PEEK:
+            break
+    else:
+        raw = None
+    return _replayed(response, head, raw), _is_file_head(response, head)
+
+
+def peek_file_requests(response: Any) -> bool:
+    """For requests: True for a file success (left streamable); the peeked bytes are replayed."""
+    if not file_headers(response.status_code, response.headers):
+        return False
+    from ._envelopes import looks_like_envelope
+
+    head = response.raw.read(PEEK, decode_content=True) or b""
+    response.raw = ReplayRaw(head, response.raw)
+    return not looks_like_envelope(head)

@@ -1,7 +1,8 @@
 """A compiled form of the adapter files, so first use skips TOML parsing and validation.
 
 The cache is plain JSON (no pickle: nothing in it can run code), keyed by a
-hash of the adapter files' bytes and payerr's version, and kept in the user's
+hash of the adapter files' bytes and of the Python modules that shape the
+compiled data (class defaults, models, envelopes), and kept in the user's
 cache directory. Any problem reading or writing it just means the files are
 read and validated as usual. ``PAYERR_NO_CACHE=1`` turns it off.
 """
@@ -18,8 +19,13 @@ from typing import Any
 
 from ._catalog import CodeInfo, MethodRule, ProviderSpec
 from ._enums import Category, Processed, RetryHint
+from ._envelopes import Envelope
 
-FORMAT = 1
+FORMAT = 2
+
+_SHAPING_MODULES = ("_catalog.py", "_cache.py", "_enums.py", "_envelopes.py", "_errors.py")
+"""Modules whose code decides what the compiled data holds: a change to any of them
+(a class default, a model field) must never be answered from an old cache."""
 
 
 def cache_dir() -> Path:
@@ -30,6 +36,9 @@ def cache_dir() -> Path:
 def digest(files: Sequence[Path]) -> str:
     """Changes whenever an adapter file or the cache format changes."""
     hasher = hashlib.sha256(f"payerr-cache-{FORMAT}".encode())
+    here = Path(__file__).parent
+    for name in _SHAPING_MODULES:
+        hasher.update((here / name).read_bytes())
     for path in files:
         hasher.update(path.name.encode())
         hasher.update(path.read_bytes())
@@ -88,7 +97,7 @@ def dump(specs: Iterable[ProviderSpec]) -> list[dict[str, Any]]:
         {
             "name": spec.name,
             "display": spec.display,
-            "envelope": spec.envelope,
+            "envelopes": [envelope.as_dict() for envelope in spec.envelopes],
             "hosts": list(spec.hosts),
             "request_id_headers": list(spec.request_id_headers),
             "success": {k: _info(v) for k, v in spec.success.items()},
@@ -108,7 +117,7 @@ def load(data: list[dict[str, Any]]) -> list[ProviderSpec]:
         ProviderSpec(
             name=item["name"],
             display=item["display"],
-            envelope=item["envelope"],
+            envelopes=tuple(Envelope.from_dict(e) for e in item["envelopes"]),
             hosts=tuple(item["hosts"]),
             request_id_headers=tuple(item["request_id_headers"]),
             success={k: _from_info(v) for k, v in item["success"].items()},

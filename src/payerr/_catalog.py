@@ -1,7 +1,7 @@
 """Provider adapters: the ``adapters/*.toml`` files, validated once and looked up fast.
 
-A file holds a provider's hosts, which envelope reader it needs, which calls are
-safe to resend, and its code table. Files are loaded on first use (importing
+A file holds a provider's hosts, its envelopes (where the code, message and
+request id live), which calls are safe to resend, and its code table. Files are loaded on first use (importing
 payerr stays cheap) and checked with pydantic; a broken file names itself, the
 code and the field.
 """
@@ -13,11 +13,12 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase, translate
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from ._enums import Category, Processed, RetryHint
-from ._envelopes import PATH_ENVELOPES
+from ._envelopes import Envelope, Format
 from ._errors import CATEGORY_CLASSES
 
 ADAPTER_DIRS = (
@@ -123,7 +124,7 @@ class ProviderSpec:
 
     name: str
     display: str
-    envelope: str
+    envelopes: tuple[Envelope, ...]
     hosts: tuple[str, ...]
     request_id_headers: tuple[str, ...]
     success: Mapping[str, CodeInfo]
@@ -134,10 +135,25 @@ class ProviderSpec:
     statuses: Mapping[int, CodeInfo]
     source: str
     reads_path: bool = field(init=False, repr=False, compare=False)
-    """Whether the envelope reader looks at the URL path (Alipay v3 names its method there)."""
+    """Whether choosing the envelope needs the URL path (several envelopes, or paths given)."""
+    reads_xml: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "reads_path", self.envelope in PATH_ENVELOPES)
+        envelopes = self.envelopes
+        object.__setattr__(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
+        object.__setattr__(self, "reads_xml", any(e.format == "xml" for e in envelopes))
+
+    def envelope_for(self, path: str, body_format: Format = "json") -> Envelope | None:
+        """The envelope a response at this path and in this format is read with."""
+        for envelope in self.envelopes:
+            if envelope.covers(path, body_format):
+                return envelope
+        return None
+
+    @property
+    def envelope(self) -> Envelope:
+        """The first (main) envelope."""
+        return self.envelopes[0]
 
     def lookup(self, code: str | None, sub_code: str | None = None) -> CodeInfo | None:
         """The most specific error entry: the sub_code, then the code; None when unknown.
@@ -188,8 +204,9 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return found
 
 
+@cache
 def _load_models() -> Any:
-    """The pydantic models, imported only when an adapter file is read."""
+    """The pydantic models ``(AdapterFile, Code)``, imported only when a file is read."""
     from pydantic import BaseModel, ConfigDict, Field, field_validator
 
     class Strict(BaseModel):
@@ -219,9 +236,44 @@ def _load_models() -> Any:
     class Provider(Strict):
         name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
         display: str
-        envelope: Literal["alipay", "wechat", "huawei", "cmi"]
         hosts: list[str] = []
         request_id_headers: list[str] = []
+
+    class EnvelopeModel(Strict):
+        name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+        format: Literal["json", "xml"] = "json"
+        paths: list[str] = []
+        node: str | None = None
+        error_nodes: list[str] = []
+        text_node: Literal["success", "unreadable"] = "unreadable"
+        code: list[str] = Field(min_length=1)
+        sub_code: list[str] = []
+        message: list[str] = []
+        sub_message: list[str] = []
+        request_id: list[str] = []
+        status_decides: bool = False
+        pending_statuses: list[int] = []
+        api_method: list[str] = ["path"]
+        message_request_id: str | None = None
+
+        @field_validator("message_request_id")
+        @classmethod
+        def _compiles(cls, value: str | None) -> str | None:
+            if value is not None:
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise ValueError(f"not a regular expression: {exc}") from None
+            return value
+
+        @field_validator("api_method")
+        @classmethod
+        def _sources(cls, value: list[str]) -> list[str]:
+            for source in value:
+                kind, _, argument = source.partition(":")
+                if kind not in ("param", "node", "path") or (kind == "param" and not argument):
+                    raise ValueError(f"{source!r}: use param:<name>, node, path or path:<prefix>")
+            return value
 
     class Idempotency(Strict):
         methods: list[str] = []
@@ -234,6 +286,7 @@ def _load_models() -> Any:
 
     class AdapterFile(Strict):
         provider: Provider
+        envelope: list[EnvelopeModel] = Field(min_length=1)
         idempotency: Idempotency = Idempotency()
         success: dict[str, Success] = Field(min_length=1)
         statuses: dict[str, Code] = {}
@@ -248,7 +301,7 @@ def _load_models() -> Any:
                     raise ValueError(f"{key!r} is not an HTTP status")
             return value
 
-    return AdapterFile
+    return AdapterFile, Code
 
 
 def _code_info(
@@ -304,7 +357,7 @@ def load_adapter_file(path: Path) -> ProviderSpec:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AdapterFileError(f"{path}: cannot read adapter file: {exc}") from None
     try:
-        model = _load_models().model_validate(document)
+        model = _load_models()[0].model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
@@ -320,7 +373,7 @@ def load_adapter_file(path: Path) -> ProviderSpec:
     return ProviderSpec(
         name=name,
         display=model.provider.display,
-        envelope=model.provider.envelope,
+        envelopes=tuple(Envelope.from_dict(e.model_dump()) for e in model.envelope),
         hosts=tuple(host.lower() for host in model.provider.hosts),
         request_id_headers=tuple(h.lower() for h in model.provider.request_id_headers),
         success={

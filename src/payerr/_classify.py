@@ -20,7 +20,8 @@ from . import _catalog as _catalog_module
 from ._catalog import CodeInfo, ProviderSpec, catalog
 from ._decode import parse_json, parse_json_slowly
 from ._enums import Category, Processed, RetryHint
-from ._envelopes import READERS, Reading
+from ._envelopes import Format, Reading, looks_like_envelope, looks_like_xml, parse_xml
+from ._generic import generic, is_file
 from ._errors import PayError, error_class
 from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from ._redact import redact_text, redact_url, secret_values
@@ -82,104 +83,25 @@ _BUILDING = threading.Lock()
 """Two threads asking for one outcome's error get the same object."""
 
 
-def _generic(
-    category: Category, zh: str, en: str, fix_zh: str, fix_en: str, retry: RetryHint | None = None
-) -> CodeInfo:
-    cls = error_class(category, None)
-    return CodeInfo(
-        provider="",
-        code="",
-        category=category,
-        retry=retry or cls.default_retry,
-        processed=cls.default_processed,
-        message_zh=zh,
-        message_en=en,
-        solution_zh=fix_zh,
-        solution_en=fix_en,
-    )
-
-
-_AUTH = _generic(
-    Category.AUTH,
-    "身份校验失败。",
-    "Authentication failed.",
-    "刷新访问令牌或重新签名后再试。",
-    "Refresh the token or re-sign, then retry.",
-)
-_STATUS_RULES: Mapping[int, CodeInfo] = {
-    401: _AUTH,
-    403: _generic(
-        Category.FORBIDDEN,
-        "无权访问该接口或资源。",
-        "Not allowed to use this API or resource.",
-        "检查应用权限与签约产品。",
-        "Check the app's permissions and contracted products.",
-    ),
-    404: _generic(
-        Category.NOT_FOUND,
-        "资源不存在。",
-        "The resource does not exist.",
-        "检查请求地址与资源标识。",
-        "Check the URL and the resource identifiers.",
-    ),
-    429: _generic(
-        Category.RATE_LIMITED,
-        "请求过于频繁。",
-        "Too many requests.",
-        "降低调用频率，按 Retry-After 等待后重试。",
-        "Slow down; wait as Retry-After says, then retry.",
-    ),
-}
-_CLIENT_ERROR = _generic(
-    Category.INVALID_REQUEST,
-    "请求被拒绝（4xx）。",
-    "The request was rejected (4xx).",
-    "检查请求参数与格式。",
-    "Check the request's parameters and format.",
-)
-_SERVER_ERROR = _generic(
-    Category.UNAVAILABLE,
-    "服务端错误或网关异常（5xx）。",
-    "Server or gateway failure (5xx).",
-    "稍后重试；涉及资金的请求先查询结果。",
-    "Retry later; for requests that move money, query the outcome first.",
-)
-_MALFORMED = _generic(
-    Category.MALFORMED,
-    "成功状态码但响应体无法读取。",
-    "A success status with an unreadable body.",
-    "先查询该笔业务的结果，再决定是否重发。",
-    "Query the outcome before sending again.",
-    RetryHint.BACKOFF,  # resolved to QUERY_FIRST below unless the request is idempotent
-)
-_NETWORK = _generic(
-    Category.NETWORK,
-    "请求未能发出（连接被拒绝或连接超时）。",
-    "The request never left (connection refused or connect timeout).",
-    "稍后重试；请求未到达服务商。",
-    "Retry later; the provider never saw the request.",
-)
-_OUTCOME_UNKNOWN = _generic(
-    Category.OUTCOME_UNKNOWN,
-    "请求已发出但没有得到应答，可能已被处理。",
-    "The request was sent but no answer came; it may have been processed.",
-    "先查询该笔业务的结果，再决定是否重发。",
-    "Query the outcome before sending again.",
-    RetryHint.BACKOFF,  # resolved to QUERY_FIRST below unless the request is idempotent
-)
-_UNKNOWN_HINT = (
-    "目录中没有该错误码，请查阅服务商文档。",
-    "The catalog does not know this code; see the provider's docs.",
-)
-
-
 def status_rule(spec: ProviderSpec | None, status: int) -> CodeInfo:
-    """How a status without a provider envelope maps (DESIGN: 401/403/404/429, 4xx, 5xx)."""
+    """How a status without a readable provider code maps: the adapter's own table,
+    then the generic one (401/403/404/409/429), then 4xx / 5xx."""
     if spec is not None:
         found = spec.statuses.get(status)
         if found is not None:
             return found
-    return _STATUS_RULES.get(status) or (_SERVER_ERROR if status >= 500 else _CLIENT_ERROR)
+    texts = generic()
+    found = texts.statuses.get(status)
+    if found is not None:
+        return found
+    return texts.server_error if status >= 500 else texts.client_error
+
+
+def status_says_more(spec: ProviderSpec | None, status: int) -> bool:
+    """Whether a status tells more than "it failed" (so an unknown code keeps its meaning)."""
+    if status >= 500 or status in generic().statuses:
+        return True
+    return spec is not None and status in spec.statuses and status not in (200, 400)
 
 
 @dataclass(slots=True)
@@ -222,16 +144,11 @@ class RequestFacts:
                 found = {**inner, **found}
         return found
 
-    def api_method(self, spec: ProviderSpec, fields: Mapping[str, Any]) -> str:
-        """The provider's name for the call: Alipay's ``method``, otherwise the URL path."""
-        if spec.envelope == "alipay":
-            method = fields.get("method")
-            if isinstance(method, str) and method:
-                return method
+    def path(self) -> str:
         try:
-            return urlsplit(self.url).path or "/"
+            return urlsplit(self.url).path
         except ValueError:
-            return "/"
+            return ""
 
 
 def facts_of(raw: RawResponse) -> RequestFacts:
@@ -239,21 +156,53 @@ def facts_of(raw: RawResponse) -> RequestFacts:
 
 
 Parsed = tuple[Any, "str | None", "Reading | None"]
-"""A body read once: (JSON value, why it is not JSON, what the envelope says)."""
+"""A body read once: (parsed value, why it could not be read, what the envelope says)."""
+
+FILE = Reading(ok=True)
+"""A success whose body is a file: handed over as it is, never parsed."""
 
 
 def read_envelope(
     spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str], path: str
 ) -> Parsed:
     """Parse the body and read the provider's envelope, once per response."""
+    body_format: Format = "json"
     try:
         data, problem = orjson.loads(body), None  # the common case, without a call more
     except orjson.JSONDecodeError:
-        data, problem = parse_json_slowly(body, headers.get("content-type"))
-    reading = READERS[spec.envelope](status, data, path) if type(data) is dict else None
-    if reading is not None and not reading.ok and reading.code in spec.success:
+        if is_file_success(status, headers, body):
+            return {}, None, FILE
+        if spec.reads_xml and looks_like_xml(body):
+            data, problem = parse_xml(body)
+            body_format = "xml"
+        else:
+            data, problem = parse_json_slowly(body, headers.get("content-type"))
+    envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
+    if envelope is None:
+        return data, problem, None
+    if type(data) is dict:
+        reading = envelope.read(status, data)
+    elif status in envelope.pending_statuses:
+        reading = envelope.read(status, {})  # "accepted" with no body is still pending
+    else:
+        return data, problem, None
+    if (
+        reading is not None
+        and not reading.ok
+        and reading.code in spec.success
+        and status not in envelope.pending_statuses
+    ):
         reading.ok = True
     return data, problem, reading
+
+
+def is_file_success(status: int, headers: Mapping[str, str], head: bytes) -> bool:
+    """A 2xx whose headers say file and whose first bytes are no error envelope."""
+    return (
+        200 <= status < 300
+        and is_file(headers.get("content-type"), headers.get("content-disposition"))
+        and not looks_like_envelope(head[:64])
+    )
 
 
 def classify(
@@ -269,6 +218,8 @@ def classify(
     if now is None:
         now = time.time()  # Retry-After dates and quota windows count from the answer
     if spec is None:
+        if is_file_success(status, raw.headers, raw.body):
+            return Outcome(True, {}, None, None)
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
@@ -290,7 +241,7 @@ def classify(
         if 200 <= status < 300 and not (status in (204, 205) or raw.method == "HEAD"):
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
-            build = partial(_build, raw, spec, _MALFORMED, reading, data, facts, now)
+            build = partial(_build, raw, spec, generic().malformed, reading, data, facts, now)
             return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
@@ -308,6 +259,8 @@ def _build_coded(
     now: float,
 ) -> PayError:
     """An error for a code the provider sent: looked up in the table, then built."""
+    if reading.code is None:  # a status that is an answer of its own (WeChat Pay v3 202)
+        return _build(raw, spec, status_rule(spec, raw.status_code), reading, data, facts, now)
     info = spec.lookup(reading.code, reading.sub_code)
     return _build(raw, spec, info, reading, data, facts, now)
 
@@ -328,20 +281,25 @@ def _build(
     """An error from the table entry, with the hint resolved for this very request."""
     facts = facts or facts_of(raw)
     fields = facts.fields()
-    api_method = reading.api_method
-    if spec is not None and (api_method is None or "method" in fields):
-        api_method = facts.api_method(spec, fields)
-    if info is not None:
-        info = info.on(api_method)
+    path = facts.path() or raw.path
+    api_method: str | None = None
+    if spec is not None:
+        envelope = reading.envelope or spec.envelope_for(path) or spec.envelope
+        api_method = envelope.name_of_call(reading, path, fields)
     now = time.time() if now is None else now
-    if info is None:
-        category, retry, processed = Category.UNKNOWN, RetryHint.NEVER, Processed.MAYBE
-        solution_zh, solution_en = _UNKNOWN_HINT
-        window = None
-    else:
-        category = info.category or Category.UNKNOWN
-        retry, processed = info.retry, info.processed
-        solution_zh, solution_en, window = info.solution_zh, info.solution_en, info.window
+    known = True
+    if info is None:  # a code the catalog does not know: the status may still say what it is
+        known = False
+        status = raw.status_code
+        info = status_rule(spec, status) if status_says_more(spec, status) else None
+        info = info or generic().unknown_code
+    info = info.on(api_method)
+    category = info.category or Category.UNKNOWN
+    retry, processed = info.retry, info.processed
+    solution_zh, solution_en, window = info.solution_zh, info.solution_en, info.window
+    if raw.status_code == 429 and category is not Category.RATE_LIMITED:
+        # Throttled at the door: whatever the code says, nothing ran and waiting helps.
+        category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
     retry_after = parse_retry_after(raw.headers, now)
     if retry_after is None:
         retry_after = window_wait(window, now)
@@ -364,7 +322,7 @@ def _build(
             request_id = raw.headers.get(header)
             if request_id:
                 break
-    if not message and info is not None:
+    if not message and known:
         message = info.provider_message or info.message_en
     cls = error_class(category, spec.name if spec else None)
     return cls(
@@ -384,6 +342,7 @@ def _build(
         url=redact_url(facts.url or raw.url),
         api_method=api_method,
         processed=processed,
+        known=known,
     )
 
 
@@ -391,7 +350,8 @@ def transport_error(
     category: Category, message: str, spec: ProviderSpec | None, facts: RequestFacts
 ) -> PayError:
     """An error for a request that got no usable answer (never sent, or no reply)."""
-    info = _NETWORK if category is Category.NETWORK else _OUTCOME_UNKNOWN
+    texts = generic()
+    info = texts.network if category is Category.NETWORK else texts.outcome_unknown
     raw = RawResponse(0, {}, b"", facts.url, facts.http_method)
     error = _build(raw, spec, info, Reading(ok=False, message=message), None, facts, None)
     error.http_status = None

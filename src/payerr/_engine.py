@@ -70,6 +70,7 @@ class Engine:
         )
         self._rng = random.Random()
         self._routes: dict[str, Route] = {}
+        self._passed_hosts: set[str | None] = set()
         self.capacity = self.policy.budget or 0
         """Retry-budget tokens per app; 0 when the budget is off (or empty by choice)."""
         self.refund = self.policy.success_refund if self.capacity else 0
@@ -88,6 +89,14 @@ class Engine:
             cat.spec(self.provider) if self.provider is not None else cat.spec_for_host(host or "")
         )
         if spec is None:
+            if host not in self._passed_hosts and len(self._passed_hosts) < 1024:
+                self._passed_hosts.add(host)
+                logger.debug(
+                    "payerr: no adapter claims host %r; its requests pass through untouched "
+                    "(payerr.register_host() or provider= claims it)",
+                    host,
+                    extra={"host": host},
+                )
             return None
         route = self._routes.get(spec.name)
         if route is None or route.spec is not spec:
@@ -251,11 +260,7 @@ class Call:
             outcome = classify(raw, spec, facts, parsed=parsed)
         attach_outcome(response, outcome)
         if outcome.ok:
-            if self.spent or self.history:
-                self._recovered()
-            elif self.engine.refund:  # a plain success tops the bucket up
-                self.engine.deposit(self.scope, self.engine.refund)
-            return response
+            return self.passed(response, outcome)
         self.last_response = response
         error = outcome.error
         assert error is not None
@@ -263,6 +268,16 @@ class Call:
             # The provider set a window for the whole app: every worker sits it out.
             self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
         raise error
+
+    def passed(self, response: T, outcome: Outcome | None = None) -> T:
+        """A success: the response goes back as it is (a file unread, still a stream)."""
+        if outcome is None:
+            attach_outcome(response, Outcome(True, {}, None, self.spec.name))
+        if self.spent or self.history:
+            self._recovered()
+        elif self.engine.refund:  # a plain success tops the bucket up
+            self.engine.deposit(self.scope, self.engine.refund)
+        return response
 
     def _recovered(self) -> None:
         """A retry that worked costs nothing in the end; failed retries drain the budget."""

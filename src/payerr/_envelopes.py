@@ -1,16 +1,21 @@
-"""Envelope readers: where each provider puts its code, message and request id.
+"""Envelopes: where a provider puts its code, message and request id, declared as data.
 
-A reader sees the parsed JSON object and answers a ``Reading`` (success, or a
-code to look up), or None when the object is not that provider's envelope at
-all. Readers never raise: every field is read with a type check.
+Each adapter file lists its envelopes (``[[envelope]]`` tables): which URL paths
+and body format they cover, and the dotted paths of the code, sub-code,
+message and request id. ``Envelope.read`` turns a parsed body into a
+``Reading`` (success, or a code to look up), or None when the body is not that
+envelope at all. Reading never raises: every field is read with a type check.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import translate
+from typing import Any, Literal
+
+Format = Literal["json", "xml"]
 
 
 @dataclass(slots=True)
@@ -23,7 +28,9 @@ class Reading:
     message: str = ""
     sub_message: str | None = None
     request_id: str | None = None
-    api_method: str | None = None
+    node: str | None = None
+    """The key of the node the envelope was found in (Alipay names the API there)."""
+    envelope: Envelope | None = None
     split: Callable[[str], tuple[str, str | None]] | None = None
     """Cuts a request id off ``message``; run only when the error is built."""
 
@@ -36,8 +43,6 @@ class Reading:
 
 
 OK = Reading(ok=True)
-
-Reader = Callable[[int, Mapping[str, Any], str], "Reading | None"]
 
 
 def text(value: Any) -> str:
@@ -66,111 +71,235 @@ def code_text(value: Any) -> str | None:
     return None
 
 
-def _alipay(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
-    if "/v3/" in path:
-        if status < 400:
-            return OK
-        code = code_text(data.get("code"))
-        if not code:
-            return None
-        return Reading(
-            ok=False,
-            code=code,
-            message=text(data.get("message")),
-            api_method=path.partition("/v3/")[2].strip("/").replace("/", ".") or None,
-        )
-    node_key = None
-    for key, value in data.items():
-        if key.endswith("_response") and isinstance(value, dict):
-            node_key = key
-            if key != "error_response":
-                break
-    if node_key is None:
-        return None
-    node = data[node_key]
-    code = code_text(node.get("code"))
-    if code is None:
-        return None
-    return Reading(
-        ok=False,
-        code=code,
-        sub_code=code_text(node.get("sub_code")) or None,
-        message=text(node.get("msg")).strip(),
-        sub_message=text(node.get("sub_msg")) or None,
-        api_method=None if node_key == "error_response" else node_key[:-9].replace("_", "."),
+_MISSING = object()
+
+
+def _lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at a dotted path, or ``_MISSING``; never raises."""
+    value: Any = data
+    for part in path:
+        if type(value) is not dict:
+            return _MISSING
+        value = value.get(part, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def _first(data: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> Any:
+    """The first present, non-empty value among ``paths`` (or ``_MISSING``)."""
+    for path in paths:
+        value = data.get(path[0], _MISSING) if len(path) == 1 else _lookup(data, path)
+        if value is not _MISSING and value is not None and value != "":
+            return value
+    return _MISSING
+
+
+def _globs(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(translate(p) for p in patterns)) if patterns else None
+
+
+def _dotted(paths: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(path.split(".")) for path in paths)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One response shape of a provider, as its adapter file declares it."""
+
+    name: str
+    format: Format = "json"
+    paths: tuple[str, ...] = ()
+    """URL path globs this envelope covers; empty: every path."""
+    node: str | None = None
+    """A glob naming the top-level key that holds the envelope (Alipay: ``*_response``)."""
+    error_nodes: tuple[str, ...] = ()
+    """Node keys used only for errors; a key naming the API is preferred over them."""
+    text_node: Literal["success", "unreadable"] = "unreadable"
+    """What a node that is a string means (Alipay sends encrypted successes that way)."""
+    code: tuple[str, ...] = ()
+    sub_code: tuple[str, ...] = ()
+    message: tuple[str, ...] = ()
+    sub_message: tuple[str, ...] = ()
+    request_id: tuple[str, ...] = ()
+    status_decides: bool = False
+    """A status below 400 is a success whatever the body says (REST-style v3 APIs)."""
+    pending_statuses: tuple[int, ...] = ()
+    """2xx statuses that mean "accepted, not final" (WeChat Pay v3 ``202``)."""
+    api_method: tuple[str, ...] = ("path",)
+    """Where the API's name comes from, first found wins: ``param:<name>``, ``node``,
+    ``path`` or ``path:<prefix>`` (the path after the prefix, ``/`` read as ``.``)."""
+    message_request_id: str | None = None
+    """A regex for a request id glued to the end of the message (WeChat ``rid: …``)."""
+    _paths: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _node: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _fields: tuple[tuple[tuple[str, ...], ...], ...] = field(
+        init=False, repr=False, compare=False
     )
+    _suffix: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "_paths", _globs(self.paths))
+        setattr_(self, "_node", _globs([self.node]) if self.node else None)
+        fields = (self.code, self.sub_code, self.message, self.sub_message, self.request_id)
+        setattr_(self, "_fields", tuple(_dotted(paths) for paths in fields))
+        suffix = re.compile(self.message_request_id) if self.message_request_id else None
+        setattr_(self, "_suffix", suffix)
 
-_WECHAT_SUFFIX = re.compile(r"(?:rid:\s*(?P<rid>[\w.-]+)|hint:\s*\[(?P<hint>[^\]]*)\])\s*$")
-"""Starts with the keyword (not with whitespace), so the scan jumps from 'r' to 'h'."""
+    def covers(self, path: str, body_format: Format) -> bool:
+        """Whether a response at this URL path, in this format, is in this envelope."""
+        if body_format != self.format:
+            return False
+        return self._paths is None or self._paths.match(path) is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The declaration, as written in an adapter file (for the compiled cache)."""
+        return {
+            "name": self.name,
+            "format": self.format,
+            "paths": list(self.paths),
+            "node": self.node,
+            "error_nodes": list(self.error_nodes),
+            "text_node": self.text_node,
+            "code": list(self.code),
+            "sub_code": list(self.sub_code),
+            "message": list(self.message),
+            "sub_message": list(self.sub_message),
+            "request_id": list(self.request_id),
+            "status_decides": self.status_decides,
+            "pending_statuses": list(self.pending_statuses),
+            "api_method": list(self.api_method),
+            "message_request_id": self.message_request_id,
+        }
 
-def split_wechat_message(message: str) -> tuple[str, str | None]:
-    """Cut the `` rid: …`` / `` hint: [...]`` diagnostic suffix off an errmsg."""
-    match = _WECHAT_SUFFIX.search(message)
-    if match is None:
-        return message, None
-    head = message[: match.start()].rstrip().rstrip(" ,;")
-    return head, match.group("rid") or match.group("hint")
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Envelope:
+        tuples = ("paths", "error_nodes", "code", "sub_code", "message", "sub_message")
+        values = {k: tuple(v) if k in tuples else v for k, v in data.items()}
+        values["request_id"] = tuple(data.get("request_id", ()))
+        values["pending_statuses"] = tuple(data.get("pending_statuses", ()))
+        values["api_method"] = tuple(data.get("api_method", ("path",)))
+        return cls(**values)
 
+    # --- reading ------------------------------------------------------------
 
-def _wechat(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
-    source: Mapping[str, Any] = data
-    if "errcode" not in data:
-        wrapped = data.get("base_resp")
-        if isinstance(wrapped, dict) and ("errcode" in wrapped or "ret" in wrapped):
-            source = wrapped
-        elif isinstance(data.get("code"), str) and status >= 400:  # WeChat Pay API v3
-            return Reading(ok=False, code=data["code"].strip(), message=text(data.get("message")))
-        else:
+    def _find_node(self, data: Mapping[str, Any]) -> tuple[str | None, Any]:
+        pattern = self._node
+        assert pattern is not None
+        fallback: tuple[str | None, Any] = (None, None)
+        for key, value in data.items():
+            if pattern.match(key) is not None:
+                if key not in self.error_nodes:
+                    return key, value
+                if fallback[0] is None:
+                    fallback = (key, value)
+        return fallback
+
+    def read(self, status: int, data: Mapping[str, Any]) -> Reading | None:
+        """What the body says; None when it is not this envelope (a status then decides)."""
+        code_paths, sub_paths, message_paths, sub_message_paths, id_paths = self._fields
+        if status in self.pending_statuses:
+            return self._reading(data, code_paths, None, None)
+        if self.status_decides and status < 400:
+            return OK
+        node_key = None
+        if self._node is not None:
+            node_key, node = self._find_node(data)
+            if node_key is None:
+                return None
+            if type(node) is not dict:
+                if isinstance(node, str) and node and self.text_node == "success":
+                    return OK if status < 400 else None
+                return None
+            data = node
+        raw_code = _first(data, code_paths)
+        if raw_code is _MISSING:
             return OK if status < 400 else None
-    code = code_text(source.get("errcode", source.get("ret")))
-    if code in (None, "", "0"):
-        return OK if status < 400 else None
-    message = text(source.get("errmsg"))
-    return Reading(ok=False, code=code, message=message, split=split_wechat_message)
-
-
-def _huawei(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
-    if "responseCode" in data:
-        code = code_text(data.get("responseCode"))
-        if code == "0":
-            return OK if status < 400 else None
+        code = code_text(raw_code)
         if not code:
-            return None
-        return Reading(ok=False, code=code, message=text(data.get("responseMessage")))
-    if "error" in data:  # the OAuth token endpoint: {"error": 1101, "sub_error": 20002, ...}
-        code = code_text(data.get("error"))
-        if not code:
-            return None
+            return None  # a code of the wrong type: the envelope is not readable
+        reading = self._reading(data, code_paths, node_key, code)
+        if sub_paths:
+            reading.sub_code = code_text(_first(data, sub_paths)) or None
+        if sub_message_paths:
+            reading.sub_message = text(_first(data, sub_message_paths)) or None
+        if id_paths:
+            reading.request_id = text(_first(data, id_paths)) or None
+        return reading
+
+    def _reading(
+        self,
+        data: Mapping[str, Any],
+        code_paths: tuple[tuple[str, ...], ...],
+        node_key: str | None,
+        fallback_code: str | None,
+    ) -> Reading:
+        code = code_text(_first(data, code_paths)) or fallback_code
+        message_paths = self._fields[2]
+        message = text(_first(data, message_paths)).strip() if message_paths else ""
         return Reading(
             ok=False,
             code=code,
-            sub_code=code_text(data.get("sub_error")) or None,
-            message=text(data.get("error_description")),
+            message=message,
+            node=node_key,
+            envelope=self,
+            split=self.split_message if self._suffix is not None else None,
         )
-    return OK if status < 400 else None
+
+    def split_message(self, message: str) -> tuple[str, str | None]:
+        """Cut a diagnostic request-id suffix off a message: (message, request id)."""
+        pattern = self._suffix
+        match = pattern.search(message) if pattern is not None else None
+        if match is None:
+            return message, None
+        head = message[: match.start()].rstrip().rstrip(" ,;")
+        found = next((group for group in match.groups() if group), None)
+        return head, found
+
+    def name_of_call(self, reading: Reading | None, path: str, fields: Mapping[str, Any]) -> str:
+        """The provider's name for the call: Alipay's ``method``, a node name, or the path."""
+        for source in self.api_method:
+            kind, _, argument = source.partition(":")
+            if kind == "param":
+                value = fields.get(argument)
+                if isinstance(value, str) and value:
+                    return value
+            elif kind == "node":
+                node = reading.node if reading is not None else None
+                if node and node not in self.error_nodes:
+                    return node.removesuffix("_response").replace("_", ".")
+            elif kind == "path":
+                if not argument:
+                    return path or "/"
+                head, found, rest = path.partition(argument)
+                if found and rest.strip("/"):
+                    return rest.strip("/").replace("/", ".")
+        return path or "/"
 
 
-_CMI_SUCCESS = frozenset({"", "0", "0000000"})
+def parse_xml(body: bytes) -> tuple[dict[str, str] | None, str | None]:
+    """A flat XML document (WeChat Pay v2) as {child tag: text}; entities and DTDs refused."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(body)
+    except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
+        reason = str(exc)[:117] or type(exc).__name__
+        return None, f"not XML ({reason})"
+    return {child.tag: (child.text or "").strip() for child in root}, None
 
 
-def _cmi(status: int, data: Mapping[str, Any], path: str) -> Reading | None:
-    code = code_text(data.get("code"))
-    message = text(data.get("description")) or text(data.get("msg"))
-    if code is None or code in _CMI_SUCCESS:
-        if status < 400:
-            return OK if code is not None or "data" in data or len(data) > 0 else None
-        return None
-    return Reading(ok=False, code=code, message=message)
+def looks_like_xml(body: bytes) -> bool:
+    """An XML document rather than JSON or a file: ``<xml>`` or ``<?xml`` first."""
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<xml", b"<?xml"))
 
 
-PATH_ENVELOPES = frozenset({"alipay"})
-"""Envelopes whose reader needs the request's URL path; the others are given ""."""
-
-READERS: Mapping[str, Reader] = {
-    "alipay": _alipay,
-    "wechat": _wechat,
-    "huawei": _huawei,
-    "cmi": _cmi,
-}
+def looks_like_envelope(head: bytes) -> bool:
+    """Whether the first bytes of a body may be an error envelope (JSON object or XML)."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped[:1] == b"{" or stripped[:5].lower() in (b"<xml>", b"<?xml", b"<xml ")

@@ -62,6 +62,7 @@ class PayError(Exception):
         url: str | None = None,
         api_method: str | None = None,
         processed: Processed | None = None,
+        known: bool = True,
         attempts: int = 1,
         history: tuple[PayError, ...] = (),
         delays: tuple[float, ...] = (),
@@ -83,6 +84,8 @@ class PayError(Exception):
         self.url = url
         self.api_method = api_method
         self.processed = processed if processed is not None else self.default_processed
+        self.known = known
+        """False when the provider's code is not in the catalog (the status then decides)."""
         self.attempts = attempts
         self.history = tuple(history)
         self.delays = tuple(delays)

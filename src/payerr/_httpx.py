@@ -16,7 +16,7 @@ import httpx
 from tenacity import AsyncRetrying, Retrying
 
 from . import testing
-from ._bodies import aread_capped, read_capped
+from ._bodies import apeek_file, aread_capped, peek_file, read_capped
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Engine
@@ -154,6 +154,9 @@ class Transport(_Base, httpx.BaseTransport):
             sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
+            response, is_file = peek_file(response)
+            if is_file:
+                return call.passed(response)
             response, complete = read_capped(response, self._cap)
             if not complete:
                 return response
@@ -216,6 +219,9 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)
+            response, is_file = await apeek_file(response)
+            if is_file:
+                return call.passed(response)
             response, complete = await aread_capped(response, self._cap)
             if not complete:
                 return response

@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import Retrying
 
 from . import testing
-from ._bodies import read_capped_requests
+from ._bodies import peek_file_requests, read_capped_requests
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Engine
@@ -127,6 +127,8 @@ class RequestsAdapter(HTTPAdapter):
         _stream, timeout, verify, cert, proxies = options
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
+            if peek_file_requests(response):
+                return call.passed(response)
             if not read_capped_requests(response, self._engine.policy.body_cap):
                 return response
             body = response.content
