@@ -24,7 +24,9 @@ def raw(status: int, body: bytes | str, url: str, method: str = "POST", **header
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 XLSX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + b"\x00" * 64
-BILL = "交易时间,公众账号ID,商户号,子商户号,设备号,微信订单号\n`2024-01-01 10:00:00,`wx1,`1900000109\n"
+BILL = (
+    "交易时间,公众账号ID,商户号,子商户号,设备号,微信订单号\n`2024-01-01 10:00:00,`wx1,`1900000109\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -68,9 +70,7 @@ BILL = "交易时间,公众账号ID,商户号,子商户号,设备号,微信订�
         ),
         pytest.param(
             "https://api.mch.weixin.qq.com/v3/bill/fundflowbill",
-            {
-                "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            },
+            {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
             XLSX,
             id="spreadsheet",
         ),
@@ -357,9 +357,7 @@ def test_wechat_pay_v2_xml_is_read(
 
 def test_wechat_pay_v2_success_is_read() -> None:
     """Both codes SUCCESS: the XML fields are the data."""
-    body = _v2(
-        return_code="SUCCESS", return_msg="OK", result_code="SUCCESS", transaction_id="4200"
-    )
+    body = _v2(return_code="SUCCESS", return_msg="OK", result_code="SUCCESS", transaction_id="4200")
     outcome = payerr.inspect(raw(200, body, V2 + "/pay/orderquery"))
     assert outcome.ok
     assert outcome.data is not None and outcome.data["transaction_id"] == "4200"
@@ -383,7 +381,11 @@ def test_xml_with_entities_is_refused() -> None:
         (204, "", None),
         (202, '{"code":"USERPAYING","message":"用户支付中，需要输入密码"}', payerr.PendingError),
         (202, "", payerr.PendingError),
-        (500, '{"code":"SYSTEM_ERROR","message":"系统繁忙,请稍后重试"}', payerr.ServiceUnavailableError),
+        (
+            500,
+            '{"code":"SYSTEM_ERROR","message":"系统繁忙,请稍后重试"}',
+            payerr.ServiceUnavailableError,
+        ),
         (403, '{"code":"NO_AUTH","message":"商户无权限"}', payerr.ForbiddenError),
         (
             400,

@@ -1,9 +1,9 @@
 """Provider adapters: the ``adapters/*.toml`` files, validated once and looked up fast.
 
 A file holds a provider's hosts, its envelopes (where the code, message and
-request id live), which calls are safe to resend, and its code table. Files are loaded on first use (importing
-payerr stays cheap) and checked with pydantic; a broken file names itself, the
-code and the field.
+request id live), which calls are safe to resend, and its code table. Files are
+loaded on first use (importing payerr stays cheap) and checked with pydantic; a
+broken file names itself, the code and the field.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from ._catalog import CodeInfo, ProviderSpec, catalog
 from ._decode import parse_json, parse_json_slowly
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import Format, Reading, looks_like_envelope, looks_like_xml, parse_xml
-from ._generic import generic, is_file
 from ._errors import PayError, error_class
+from ._generic import generic, is_file
 from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from ._redact import redact_text, redact_url, secret_values
 from ._retry_after import parse_retry_after, window_wait

@@ -133,9 +133,7 @@ class Envelope:
     """A regex for a request id glued to the end of the message (WeChat ``rid: …``)."""
     _paths: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _node: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _fields: tuple[tuple[tuple[str, ...], ...], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    _fields: tuple[tuple[tuple[str, ...], ...], ...] = field(init=False, repr=False, compare=False)
     _suffix: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -175,12 +173,24 @@ class Envelope:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Envelope:
-        tuples = ("paths", "error_nodes", "code", "sub_code", "message", "sub_message")
-        values = {k: tuple(v) if k in tuples else v for k, v in data.items()}
-        values["request_id"] = tuple(data.get("request_id", ()))
-        values["pending_statuses"] = tuple(data.get("pending_statuses", ()))
-        values["api_method"] = tuple(data.get("api_method", ("path",)))
-        return cls(**values)
+        """An envelope from its declaration (a validated adapter table or the cache)."""
+        return cls(
+            name=data["name"],
+            format=data.get("format", "json"),
+            paths=tuple(data.get("paths", ())),
+            node=data.get("node"),
+            error_nodes=tuple(data.get("error_nodes", ())),
+            text_node=data.get("text_node", "unreadable"),
+            code=tuple(data.get("code", ())),
+            sub_code=tuple(data.get("sub_code", ())),
+            message=tuple(data.get("message", ())),
+            sub_message=tuple(data.get("sub_message", ())),
+            request_id=tuple(data.get("request_id", ())),
+            status_decides=bool(data.get("status_decides", False)),
+            pending_statuses=tuple(data.get("pending_statuses", ())),
+            api_method=tuple(data.get("api_method", ("path",))),
+            message_request_id=data.get("message_request_id"),
+        )
 
     # --- reading ------------------------------------------------------------
 
@@ -198,7 +208,7 @@ class Envelope:
 
     def read(self, status: int, data: Mapping[str, Any]) -> Reading | None:
         """What the body says; None when it is not this envelope (a status then decides)."""
-        code_paths, sub_paths, message_paths, sub_message_paths, id_paths = self._fields
+        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields
         if status in self.pending_statuses:
             return self._reading(data, code_paths, None, None)
         if self.status_decides and status < 400:
@@ -272,7 +282,7 @@ class Envelope:
             elif kind == "path":
                 if not argument:
                     return path or "/"
-                head, found, rest = path.partition(argument)
+                _head, found, rest = path.partition(argument)
                 if found and rest.strip("/"):
                     return rest.strip("/").replace("/", ".")
         return path or "/"
