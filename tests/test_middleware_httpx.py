@@ -194,11 +194,23 @@ def test_caller_can_mark_a_post_idempotent() -> None:
 
 def test_policy_predicate_marks_requests_idempotent() -> None:
     """A policy-wide predicate can declare an idempotency key of the caller's own."""
-    policy = payerr.RetryPolicy(is_idempotent=lambda facts: "order_key" in facts.fields())
-    server = Server(wechat(-1, "system error"), wechat(0, "ok"))
+    policy = payerr.RetryPolicy(
+        is_idempotent=lambda facts: True if "order_key" in facts.fields() else None
+    )
+    server = Server(httpx.ReadTimeout("slow"), wechat(0, "ok"))
     with client(server, policy=policy) as c:
         c.post(WECHAT + "/shop/order/add?order_key=K1", json={})
     assert server.calls == 2
+
+
+def test_policy_predicate_can_mark_requests_not_idempotent() -> None:
+    """False from the predicate keeps even a GET from being resent after a timeout."""
+    policy = payerr.RetryPolicy(is_idempotent=lambda facts: False)
+    server = Server(httpx.ReadTimeout("slow"), wechat(0, "ok"))
+    with client(server, policy=policy) as c, pytest.raises(payerr.OutcomeUnknownError) as info:
+        c.get(WECHAT + "/cgi-bin/user/info")
+    assert server.calls == 1
+    assert info.value.retry is payerr.RetryHint.QUERY_FIRST
 
 
 def test_retry_after_is_honoured(sleeps: list[float]) -> None:

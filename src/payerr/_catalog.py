@@ -130,6 +130,7 @@ class ProviderSpec:
     success: Mapping[str, CodeInfo]
     idempotent_methods: tuple[str, ...]
     idempotency_keys: Mapping[str, str]
+    money_methods: tuple[str, ...]
     codes: Mapping[str, CodeInfo]
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
@@ -182,6 +183,16 @@ class ProviderSpec:
             return False
         if _compiled(self.idempotent_methods).match(api_method):
             return True
+        return self.has_dedup_key(api_method, fields)
+
+    def moves_money(self, api_method: str | None) -> bool:
+        """Whether the adapter lists this call as one that charges, refunds or pays out."""
+        return bool(api_method) and _compiled(self.money_methods).match(api_method) is not None
+
+    def has_dedup_key(self, api_method: str | None, fields: Mapping[str, Any]) -> bool:
+        """Whether the request carries the key the provider deduplicates this API on."""
+        if not api_method:
+            return False
         return any(
             bool(fields.get(key)) and fnmatchcase(api_method, pattern)
             for pattern, key in self.idempotency_keys.items()
@@ -278,6 +289,7 @@ def _load_models() -> Any:
     class Idempotency(Strict):
         methods: list[str] = []
         keys: dict[str, str] = {}
+        money: list[str] = []
 
     class Success(Strict):
         message: str = ""
@@ -393,6 +405,7 @@ def load_adapter_file(path: Path) -> ProviderSpec:
         },
         idempotent_methods=tuple(model.idempotency.methods),
         idempotency_keys=dict(model.idempotency.keys),
+        money_methods=tuple(model.idempotency.money),
         codes=codes,
         sub_codes={
             k: _code_info(name, k, v, sub=True, parent=codes.get(v.code or ""))

@@ -26,8 +26,7 @@ from ._generic import generic, is_file
 from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from ._redact import redact_text, redact_url, secret_values
 from ._retry_after import parse_retry_after, window_wait
-
-IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+from ._safety import resolve_hint, safe_to_resend
 
 
 class Outcome:
@@ -303,13 +302,10 @@ def _build(
     retry_after = parse_retry_after(raw.headers, now)
     if retry_after is None:
         retry_after = window_wait(window, now)
-    idempotent = facts.marked_idempotent
-    if idempotent is None:
-        idempotent = facts.http_method in IDEMPOTENT_HTTP_METHODS or (
-            spec is not None and spec.is_idempotent(api_method, fields)
-        )
-    if retry is RetryHint.BACKOFF and processed is not Processed.NO and not idempotent:
-        retry = RetryHint.QUERY_FIRST  # resending might do it twice: find out first
+    resendable = safe_to_resend(
+        spec, facts.http_method, api_method, fields, facts.marked_idempotent
+    )
+    retry = resolve_hint(retry, processed, resendable)
     secrets = secret_values(facts.url, facts.headers, fields)
     body = raw.body
     if secrets and any(s.encode() in body for s in secrets):

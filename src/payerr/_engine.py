@@ -27,6 +27,7 @@ from ._enums import Category, Processed, RetryHint
 from ._errors import PayError, error_class
 from ._policy import Attempt, Decision, RetryPolicy
 from ._raw import RawResponse, attach_outcome
+from ._safety import parse_mark
 from ._redact import redact_text, secret_values
 
 logger = logging.getLogger("payerr")
@@ -147,12 +148,12 @@ class Call:
     spent = 0
     covered_until = 0.0
 
-    def __init__(self, engine: Engine, route: Route, marked_idempotent: bool) -> None:
+    def __init__(self, engine: Engine, route: Route, marked_idempotent: bool | None) -> None:
         self.engine = engine
         self.policy = engine.policy
         self.spec, self.scope = route
-        if marked_idempotent:
-            self.marked = True
+        if marked_idempotent is not None:
+            self.marked = marked_idempotent
         self.started = time.monotonic()
 
     # --- credentials --------------------------------------------------------
@@ -232,8 +233,8 @@ class Call:
     def facts(self, method: str, url: str, body: bytes, headers: Any) -> RequestFacts:
         facts = RequestFacts(method, url, body, headers, self.marked)
         predicate = self.policy.is_idempotent
-        if self.marked is None and predicate is not None and predicate(facts):
-            facts.marked_idempotent = True
+        if self.marked is None and predicate is not None:
+            facts.marked_idempotent = parse_mark(predicate(facts), source="is_idempotent()")
         return facts
 
     def settle(

@@ -24,6 +24,7 @@ from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
 from ._raw import RawResponse
+from ._safety import parse_mark
 
 # Errors where the request never reached the provider; everything else after
 # sending (read timeout, dropped connection) leaves the outcome unknown.
@@ -82,7 +83,10 @@ class _Base:
         route = engine.route(request.url.host if engine.provider is None else None)
         if route is None:
             return None
-        return Call(engine, route, bool(request.extensions.get(IDEMPOTENT_MARK)))
+        mark = parse_mark(
+            request.extensions.get(IDEMPOTENT_MARK), source=f"extensions[{IDEMPOTENT_MARK!r}]"
+        )
+        return Call(engine, route, mark)
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)

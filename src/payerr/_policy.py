@@ -77,8 +77,9 @@ class RetryPolicy:
     """False: after the last attempt return the provider's response instead of raising."""
     body_cap: int = 1024 * 1024
     """Bodies larger than this pass through unread (a chunked one after ``body_cap`` bytes)."""
-    is_idempotent: Callable[[RequestFacts], bool] | None = field(default=None, compare=False)
-    """Marks more requests as safe to send twice (an idempotency key of your own)."""
+    is_idempotent: Callable[[RequestFacts], bool | None] | None = field(default=None, compare=False)
+    """Your own mark for each request: True (safe to send twice: a key of your own),
+    False (never resend after an uncertain outcome), or None (let the adapter decide)."""
     on_retry: Callable[[Attempt], None] | None = field(default=None, compare=False)
     """Called before every retry, for metrics."""
 

@@ -26,6 +26,7 @@ from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
 from ._raw import RawResponse, _body_of, _host, _path
+from ._safety import parse_mark
 
 _NEVER_SENT_CAUSES = (
     urllib3.exceptions.NewConnectionError,
@@ -88,10 +89,11 @@ class RequestsAdapter(HTTPAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        marked = (
-            IDEMPOTENT_HEADER in request.headers
-            and request.headers.pop(IDEMPOTENT_HEADER, None) is not None
-        )
+        marked = None
+        if IDEMPOTENT_HEADER in request.headers:
+            marked = parse_mark(
+                request.headers.pop(IDEMPOTENT_HEADER), source=f"header {IDEMPOTENT_HEADER}"
+            )
         engine = self._engine
         route = engine.route(_host(request.url or "") if engine.provider is None else None)
         if route is None:
