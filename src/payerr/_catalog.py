@@ -187,7 +187,9 @@ class ProviderSpec:
 
     def moves_money(self, api_method: str | None) -> bool:
         """Whether the adapter lists this call as one that charges, refunds or pays out."""
-        return bool(api_method) and _compiled(self.money_methods).match(api_method) is not None
+        if not api_method:
+            return False
+        return _compiled(self.money_methods).match(api_method) is not None
 
     def has_dedup_key(self, api_method: str | None, fields: Mapping[str, Any]) -> bool:
         """Whether the request carries the key the provider deduplicates this API on."""

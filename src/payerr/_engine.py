@@ -27,8 +27,8 @@ from ._enums import Category, Processed, RetryHint
 from ._errors import PayError, error_class
 from ._policy import Attempt, Decision, RetryPolicy
 from ._raw import RawResponse, attach_outcome
-from ._safety import parse_mark
 from ._redact import redact_text, secret_values
+from ._safety import parse_mark
 
 logger = logging.getLogger("payerr")
 T = TypeVar("T")
