@@ -218,7 +218,7 @@ ALIPAY_CASES = [
         payerr.ServiceUnavailableError,
         "20000",
         "aop.unknow-error",
-        H.QUERY_FIRST,
+        H.BACKOFF,  # a refund: Alipay refunds once for the same parameters
         headers={"content-type": "application/json;charset=utf-8"},
         message="Service Currently Unavailable",
     ),
@@ -288,7 +288,7 @@ WECHAT_CASES = [
         payerr.ServiceUnavailableError,
         "-1",
         None,
-        H.QUERY_FIRST,
+        H.BACKOFF,  # -1 is "system busy, retry later": nothing ran
     ),
     Case(
         "errcode-as-string",
@@ -379,10 +379,10 @@ WECHAT_CASES = [
     Case(
         "unknown-errcode",
         200,
-        '{"errcode":61024,"errmsg":"something new"}',
+        '{"errcode":987654,"errmsg":"something new"}',
         WECHAT + "/cgi-bin/x",
         payerr.UnknownCodeError,
-        "61024",
+        "987654",
         None,
         H.NEVER,
     ),

@@ -47,7 +47,8 @@ FAULTS = [
     Fault("retry_after_503", payerr.ServiceUnavailableError, HTML_502),
     Fault("truncated", payerr.MalformedResponseError, OK[:12]),
     Fault("empty", payerr.MalformedResponseError, b""),
-    Fault("gbk", payerr.ServiceUnavailableError, GBK_BUSY),
+    # WeChat -1 ("system busy, retry later"): resent, even on a POST
+    Fault("gbk", payerr.ServiceUnavailableError, GBK_BUSY, post_hint=H.BACKOFF, post_attempts=2),
     Fault("deep", payerr.MalformedResponseError, DEEP[:RAW_CAP]),
 ]
 

@@ -17,6 +17,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "load.py"
 
+pytestmark = pytest.mark.slow  # minutes of load: run by .ci/run after the fast tier
+
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location("payerr_bench_load", BENCH)

@@ -49,12 +49,14 @@ from ._raw import RawResponse
 from ._wsse import wsse_headers
 
 if TYPE_CHECKING:
+    from ._classify import RequestFacts
     from ._credentials import (
         Credentials,
         HeaderToken,
         JsonBodyToken,
         QueryParamToken,
     )
+    from ._engine import Cooldown
     from ._httpx import AsyncTransport, Transport
     from ._policy import Attempt, RetryPolicy
     from ._redis import RedisCoordinator
@@ -74,6 +76,8 @@ _LAZY = {
     "AsyncTransport": "._httpx",
     "RequestsAdapter": "._requests",
     "RetryPolicy": "._policy",
+    "Cooldown": "._engine",
+    "RequestFacts": "._classify",
     "RedisCoordinator": "._redis",
     "Attempt": "._policy",
     "Credentials": "._credentials",
@@ -110,6 +114,7 @@ __all__ = [
     "CodeInfo",
     "ConfigurationError",
     "ConflictError",
+    "Cooldown",
     "Coordinator",
     "Credentials",
     "ForbiddenError",
@@ -131,6 +136,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RedisCoordinator",
+    "RequestFacts",
     "RequestsAdapter",
     "RetryHint",
     "RetryPolicy",

@@ -59,6 +59,7 @@ def _info(info: CodeInfo) -> dict[str, Any]:
         "provider_message": info.provider_message,
         "sub_code": info.sub_code,
         "window": info.window,
+        "cooldown": info.cooldown,
         "rules": [
             {"methods": list(rule.methods), "changes": {k: str(v) for k, v in rule.changes.items()}}
             for rule in info.rules
@@ -88,6 +89,7 @@ def _from_info(data: dict[str, Any]) -> CodeInfo:
         provider_message=data["provider_message"],
         sub_code=data["sub_code"],
         window=data["window"],
+        cooldown=data["cooldown"],
         rules=tuple(_rule(rule) for rule in data["rules"]),
     )
 
@@ -104,6 +106,7 @@ def dump(specs: Iterable[ProviderSpec]) -> list[dict[str, Any]]:
             "idempotent_methods": list(spec.idempotent_methods),
             "idempotency_keys": dict(spec.idempotency_keys),
             "money_methods": list(spec.money_methods),
+            "token_paths": list(spec.token_paths),
             "codes": {k: _info(v) for k, v in spec.codes.items()},
             "sub_codes": {k: _info(v) for k, v in spec.sub_codes.items()},
             "statuses": {str(k): _info(v) for k, v in spec.statuses.items()},
@@ -125,6 +128,7 @@ def load(data: list[dict[str, Any]]) -> list[ProviderSpec]:
             idempotent_methods=tuple(item["idempotent_methods"]),
             idempotency_keys=dict(item["idempotency_keys"]),
             money_methods=tuple(item["money_methods"]),
+            token_paths=tuple(item["token_paths"]),
             codes={k: _from_info(v) for k, v in item["codes"].items()},
             sub_codes={k: _from_info(v) for k, v in item["sub_codes"].items()},
             statuses={int(k): _from_info(v) for k, v in item["statuses"].items()},

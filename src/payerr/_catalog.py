@@ -75,6 +75,8 @@ class CodeInfo:
     provider_message: str = ""
     sub_code: str | None = None
     window: Window | None = None
+    cooldown: Literal["api", "app"] = "app"
+    """How far a rate limit with this code reaches: the one API, or the whole app."""
     rules: tuple[MethodRule, ...] = field(default=(), repr=False)
 
     @property
@@ -131,6 +133,8 @@ class ProviderSpec:
     idempotent_methods: tuple[str, ...]
     idempotency_keys: Mapping[str, str]
     money_methods: tuple[str, ...]
+    token_paths: tuple[str, ...]
+    """URL paths that fetch an access token: never sent with one, never held at the gate."""
     codes: Mapping[str, CodeInfo]
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
@@ -184,6 +188,10 @@ class ProviderSpec:
         if _compiled(self.idempotent_methods).match(api_method):
             return True
         return self.has_dedup_key(api_method, fields)
+
+    def fetches_token(self, path: str) -> bool:
+        """Whether a request to this path fetches the token the credentials hold."""
+        return bool(self.token_paths) and _compiled(self.token_paths).match(path) is not None
 
     def moves_money(self, api_method: str | None) -> bool:
         """Whether the adapter lists this call as one that charges, refunds or pays out."""
@@ -244,6 +252,7 @@ def _load_models() -> Any:
         fix_en: str = Field(min_length=1)
         code: str | None = None
         window: Window | None = None
+        cooldown: Literal["api", "app"] = "app"
         when: list[Rule] = []
 
     class Provider(Strict):
@@ -251,6 +260,7 @@ def _load_models() -> Any:
         display: str
         hosts: list[str] = []
         request_id_headers: list[str] = []
+        token_paths: list[str] = []
 
     class EnvelopeModel(Strict):
         name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
@@ -356,6 +366,7 @@ def _code_info(
         solution_zh=entry.fix_zh,
         solution_en=entry.fix_en,
         window=entry.window,
+        cooldown=entry.cooldown,
         rules=rules,
     )
 
@@ -408,6 +419,7 @@ def load_adapter_file(path: Path) -> ProviderSpec:
         idempotent_methods=tuple(model.idempotency.methods),
         idempotency_keys=dict(model.idempotency.keys),
         money_methods=tuple(model.idempotency.money),
+        token_paths=tuple(model.provider.token_paths),
         codes=codes,
         sub_codes={
             k: _code_info(name, k, v, sub=True, parent=codes.get(v.code or ""))

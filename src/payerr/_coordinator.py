@@ -36,8 +36,20 @@ class Coordinator(Protocol):
         """Seconds left in the scope's cooldown (0 when there is none)."""
         ...
 
-    def start_cooldown(self, scope: str, seconds: float) -> None:
-        """Every worker of the scope holds off for ``seconds``."""
+    def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        """Every worker of the scope holds off for ``seconds``; ``reason`` names the code."""
+        ...
+
+    def cooldown_reason(self, scope: str) -> str:
+        """What started the scope's cooldown (``"code message"``), or ""."""
+        ...
+
+    def cooldowns(self) -> dict[str, tuple[float, str]]:
+        """Every active cooldown: scope → (seconds left, reason)."""
+        ...
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        """End one scope's cooldown, or every one."""
         ...
 
     def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
@@ -79,6 +91,7 @@ class LocalCoordinator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cooldowns: dict[str, float] = {}
+        self._reasons: dict[str, str] = {}
         self._budgets: dict[str, int] = {}
         self._tokens: dict[str, tuple[str | None, int]] = {}
         self._refresh_locks: dict[str, threading.Lock] = {}
@@ -87,15 +100,39 @@ class LocalCoordinator:
         ] = weakref.WeakKeyDictionary()
 
     def cooldown(self, scope: str) -> float:
+        if not self._cooldowns:
+            return 0.0
         until = self._cooldowns.get(scope)
         if until is None:
             return 0.0
         return max(0.0, until - time.monotonic())
 
-    def start_cooldown(self, scope: str, seconds: float) -> None:
+    def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
         with self._lock:
             until = time.monotonic() + seconds
-            self._cooldowns[scope] = max(until, self._cooldowns.get(scope, 0.0))
+            if until > self._cooldowns.get(scope, 0.0):
+                self._cooldowns[scope] = until
+                self._reasons[scope] = reason
+
+    def cooldown_reason(self, scope: str) -> str:
+        return self._reasons.get(scope, "")
+
+    def cooldowns(self) -> dict[str, tuple[float, str]]:
+        now = time.monotonic()
+        with self._lock:
+            for scope in [s for s, until in self._cooldowns.items() if until <= now]:
+                del self._cooldowns[scope]
+                self._reasons.pop(scope, None)
+            return {s: (u - now, self._reasons.get(s, "")) for s, u in self._cooldowns.items()}
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        with self._lock:
+            if scope is None:
+                self._cooldowns.clear()
+                self._reasons.clear()
+            else:
+                self._cooldowns.pop(scope, None)
+                self._reasons.pop(scope, None)
 
     def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
         with self._lock:

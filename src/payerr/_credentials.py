@@ -8,13 +8,13 @@ latest refresh is simply sent again with the current one.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import inspect
 import json
 import threading
-import weakref
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -37,12 +37,20 @@ class Credentials(Protocol):
         ...
 
 
+REFRESHING: ContextVar[bool] = ContextVar("payerr_refreshing", default=False)
+"""True while this context fetches a token: its own requests (the token endpoint,
+through the same client) neither wait for the gate nor carry the old token."""
+
+
 class RefreshGate:
     """Single-flight refreshes for one credentials object, counted by generation.
 
-    The generation is the coordinator's: with a ``RedisCoordinator`` it is shared
-    by every process, so a worker whose request failed on a token another worker
-    already replaced simply adopts the new one.
+    One refresh at a time across every thread and event loop that shares the
+    credentials: the first request to ask fetches, the others wait on the same
+    ``concurrent.futures.Future`` (awaited through ``asyncio.wrap_future`` on
+    any loop). The generation is the coordinator's: with a ``RedisCoordinator``
+    it is shared by every process, so a worker whose request failed on a token
+    another worker already replaced simply adopts the new one.
     """
 
     def __init__(self, credentials: Credentials, coordinator: Coordinator) -> None:
@@ -51,9 +59,7 @@ class RefreshGate:
         self.generation = 0
         self.refreshes = 0
         self._lock = threading.Lock()
-        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._flight: Future[None] | None = None
 
     @property
     def shares_token(self) -> bool:
@@ -85,36 +91,79 @@ class RefreshGate:
         self.refreshes += 1
         return str(getattr(self.credentials, "token", ""))
 
+    def _join(self, seen: int) -> tuple[Future[None] | None, bool]:
+        """(the refresh in flight, whether this caller runs it); (None, False): already done."""
+        with self._lock:
+            if self.generation != seen:
+                return None, False
+            if self._flight is not None:
+                return self._flight, False
+            self._flight = Future()
+            return self._flight, True
+
+    def _land(self, flight: Future[None], token: str | None, generation: int | None) -> None:
+        with self._lock:
+            if token is not None and generation is not None:
+                self._adopt(token, generation)
+            else:
+                self.generation += 1
+            self._flight = None
+        flight.set_result(None)
+
+    def _crash(self, flight: Future[None], exc: BaseException) -> None:
+        with self._lock:
+            self._flight = None
+        flight.set_exception(exc)
+
     def refresh(self, scope: str, seen: int, error: PayError | None) -> None:
         """A token newer than generation ``seen``, fetched only if nobody else has."""
-        with self._lock:
-            if self.generation != seen:
-                return
-            if not self.shares_token:
+        flight, owner = self._join(seen)
+        if flight is None:
+            return
+        if not owner:
+            flight.result()
+            return
+        marker = REFRESHING.set(True)
+        try:
+            if self.shares_token:
+                token, generation = self.coordinator.refresh_token(
+                    scope, seen, lambda: self._fetch(error)
+                )
+                self._land(flight, token, generation)
+            else:
                 self._fetch(error)
-                self.generation += 1
-                return
-            token, generation = self.coordinator.refresh_token(
-                scope, seen, lambda: self._fetch(error)
-            )
-            self._adopt(token, generation)
+                self._land(flight, None, None)
+        except BaseException as exc:
+            self._crash(flight, exc)
+            raise
+        finally:
+            REFRESHING.reset(marker)
 
     async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
-        # An asyncio lock belongs to one event loop; credentials may outlive many.
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            lock = self._async_locks.setdefault(loop, asyncio.Lock())
-        async with lock:
-            if self.generation != seen:
-                return
-            if not self.shares_token:
+        """The async twin of ``refresh``; waits without blocking its event loop."""
+        flight, owner = self._join(seen)
+        if flight is None:
+            return
+        if not owner:
+            import asyncio
+
+            await asyncio.wrap_future(flight)
+            return
+        marker = REFRESHING.set(True)
+        try:
+            if self.shares_token:
+                token, generation = await self.coordinator.arefresh_token(
+                    scope, seen, lambda: self._afetch(error)
+                )
+                self._land(flight, token, generation)
+            else:
                 await self._afetch(error)
-                self.generation += 1
-                return
-            token, generation = await self.coordinator.arefresh_token(
-                scope, seen, lambda: self._afetch(error)
-            )
-            self._adopt(token, generation)
+                self._land(flight, None, None)
+        except BaseException as exc:
+            self._crash(flight, exc)
+            raise
+        finally:
+            REFRESHING.reset(marker)
 
 
 def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:

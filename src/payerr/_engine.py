@@ -22,7 +22,7 @@ from . import testing
 from ._catalog import ProviderSpec, catalog
 from ._classify import Outcome, RequestFacts, classify, read_envelope, transport_error
 from ._coordinator import Coordinator, LocalCoordinator
-from ._credentials import Credentials, RefreshGate, gate_for
+from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
 from ._enums import Category, Processed, RetryHint
 from ._errors import PayError, error_class
 from ._policy import Attempt, Decision, RetryPolicy
@@ -114,6 +114,17 @@ class Engine:
             raise ValueError("name the provider: this transport serves several")
         return self.coordinator.available(f"{name}:{self.app}", capacity)
 
+    def cooldowns(self) -> list[Cooldown]:
+        """Every cooldown holding requests back right now, longest first."""
+        found = [
+            Cooldown(scope, left, *(reason.partition("\t")[::2]))
+            for scope, (left, reason) in self.coordinator.cooldowns().items()
+        ]
+        return sorted(found, key=lambda c: -c.remaining)
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        self.coordinator.clear_cooldown(scope)
+
     def withdraw(self, scope: str, cost: int) -> bool:
         capacity = self.policy.budget
         return capacity is None or cost == 0 or self.coordinator.withdraw(scope, cost, capacity)
@@ -121,6 +132,17 @@ class Engine:
     def deposit(self, scope: str, amount: int) -> None:
         if self.capacity:
             self.coordinator.deposit(scope, amount, self.capacity)
+
+
+class Cooldown(NamedTuple):
+    """A cooldown: who it holds (``provider:app``, ``…@/api/path``, ``…@host:name``)."""
+
+    scope: str
+    remaining: float
+    """Seconds left."""
+    code: str
+    """The provider code that started it ("" for a bare Retry-After)."""
+    message: str
 
 
 class Route(NamedTuple):
@@ -148,25 +170,42 @@ class Call:
     spent = 0
     covered_until = 0.0
 
-    def __init__(self, engine: Engine, route: Route, marked_idempotent: bool | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        route: Route,
+        marked_idempotent: bool | None,
+        path: str = "",
+        host: str = "",
+    ) -> None:
         self.engine = engine
         self.policy = engine.policy
         self.spec, self.scope = route
         if marked_idempotent is not None:
             self.marked = marked_idempotent
         self.started = time.monotonic()
+        gate = engine.gate
+        if gate is not None and (REFRESHING.get() or self.spec.fetches_token(path)):
+            gate = None  # the token's own fetch: no token to carry, no refresh to wait for
+        self.gate = gate
+        self.scopes = (self.scope, f"{self.scope}@{path}", f"{self.scope}@host:{host}")
+        """Where a cooldown may hold this request: its app, its API (a per-API quota),
+        its host (a Retry-After that named no provider code)."""
 
     # --- credentials --------------------------------------------------------
 
     def ready(self) -> bool:
         """Nothing to do before sending: no credentials to apply, no cooldown to sit out."""
         engine = self.engine
-        return engine.gate is None and engine.coordinator.cooldown(self.scope) <= 0
+        if self.gate is not None:
+            return False
+        cooldown = engine.coordinator.cooldown
+        return all(cooldown(scope) <= 0 for scope in self.scopes)
 
     def prepare(self) -> None:
         """Before a send: fetch or refresh credentials, and sit out the app's cooldown."""
         plan = self.refresh_plan()
-        gate = self.engine.gate
+        gate = self.gate
         if plan is not None and gate is not None:
             gate.refresh(*plan)
         pause = self.cooldown_wait()
@@ -176,7 +215,7 @@ class Call:
     async def aprepare(self) -> None:
         """The async twin of ``prepare``."""
         plan = self.refresh_plan()
-        gate = self.engine.gate
+        gate = self.gate
         if plan is not None and gate is not None:
             await gate.arefresh(*plan)
         pause = self.cooldown_wait()
@@ -185,7 +224,7 @@ class Call:
 
     def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
         """What to refresh before the next send: (scope, generation seen, error), or None."""
-        gate = self.engine.gate
+        gate = self.gate
         if gate is None:
             return None
         if self.refresh_due is not None:
@@ -201,7 +240,8 @@ class Call:
         Another worker was rate limited with a known window: every worker of the
         app waits it out, or fails at once with ``retry_after`` set.
         """
-        remaining = self.engine.coordinator.cooldown(self.scope)
+        coordinator = self.engine.coordinator
+        remaining, scope = max((coordinator.cooldown(s), s) for s in self.scopes)
         if remaining <= 0:
             return 0.0
         now = time.monotonic()
@@ -209,20 +249,28 @@ class Call:
             return 0.0  # this request's own retry delay already waited for it
         left = self.policy.deadline - (now - self.started)
         if remaining > self.policy.max_retry_after or remaining > left:
-            cls = error_class(Category.RATE_LIMITED, self.spec.name)
-            raise cls(
-                f"cooling down: {self.spec.display} rate-limited this app; {remaining:.1f}s left",
-                provider=self.spec.name,
-                retry=RetryHint.BACKOFF,
-                retry_after=remaining,
-                processed=Processed.NO,
-                solution="Wait for the cooldown (retry_after) before calling again.",
-                solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
-            )
+            raise self._cooling(scope, remaining)
         return remaining
 
+    def _cooling(self, scope: str, remaining: float) -> PayError:
+        """The error for a request a cooldown holds back: the original code and message."""
+        code, _, message = self.engine.coordinator.cooldown_reason(scope).partition("\t")
+        cls = error_class(Category.RATE_LIMITED, self.spec.name)
+        held = "this API" if "@/" in scope else "this host" if "@host:" in scope else "this app"
+        return cls(
+            f"{message or 'rate limited'} (cooling down: {self.spec.display} rate-limited "
+            f"{held}; {remaining:.1f}s left, not sent)",
+            provider=self.spec.name,
+            code=code or None,
+            retry=RetryHint.BACKOFF,
+            retry_after=remaining,
+            processed=Processed.NO,
+            solution="Wait for the cooldown (retry_after) before calling again.",
+            solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
+        )
+
     def apply(self, request: Any) -> Any:
-        gate = self.engine.gate
+        gate = self.gate
         if gate is None:
             return request
         self.seen_generation = gate.generation
@@ -266,9 +314,26 @@ class Call:
         error = outcome.error
         assert error is not None
         if error.category is Category.RATE_LIMITED and error.retry_after:
-            # The provider set a window for the whole app: every worker sits it out.
-            self.engine.coordinator.start_cooldown(self.scope, error.retry_after)
+            self._cool_down(error, error.retry_after)
         raise error
+
+    def _cool_down(self, error: PayError, seconds: float) -> None:
+        """Every worker holds off, scoped as the provider scopes the quota.
+
+        A per-API quota (WeChat 45009/45011) holds that API only; a Retry-After
+        that names no code holds the host; anything else the app. A known quota
+        window lasts as documented; a Retry-After is capped by ``max_cooldown``.
+        """
+        info = self.spec.lookup(error.code, error.sub_code) if error.code else None
+        app, api, host = self.scopes
+        if info is None:
+            scope = host if error.code is None else app
+        else:
+            scope = api if info.cooldown == "api" else app
+        if info is None or info.window is None:
+            seconds = min(seconds, self.policy.max_cooldown)
+        reason = f"{error.code or ''}\t{error.message}"
+        self.engine.coordinator.start_cooldown(scope, seconds, reason)
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""
@@ -314,7 +379,7 @@ class Call:
             attempt=state.attempt_number,
             elapsed=time.monotonic() - self.started,
             refreshed=self.refreshed,
-            can_refresh=self.engine.gate is not None,
+            can_refresh=self.gate is not None,
             rng=self.engine._rng,
         )
         if decision.retry:

@@ -19,7 +19,7 @@ from . import testing
 from ._bodies import apeek_file, aread_capped, peek_file, read_capped
 from ._coordinator import Coordinator
 from ._credentials import Credentials
-from ._engine import IDEMPOTENT_MARK, Call, Engine
+from ._engine import IDEMPOTENT_MARK, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
@@ -78,6 +78,14 @@ class _Base:
         """Retry-budget tokens left for a provider app (None when the budget is off)."""
         return self._engine.budget_available(provider)
 
+    def cooldowns(self) -> list[Cooldown]:
+        """Every cooldown holding requests back right now (scope, seconds left, code, message)."""
+        return self._engine.cooldowns()
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        """End one cooldown (its ``scope``), or all of them, here and for every worker."""
+        self._engine.clear_cooldown(scope)
+
     def _start(self, request: httpx.Request) -> Call | None:
         engine = self._engine
         route = engine.route(request.url.host if engine.provider is None else None)
@@ -86,7 +94,7 @@ class _Base:
         mark = parse_mark(
             request.extensions.get(IDEMPOTENT_MARK), source=f"extensions[{IDEMPOTENT_MARK!r}]"
         )
-        return Call(engine, route, mark)
+        return Call(engine, route, mark, request.url.path, request.url.host)
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)

@@ -67,6 +67,9 @@ class RetryPolicy:
     backoff_max: float = 10.0
     deadline: float = 30.0
     max_retry_after: float = 60.0
+    max_cooldown: float = 300.0
+    """Longest a Retry-After holds other requests back (a documented quota window
+    lasts as documented)."""
     budget: int | None = 500
     """Retry-budget tokens per provider app (kept by the coordinator); None turns it off."""
     retry_cost: int = 5
@@ -86,7 +89,13 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        for name in ("backoff_initial", "backoff_max", "deadline", "max_retry_after"):
+        for name in (
+            "backoff_initial",
+            "backoff_max",
+            "deadline",
+            "max_retry_after",
+            "max_cooldown",
+        ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")

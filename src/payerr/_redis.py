@@ -39,7 +39,7 @@ return tokens
 """
 _COOLDOWN = """
 local left = redis.call('PTTL', KEYS[1])
-if left < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+if left < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1]) end
 return 1
 """
 _RELEASE = """
@@ -160,14 +160,59 @@ class RedisCoordinator:
         self._cooldown_seen[scope] = (now, until)
         return max(0.0, until - now)
 
-    def start_cooldown(self, scope: str, seconds: float) -> None:
-        self.fallback.start_cooldown(scope, seconds)
+    def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        self.fallback.start_cooldown(scope, seconds, reason)
         self._cooldown_seen.pop(scope, None)
         if self.degraded:
             return
         try:
             milliseconds = max(1, int(seconds * 1000))
-            self._scripts["cooldown"](keys=[self._key(scope, "cooldown")], args=[milliseconds])
+            self._scripts["cooldown"](
+                keys=[self._key(scope, "cooldown")], args=[milliseconds, reason or "-"]
+            )
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+
+    def cooldown_reason(self, scope: str) -> str:
+        if self.degraded:
+            return self.fallback.cooldown_reason(scope)
+        try:
+            value = self._redis.get(self._key(scope, "cooldown"))
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.cooldown_reason(scope)
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+        return "" if text in ("-", "1", "None") else text
+
+    def cooldowns(self) -> dict[str, tuple[float, str]]:
+        if self.degraded:
+            return self.fallback.cooldowns()
+        found: dict[str, tuple[float, str]] = {}
+        head, tail = f"{self._prefix}:", ":cooldown"
+        try:
+            for key in self._redis.scan_iter(match=f"{head}*{tail}", count=500):
+                name = key.decode() if isinstance(key, bytes) else str(key)
+                scope = name[len(head) : -len(tail)]
+                left = int(self._redis.pttl(name))
+                if left > 0:
+                    found[scope] = (left / 1000.0, self.cooldown_reason(scope))
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return self.fallback.cooldowns()
+        return found
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        self.fallback.clear_cooldown(scope)
+        self._cooldown_seen.clear()
+        if self.degraded:
+            return
+        try:
+            if scope is not None:
+                self._redis.delete(self._key(scope, "cooldown"))
+                return
+            keys = list(self._redis.scan_iter(match=f"{self._prefix}:*:cooldown", count=500))
+            if keys:
+                self._redis.delete(*keys)
         except _REDIS_DOWN as exc:
             self._went_down(exc)
 

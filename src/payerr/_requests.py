@@ -21,7 +21,7 @@ from . import testing
 from ._bodies import peek_file_requests, read_capped_requests
 from ._coordinator import Coordinator
 from ._credentials import Credentials
-from ._engine import IDEMPOTENT_HEADER, Call, Engine
+from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
@@ -80,6 +80,14 @@ class RequestsAdapter(HTTPAdapter):
         """Retry-budget tokens left for a provider app (None when the budget is off)."""
         return self._engine.budget_available(provider)
 
+    def cooldowns(self) -> list[Cooldown]:
+        """Every cooldown holding requests back right now (scope, seconds left, code, message)."""
+        return self._engine.cooldowns()
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        """End one cooldown (its ``scope``), or all of them, here and for every worker."""
+        self._engine.clear_cooldown(scope)
+
     def send(
         self,
         request: requests.PreparedRequest,
@@ -98,7 +106,7 @@ class RequestsAdapter(HTTPAdapter):
         route = engine.route(_host(request.url or "") if engine.provider is None else None)
         if route is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
-        call = Call(engine, route, marked)
+        call = Call(engine, route, marked, _path(request.url or ""), _host(request.url or ""))
         options = (stream, timeout, verify, cert, proxies)
         try:
             return self._attempt(call, request, options)
@@ -123,7 +131,7 @@ class RequestsAdapter(HTTPAdapter):
         sent = request
         if not call.ready():
             call.prepare()
-            if self._engine.gate is not None:
+            if call.gate is not None:
                 # Credentials rewrite the request per attempt: a copy, not the caller's object.
                 sent = call.apply(request.copy())
         _stream, timeout, verify, cert, proxies = options
