@@ -180,32 +180,49 @@ def test_retry_budget_is_shared_across_processes(redis_url: str, sandbox: Sandbo
     assert sandbox.route_hits["wechat.userinfo"] == sum(sent)
 
 
-def test_redis_down_degrades_to_in_process(
-    caplog: pytest.LogCaptureFixture, sandbox: Sandbox
-) -> None:
-    """With nothing listening on Redis's port, requests still work, with a warning."""
-    caplog.set_level(logging.WARNING, logger="payerr")
-    coordinator = payerr.RedisCoordinator.from_url(f"redis://127.0.0.1:{free_port()}/0")
-    fetches: list[int] = []
+def _down_transport(sandbox: Sandbox, fetches: list[int], **options: Any) -> payerr.Transport:
+    coordinator = payerr.RedisCoordinator.from_url(f"redis://127.0.0.1:{free_port()}/0", **options)
 
     def fetch() -> str:
         fetches.append(1)
-        return httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+        return str(httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"])
 
-    transport = payerr.Transport(
+    return payerr.Transport(
         provider="wechat",
         app="wx-down",
         coordinator=coordinator,
         credentials=payerr.QueryParamToken(fetch),
+        policy=payerr.RetryPolicy(max_attempts=2),
     )
+
+
+def test_redis_down_never_splits_the_fleets_token(
+    caplog: pytest.LogCaptureFixture, sandbox: Sandbox
+) -> None:
+    """Redis unreachable: no token of its own (it would void the fleet's), a typed error."""
+    caplog.set_level(logging.WARNING, logger="payerr")
+    fetches: list[int] = []
+    transport = _down_transport(sandbox, fetches)
+    with testing.instant_sleeps(), httpx.Client(base_url=sandbox.url, transport=transport) as c:
+        with pytest.raises(payerr.CoordinatorUnavailableError) as info:
+            c.post("/cgi-bin/message/custom/send", json={})
+    assert fetches == []
+    assert info.value.retry is payerr.RetryHint.BACKOFF
+    assert info.value.attempts == 2  # retried within the deadline, then raised
+    assert isinstance(info.value, payerr.NetworkError)
+    assert "coordinating in-process" in caplog.text
+
+
+def test_redis_down_single_worker_may_refresh_alone(sandbox: Sandbox) -> None:
+    """refresh_without_redis=True: a lone worker fetches its own token and goes on."""
+    fetches: list[int] = []
+    transport = _down_transport(sandbox, fetches, refresh_without_redis=True)
     with httpx.Client(base_url=sandbox.url, transport=transport) as client:
         client.post("/cgi-bin/message/custom/send", json={})
-        sandbox.revoke_tokens("wechat")  # the refresh, too, must work without Redis
+        sandbox.revoke_tokens("wechat")
         reply = client.post("/cgi-bin/message/custom/send", json={})
     assert reply.json()["errcode"] == 0
-    assert coordinator.degraded
     assert fetches == [1, 1]
-    assert "coordinating in-process" in caplog.text
 
 
 def test_redis_coordinator_primitives(redis_url: str) -> None:

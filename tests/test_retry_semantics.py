@@ -311,3 +311,98 @@ def test_far_retry_after_is_capped() -> None:
     assert 110 < cooldown.remaining <= 120
     assert "@host:" in cooldown.scope
     assert len(script.seen) == 1
+
+
+# --- what is returned, what is resent -------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["httpx", "requests"])
+def test_raise_errors_false_answers_a_held_request_with_a_local_429(kind: str) -> None:
+    """raise_errors=False under a cooldown: a 429 with Retry-After and the error, nothing sent."""
+    script = Script(DAILY_QUOTA, WECHAT_OK)
+    policy = payerr.RetryPolicy(raise_errors=False)
+    with serve(script) as url:
+        target = url + "/cgi-bin/message/custom/send"
+        if kind == "httpx":
+            transport: object = payerr.Transport(provider="wechat", policy=policy)
+            with httpx.Client(transport=transport) as client:  # type: ignore[arg-type]
+                first = client.post(target, json={})
+                held: object = client.post(target, json={})
+        else:
+            with requests.Session() as session:
+                session.mount("http://", payerr.RequestsAdapter(provider="wechat", policy=policy))
+                first = session.post(target, json={})
+                held = session.post(target, json={})
+    assert first.status_code == 200  # the provider's own answer
+    assert held.status_code == 429  # type: ignore[attr-defined]
+    assert int(held.headers["Retry-After"]) > 60  # type: ignore[attr-defined]
+    error = payerr.inspect(held).error
+    assert isinstance(error, payerr.RateLimitError)
+    assert error.code == "45009"
+    assert len(script.seen) == 1
+
+
+def test_requests_file_body_is_rewound_for_a_retry(tmp_path: object) -> None:
+    """A file body goes out whole on every attempt."""
+    import io
+
+    body = io.BytesIO(b'{"touser":"o1","msgtype":"text"}')
+    script = Script(WECHAT_BUSY, WECHAT_OK)
+    with serve(script) as url:
+        send("requests", "wechat", "POST", url + "/cgi-bin/message/custom/send", data=body)
+    assert [seen.body for seen in script.seen] == [body.getvalue()] * 2
+
+
+def test_requests_generator_body_is_not_resent() -> None:
+    """A generator can be read once: the error is raised and says why it was not resent."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"touser":'
+        yield b'"o1"}'
+
+    script = Script(WECHAT_BUSY, WECHAT_OK)
+    with serve(script) as url:
+        with pytest.raises(payerr.ServiceUnavailableError) as info:
+            send("requests", "wechat", "POST", url + "/cgi-bin/message/custom/send",
+                 data=chunks())  # fmt: skip
+    assert len(script.seen) == 1
+    assert "cannot be sent again" in info.value.message
+
+
+# --- trio ---------------------------------------------------------------------------------
+
+
+def test_async_transport_runs_under_trio() -> None:
+    """AsyncTransport under trio: retries sleep, a token refresh waits, all on trio."""
+    trio = pytest.importorskip("trio")
+    with Sandbox() as sandbox:
+        fetches: list[int] = []
+
+        async def fetch() -> str:
+            fetches.append(1)
+            await trio.sleep(0.01)
+            return "stale" if len(fetches) == 1 else await _token(sandbox.url)
+
+        async def _token(url: str) -> str:
+            async with httpx.AsyncClient() as plain:
+                params = {"grant_type": "client_credential", "appid": "wx1", "secret": "s"}
+                reply = await plain.get(url + "/cgi-bin/token", params=params)
+                return str(reply.json()["access_token"])
+
+        async def main() -> list[int]:
+            credentials = payerr.QueryParamToken(fetch)
+            transport = payerr.AsyncTransport(provider="wechat", credentials=credentials)
+            codes: list[int] = []
+            async with httpx.AsyncClient(base_url=sandbox.url, transport=transport) as client:
+
+                async def one() -> None:
+                    reply = await client.post("/cgi-bin/message/custom/send", json={})
+                    codes.append(reply.json()["errcode"])
+
+                async with trio.open_nursery() as nursery:
+                    for _ in range(5):
+                        nursery.start_soon(one)
+            return codes
+
+        assert trio.run(main) == [0] * 5
+        assert len(fetches) == 2  # the first (stale) token, then one refresh for all five

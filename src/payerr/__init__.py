@@ -28,6 +28,7 @@ from ._errors import (
     CMIError,
     ConfigurationError,
     ConflictError,
+    CoordinatorUnavailableError,
     ForbiddenError,
     HuaweiError,
     InvalidRequestError,
@@ -69,7 +70,7 @@ _logging.getLogger("payerr").addHandler(_logging.NullHandler())
 PROVIDERS: tuple[str, ...] = ("alipay", "wechat", "huawei", "cmi")
 """The providers payerr ships adapters for."""
 
-# Names whose modules import httpx, requests or tenacity: loaded on first use
+# Names whose modules import httpx or requests: loaded on first use
 # so that ``import payerr`` stays cheap.
 _LAZY = {
     "Transport": "._httpx",
@@ -116,6 +117,7 @@ __all__ = [
     "ConflictError",
     "Cooldown",
     "Coordinator",
+    "CoordinatorUnavailableError",
     "Credentials",
     "ForbiddenError",
     "HeaderToken",

@@ -18,12 +18,9 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    import asyncio
+from concurrent.futures import Future
+from typing import Protocol, runtime_checkable
 
 Fetch = Callable[[], "str | Awaitable[str]"]
 
@@ -95,9 +92,7 @@ class LocalCoordinator:
         self._budgets: dict[str, int] = {}
         self._tokens: dict[str, tuple[str | None, int]] = {}
         self._refresh_locks: dict[str, threading.Lock] = {}
-        self._async_locks: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
-        ] = weakref.WeakKeyDictionary()
+        self._flights: dict[str, Future[None]] = {}
 
     def cooldown(self, scope: str) -> float:
         if not self._cooldowns:
@@ -169,15 +164,29 @@ class LocalCoordinator:
             return fresh, generation + 1
 
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
-        import asyncio  # only async users pay for importing it
+        from ._aio import wait  # only async users pay for it
 
-        loop = asyncio.get_running_loop()  # an asyncio lock belongs to one loop
-        with self._lock:
-            lock = self._async_locks.setdefault(loop, {}).setdefault(scope, asyncio.Lock())
-        async with lock:
-            token, generation = self.shared_token(scope)
-            if generation != seen and token is not None:
-                return token, generation
-            fresh = await resolve(fetch)
-            self._tokens[scope] = (fresh, generation + 1)
+        while True:
+            with self._lock:
+                token, generation = self.shared_token(scope)
+                if generation != seen and token is not None:
+                    return token, generation
+                flight = self._flights.get(scope)
+                owner = flight is None
+                if flight is None:
+                    flight = self._flights[scope] = Future()
+            if not owner:
+                await wait(flight)  # whoever fetches, on any thread or event loop
+                continue
+            try:
+                fresh = await resolve(fetch)
+            except BaseException as exc:
+                with self._lock:
+                    del self._flights[scope]
+                flight.set_exception(exc)
+                raise
+            with self._lock:
+                self._tokens[scope] = (fresh, generation + 1)
+                del self._flights[scope]
+            flight.set_result(None)
             return fresh, generation + 1

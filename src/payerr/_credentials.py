@@ -47,10 +47,10 @@ class RefreshGate:
 
     One refresh at a time across every thread and event loop that shares the
     credentials: the first request to ask fetches, the others wait on the same
-    ``concurrent.futures.Future`` (awaited through ``asyncio.wrap_future`` on
-    any loop). The generation is the coordinator's: with a ``RedisCoordinator``
-    it is shared by every process, so a worker whose request failed on a token
-    another worker already replaced simply adopts the new one.
+    ``concurrent.futures.Future`` (awaited on any asyncio or trio loop). The
+    generation is the coordinator's: with a ``RedisCoordinator`` it is shared
+    by every process, so a worker whose request failed on a token another
+    worker already replaced simply adopts the new one.
     """
 
     def __init__(self, credentials: Credentials, coordinator: Coordinator) -> None:
@@ -145,9 +145,9 @@ class RefreshGate:
         if flight is None:
             return
         if not owner:
-            import asyncio
+            from ._aio import wait
 
-            await asyncio.wrap_future(flight)
+            await wait(flight)
             return
         marker = REFRESHING.set(True)
         try:

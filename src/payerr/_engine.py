@@ -1,21 +1,18 @@
 """What the httpx transports and the requests adapter share: one logical request's life.
 
-A ``Call`` follows one request across its attempts. tenacity drives the loop
-(the same configuration for sync and async); the call answers its questions by
-asking the ``RetryPolicy``, and records what happened for logs, hooks and the
-final error.
+A ``Call`` follows one request across its attempts. Each client's loop is a
+plain ``while`` that sends, and after a failure asks ``Call.next_delay`` (which
+asks the ``RetryPolicy``) whether and when to send again; the call records what
+happened for logs, hooks and the final error.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
-
-from tenacity import RetryCallState, stop_never
 
 from . import _catalog as _catalog_module
 from . import testing
@@ -25,7 +22,7 @@ from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
 from ._enums import Category, Processed, RetryHint
 from ._errors import PayError, error_class
-from ._policy import Attempt, Decision, RetryPolicy
+from ._policy import Attempt, Decision, RetryPolicy, Stop
 from ._raw import RawResponse, attach_outcome
 from ._redact import redact_text, secret_values
 from ._safety import parse_mark
@@ -169,6 +166,10 @@ class Call:
     last_response: Any = None
     spent = 0
     covered_until = 0.0
+    replayable = True
+    """False when the request body is a stream that cannot be sent a second time."""
+    held = False
+    """True when a cooldown held the request back: nothing was sent."""
 
     def __init__(
         self,
@@ -254,6 +255,7 @@ class Call:
 
     def _cooling(self, scope: str, remaining: float) -> PayError:
         """The error for a request a cooldown holds back: the original code and message."""
+        self.held = True
         code, _, message = self.engine.coordinator.cooldown_reason(scope).partition("\t")
         cls = error_class(Category.RATE_LIMITED, self.spec.name)
         held = "this API" if "@/" in scope else "this host" if "@host:" in scope else "this app"
@@ -367,42 +369,37 @@ class Call:
         message = f"{type(exc).__name__}: {exc}" if exc.args else type(exc).__name__
         return transport_error(category, message, self.spec, facts)
 
-    # --- tenacity callbacks -------------------------------------------------
+    # --- after a failed attempt ---------------------------------------------
 
-    def should_retry(self, state: RetryCallState) -> bool:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        if not isinstance(error, PayError):
-            return False
+    def next_delay(self, error: PayError) -> float | None:
+        """After a failed attempt: seconds to wait before the next one, or None to stop.
+
+        The policy decides; the budget can still say no; a body that cannot be
+        sent twice is never sent twice. A retry is recorded (history, logs,
+        ``on_retry``) before the caller's loop sleeps.
+        """
+        attempt = len(self.history) + 1
         decision = self.policy.decide(
             error,
-            attempt=state.attempt_number,
+            attempt=attempt,
             elapsed=time.monotonic() - self.started,
             refreshed=self.refreshed,
             can_refresh=self.gate is not None,
             rng=self.engine._rng,
         )
+        if decision.retry and not self.replayable:
+            decision = Decision(retry=False, reason=Stop.BODY_NOT_REPLAYABLE)
         if decision.retry:
             cost = self.policy.cost_of(error)
             if self.engine.withdraw(self.scope, cost):
                 self.spent += cost
             else:
-                decision = Decision(retry=False, reason="retry budget exhausted")
+                decision = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED)
         self.decision = decision
-        return decision.retry
-
-    def wait(self, state: RetryCallState) -> float:
-        return self.decision.delay
-
-    def before_sleep(self, state: RetryCallState) -> None:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        assert isinstance(error, PayError)
-        decision = self.decision
-        attempt = Attempt(
-            state.attempt_number, error, decision.delay, error.retry, decision.refresh
-        )
-        self.history = (*self.history, attempt)
+        if not decision.retry:
+            return None
+        self.history = (*self.history, Attempt(attempt, error, decision.delay, error.retry,
+                                               decision.refresh))  # fmt: skip
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
@@ -412,53 +409,28 @@ class Call:
             "payerr: %s %s on attempt %d, retrying in %.2fs (%s)",
             error.provider,
             error.code or error.category.value,
-            attempt.number,
+            attempt,
             decision.delay,
             "refreshing credentials" if decision.refresh else error.retry.value,
-            extra=_extra(error, attempt.number, decision.delay),
+            extra=_extra(error, attempt, decision.delay),
         )
         if self.policy.on_retry is not None:
-            self.policy.on_retry(attempt)
-
-    def resume(self, failed: PayError, attempt: Callable[..., Any]) -> Callable[..., Any]:
-        """``attempt``, except that its first call replays the failure already seen.
-
-        The first send happens outside tenacity, so a success costs no retry
-        machinery; only after a failure does the loop start, counting that
-        failure as attempt 1. (A coroutine ``attempt`` gets a coroutine twin.)
-        """
-        pending = [failed]
-
-        def replay() -> None:
-            if pending:
-                raise pending.pop()
-
-        if inspect.iscoroutinefunction(attempt):
-
-            async def replay_then_send_async(*args: Any) -> Any:
-                replay()
-                return await attempt(*args)
-
-            return replay_then_send_async
-
-        def replay_then_send(*args: Any) -> Any:
-            replay()
-            return attempt(*args)
-
-        return replay_then_send
-
-    def retrying(self, sleep: Any) -> dict[str, Any]:
-        """The one tenacity configuration, for ``Retrying`` and ``AsyncRetrying`` alike."""
-        return {
-            "retry": self.should_retry,
-            "wait": self.wait,
-            "stop": stop_never,
-            "before_sleep": self.before_sleep,
-            "sleep": sleep,
-            "reraise": True,
-        }
+            self.policy.on_retry(self.history[-1])
+        return decision.delay
 
     # --- the end ------------------------------------------------------------
+
+    def held_answer(self, error: PayError) -> tuple[int, dict[str, str], bytes]:
+        """What a client answers locally for a request a cooldown held back."""
+        import json
+        import math
+
+        body = {"payerr": "cooling down: not sent", "code": error.code, "message": error.message}
+        headers = {
+            "Content-Type": "application/json",
+            "Retry-After": str(math.ceil(error.retry_after or 0)),
+        }
+        return 429, headers, json.dumps(body, ensure_ascii=False).encode()
 
     def discard(self) -> None:
         response, self.last_response = self.last_response, None
@@ -476,9 +448,10 @@ class Call:
         error.attempts = len(self.history) + 1
         error.history = tuple(attempt.error for attempt in self.history)
         error.delays = tuple(attempt.delay for attempt in self.history)
-        reason = self.decision.reason or f"hint is {error.retry.value}"
-        if reason == "retry budget exhausted":
-            error.message = f"{error.message} (not retried: retry budget exhausted)".strip()
+        decision = self.decision
+        reason = decision.detail or str(decision.reason or f"hint is {error.retry.value}")
+        if self.decision.reason in (Stop.BUDGET_EXHAUSTED, Stop.BODY_NOT_REPLAYABLE):
+            error.message = f"{error.message} (not retried: {reason})".strip()
         limited = error.retryable  # it could have been retried, but a limit said no
         logger.log(
             logging.WARNING if limited else logging.DEBUG,

@@ -259,6 +259,14 @@ class MalformedResponseError(TransportError):
     default_retry = RetryHint.QUERY_FIRST
 
 
+class CoordinatorUnavailableError(NetworkError):
+    """Not sent: the shared coordinator (Redis) that guards the fleet's token is unreachable.
+
+    Fetching a token alone would void every other worker's, so the request is
+    held back instead; it is retried (``BACKOFF``) within the policy's deadline.
+    """
+
+
 class AlipayError(PayError):
     """Anything Alipay said, or failed to say."""
 

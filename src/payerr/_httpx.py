@@ -13,17 +13,17 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, Retrying
 
 from . import testing
 from ._bodies import apeek_file, aread_capped, peek_file, read_capped
+from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
-from ._raw import RawResponse
+from ._raw import RawResponse, attach_outcome
 from ._safety import parse_mark
 
 # Errors where the request never reached the provider; everything else after
@@ -117,12 +117,22 @@ class _Base:
             return exc
         return call.no_answer(category, exc, self._facts(call, request))
 
-    def _end(self, call: Call, error: PayError) -> httpx.Response:
-        """Raise the final error, or hand back the last response when asked to."""
+    def _end(self, call: Call, error: PayError, request: httpx.Request) -> httpx.Response:
+        """Raise the final error, or hand back the last response when asked to.
+
+        With ``raise_errors=False`` a request a cooldown held back (nothing was
+        sent) is answered here with a 429 carrying ``Retry-After`` and the error.
+        """
         error = call.give_up(error)
-        if not self.policy.raise_errors and call.last_response is not None:
-            response: httpx.Response = call.last_response
-            return response
+        if not self.policy.raise_errors:
+            if call.last_response is not None:
+                response: httpx.Response = call.last_response
+                return response
+            if call.held:
+                status, headers, body = call.held_answer(error)
+                held = httpx.Response(status, headers=headers, content=body, request=request)
+                attach_outcome(held, Outcome(False, None, error, error.provider))
+                return held
         # the caller's frames, not the retry loop's; the cause stays attached
         raise error.with_traceback(None) from error.__cause__
 
@@ -147,17 +157,15 @@ class Transport(_Base, httpx.BaseTransport):
         if call is None:
             return self._inner.handle_request(request)
         request.read()
-        try:
-            return self._attempt(call, request)
-        except PayError as error:
-            failed = error
-        try:
-            response: httpx.Response = Retrying(**call.retrying(testing.sleep))(
-                call.resume(failed, self._attempt), call, request
-            )
-        except PayError as error:
-            return self._end(call, error)
-        return response
+        while True:
+            try:
+                return self._attempt(call, request)
+            except PayError as error:
+                delay = call.next_delay(error)
+                if delay is None:
+                    return self._end(call, error, request)
+                if delay > 0:
+                    testing.sleep(delay)
 
     def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
@@ -212,17 +220,15 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
         if call is None:
             return await self._inner.handle_async_request(request)
         await request.aread()
-        try:
-            return await self._attempt(call, request)
-        except PayError as error:
-            failed = error
-        try:
-            response: httpx.Response = await AsyncRetrying(**call.retrying(testing.asleep))(
-                call.resume(failed, self._attempt), call, request
-            )
-        except PayError as error:
-            return self._end(call, error)
-        return response
+        while True:
+            try:
+                return await self._attempt(call, request)
+            except PayError as error:
+                delay = call.next_delay(error)
+                if delay is None:
+                    return self._end(call, error, request)
+                if delay > 0:
+                    await testing.asleep(delay)
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request

@@ -11,6 +11,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ._enums import Category, RetryHint
@@ -39,6 +40,19 @@ class Attempt:
         return self.error.code
 
 
+class Stop(StrEnum):
+    """Why a request was not sent again (a control signal, and the text logs show)."""
+
+    HINT = "the hint does not allow a retry"
+    MAX_ATTEMPTS = "max_attempts reached"
+    NO_CREDENTIALS = "credentials need renewing and no credentials object was given"
+    REFRESHED = "credentials were already refreshed once for this request"
+    RETRY_AFTER = "the provider asks to wait longer than max_retry_after"
+    DEADLINE = "waiting would pass the deadline"
+    BUDGET_EXHAUSTED = "retry budget exhausted"
+    BODY_NOT_REPLAYABLE = "the request body is a stream that cannot be sent again"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The policy's answer after a failed attempt."""
@@ -46,11 +60,13 @@ class Decision:
     retry: bool
     delay: float = 0.0
     refresh: bool = False
-    reason: str = ""
+    reason: Stop | None = None
+    detail: str = ""
+    """The numbers behind ``reason``, for logs."""
 
 
-def _stop(reason: str) -> Decision:
-    return Decision(retry=False, reason=reason)
+def _stop(reason: Stop, detail: str = "") -> Decision:
+    return Decision(retry=False, reason=reason, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,28 +139,31 @@ class RetryPolicy:
         """Whether and when to send again after ``error`` ended attempt number ``attempt``."""
         hint = error.retry
         if hint not in (RetryHint.BACKOFF, RetryHint.REFRESH_CREDENTIALS):
-            return _stop(f"hint is {hint.value}")
+            return _stop(Stop.HINT, f"hint is {hint.value}")
         if attempt >= self.max_attempts:
-            return _stop(f"max_attempts ({self.max_attempts}) reached")
+            return _stop(Stop.MAX_ATTEMPTS, f"max_attempts ({self.max_attempts}) reached")
         refresh = False
         if hint is RetryHint.REFRESH_CREDENTIALS:
             if not can_refresh:
-                return _stop("credentials need renewing and no credentials object was given")
+                return _stop(Stop.NO_CREDENTIALS)
             if refreshed:
-                return _stop("credentials were already refreshed once for this request")
+                return _stop(Stop.REFRESHED)
             delay, refresh = 0.0, True
         else:
             delay = self.backoff(attempt, rng)
             if error.retry_after is not None:
                 if error.retry_after > self.max_retry_after:
                     return _stop(
+                        Stop.RETRY_AFTER,
                         f"provider asks to wait {error.retry_after:g}s, "
-                        f"more than max_retry_after ({self.max_retry_after:g}s)"
+                        f"more than max_retry_after ({self.max_retry_after:g}s)",
                     )
                 delay = error.retry_after
         remaining = self.deadline - elapsed
         if delay > remaining:
-            return _stop(f"waiting {delay:.2f}s would pass the deadline ({self.deadline:g}s)")
+            return _stop(
+                Stop.DEADLINE, f"waiting {delay:.2f}s would pass the deadline ({self.deadline:g}s)"
+            )
         return Decision(retry=True, delay=delay, refresh=refresh)
 
     def cost_of(self, error: PayError) -> int:

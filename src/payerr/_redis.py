@@ -19,6 +19,7 @@ import redis
 import redis.asyncio
 
 from ._coordinator import Fetch, LocalCoordinator, resolve
+from ._errors import CoordinatorUnavailableError
 
 logger = logging.getLogger("payerr")
 
@@ -77,6 +78,7 @@ class RedisCoordinator:
         down_for: float = 5.0,
         cooldown_cache: float = 0.05,
         deposit_every: float = 0.05,
+        refresh_without_redis: bool = False,
     ) -> None:
         if client is None:
             raise TypeError("give a redis.Redis client, or use RedisCoordinator.from_url(url)")
@@ -86,6 +88,12 @@ class RedisCoordinator:
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
         self.down_for = down_for
+        self.refresh_without_redis = refresh_without_redis
+        self._warned_no_async = False
+        """False (the default): a worker that cannot see the fleet's token never fetches
+        one of its own (WeChat voids every other worker's token when one is fetched);
+        its request fails with ``CoordinatorUnavailableError`` and is retried within
+        the policy's deadline. True: fetch in-process (a single-worker deployment)."""
         self.cooldown_cache = cooldown_cache
         self.fallback = LocalCoordinator()
         self._down_until = 0.0
@@ -286,14 +294,14 @@ class RedisCoordinator:
     def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
         """Single-flight across processes: one holder of the lock fetches, the rest adopt."""
         if self.degraded:
-            return self.fallback.refresh_token(scope, seen, fetch)
+            return self._alone(scope, seen, fetch)
         lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
         give_up_at = time.monotonic() + self.lock_wait
         try:
             while True:
                 token, generation = self.shared_token(scope)
                 if self.degraded:
-                    return self.fallback.refresh_token(scope, seen, fetch)
+                    return self._alone(scope, seen, fetch)
                 if token is not None and generation != seen:
                     return token, generation
                 if self._redis.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
@@ -310,16 +318,19 @@ class RedisCoordinator:
                         return fresh, generation + 1
                     finally:
                         self._scripts["release"](keys=[lock], args=[owner])
-                if time.monotonic() > give_up_at:  # the holder is stuck: fetch ourselves
-                    return self.fallback.refresh_token(scope, seen, fetch)
+                if time.monotonic() > give_up_at:  # the holder is stuck
+                    return self._alone(scope, seen, fetch)
                 time.sleep(0.02)
         except _REDIS_DOWN as exc:
             self._went_down(exc)
-            return self.fallback.refresh_token(scope, seen, fetch)
+            return self._alone(scope, seen, fetch)
 
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
-        if self.degraded or self._async is None:  # no asyncio client: this process only
-            return await self.fallback.arefresh_token(scope, seen, fetch)
+        if self._async is None:
+            self._warn_no_async()
+            return await self._aalone(scope, seen, fetch)
+        if self.degraded:
+            return await self._aalone(scope, seen, fetch)
         client = self._async
         lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
         key = self._key(scope, "token")
@@ -343,11 +354,44 @@ class RedisCoordinator:
                     finally:
                         await client.eval(_RELEASE, 1, lock, owner)
                 if time.monotonic() > give_up_at:
-                    return await self.fallback.arefresh_token(scope, seen, fetch)
+                    return await self._aalone(scope, seen, fetch)
                 await asyncio.sleep(0.02)
         except _REDIS_DOWN as exc:
             self._went_down(exc)
-            return await self.fallback.arefresh_token(scope, seen, fetch)
+            return await self._aalone(scope, seen, fetch)
+
+    # --- when the fleet's token cannot be seen ------------------------------------
+
+    def _warn_no_async(self) -> None:
+        if not self._warned_no_async:
+            self._warned_no_async = True
+            logger.warning(
+                "payerr: RedisCoordinator has no asyncio client; an AsyncTransport cannot "
+                "share tokens through it without blocking its event loop (use "
+                "RedisCoordinator.from_url, or pass async_client=)",
+                extra={"coordinator": "redis"},
+            )
+
+    def _refused(self, scope: str) -> CoordinatorUnavailableError:
+        return CoordinatorUnavailableError(
+            "not sent: the shared token cannot be refreshed while Redis is unreachable "
+            "(fetching one here would void every other worker's token)",
+            provider=scope.partition(":")[0] or None,
+            solution="Retried within the deadline; check Redis, or pass "
+            "refresh_without_redis=True for a single worker.",
+            solution_zh="会在截止时间内重试；请检查 Redis（单进程部署可设 "
+            "refresh_without_redis=True）。",
+        )
+
+    def _alone(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+        if not self.refresh_without_redis:
+            raise self._refused(scope)
+        return self.fallback.refresh_token(scope, seen, fetch)
+
+    async def _aalone(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+        if not self.refresh_without_redis:
+            raise self._refused(scope)
+        return await self.fallback.arefresh_token(scope, seen, fetch)
 
 
 def _token(values: Any) -> tuple[str | None, int]:

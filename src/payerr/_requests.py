@@ -9,23 +9,23 @@ removed before the request is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying
 
 from . import testing
 from ._bodies import peek_file_requests, read_capped_requests
+from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
-from ._raw import RawResponse, _body_of, _host, _path
+from ._raw import RawResponse, _body_of, _host, _path, attach_outcome
 from ._safety import parse_mark
 
 _NEVER_SENT_CAUSES = (
@@ -108,22 +108,34 @@ class RequestsAdapter(HTTPAdapter):
             return super().send(request, stream, timeout, verify, cert, proxies)
         call = Call(engine, route, marked, _path(request.url or ""), _host(request.url or ""))
         options = (stream, timeout, verify, cert, proxies)
-        try:
-            return self._attempt(call, request, options)
-        except PayError as error:
-            failed = error
-        try:
-            response: requests.Response = Retrying(**call.retrying(testing.sleep))(
-                call.resume(failed, self._attempt), call, request, options
-            )
-        except PayError as error:
-            error = call.give_up(error)
-            if not self.policy.raise_errors and call.last_response is not None:
+        rewind = _rewinder(request.body)
+        if rewind is None:
+            call.replayable = False  # a generator body goes out once
+        while True:
+            try:
+                return self._attempt(call, request, options)
+            except PayError as error:
+                delay = call.next_delay(error)
+                if delay is None:
+                    return self._end(call, error, request)
+                if delay > 0:
+                    testing.sleep(delay)
+                if rewind is not None:
+                    rewind()
+
+    def _end(
+        self, call: Call, error: PayError, request: requests.PreparedRequest
+    ) -> requests.Response:
+        """Raise the final error, or hand back the last response when asked to."""
+        error = call.give_up(error)
+        if not self.policy.raise_errors:
+            if call.last_response is not None:
                 last: requests.Response = call.last_response
                 return last
-            # the caller's frames, not the retry loop's; the cause stays attached
-            raise error.with_traceback(None) from error.__cause__
-        return response
+            if call.held:
+                return _held_response(call, error, request)
+        # the caller's frames, not the retry loop's; the cause stays attached
+        raise error.with_traceback(None) from error.__cause__
 
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
@@ -173,3 +185,41 @@ class RequestsAdapter(HTTPAdapter):
     @staticmethod
     def _facts(call: Call, sent: requests.PreparedRequest) -> Any:
         return call.facts(sent.method or "POST", sent.url or "", _body_of(sent), sent.headers)
+
+
+def _rewinder(body: Any) -> Callable[[], None] | None:
+    """How to send the body again: nothing to do for bytes, a seek for a file, None for
+    a generator (it can be read once only)."""
+    if body is None or isinstance(body, bytes | str):
+        return _nothing
+    seek, tell = getattr(body, "seek", None), getattr(body, "tell", None)
+    if callable(seek) and callable(tell):
+        try:
+            start = tell()
+        except OSError:
+            return None
+        return lambda: seek(start)
+    return None
+
+
+def _nothing() -> None:
+    pass
+
+
+def _held_response(
+    call: Call, error: PayError, request: requests.PreparedRequest
+) -> requests.Response:
+    """A local 429 for a request a cooldown held back (``raise_errors=False``)."""
+    from requests.structures import CaseInsensitiveDict
+
+    status, headers, body = call.held_answer(error)
+    response = requests.Response()
+    response.status_code = status
+    response.reason = "Too Many Requests"
+    response.headers = CaseInsensitiveDict(headers)
+    response._content = body
+    response.encoding = "utf-8"
+    response.url = request.url or ""
+    response.request = request
+    attach_outcome(response, Outcome(False, None, error, error.provider))
+    return response

@@ -7,7 +7,6 @@ assert sleeps == [0.2]
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +34,9 @@ def sleep(seconds: float) -> None:
 async def asleep(seconds: float) -> None:
     """The sleep payerr's async loop uses: instant while a test asks for it."""
     if not _record(seconds):
-        await asyncio.sleep(seconds)
+        from ._aio import sleep as aio_sleep  # asyncio or trio, imported only when async runs
+
+        await aio_sleep(seconds)
 
 
 @contextmanager
