@@ -32,7 +32,17 @@ def main() -> None:
     try:
         for number in range(1, runs + 1):
             result = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST],
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-m",
+                    "slow",
+                    TEST,
+                ],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,

@@ -83,7 +83,8 @@ def serve(script: Script) -> Iterator[str]:
     """Serve the script on a free port; yields the base URL; stops on exit."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.script = script
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() returns within 20 ms instead of half a second.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

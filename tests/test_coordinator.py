@@ -134,6 +134,7 @@ def _spawn() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
+@pytest.mark.slow  # several processes: run in the slow tier
 def test_eight_processes_fifty_requests_one_refresh(redis_url: str, sandbox: Sandbox) -> None:
     """8 processes × 50 concurrent requests failing on one voided token: exactly one refresh."""
     import redis
@@ -150,6 +151,7 @@ def test_eight_processes_fifty_requests_one_refresh(redis_url: str, sandbox: San
     client.close()
 
 
+@pytest.mark.slow  # several processes: run in the slow tier
 def test_cooldown_is_honoured_by_every_process(redis_url: str, sandbox: Sandbox) -> None:
     """One process is told to wait 30 s; the others hold off without sending.
 
@@ -170,6 +172,7 @@ def test_cooldown_is_honoured_by_every_process(redis_url: str, sandbox: Sandbox)
     assert all(o["retry_after"] > 0 for o in others)
 
 
+@pytest.mark.slow  # several processes: run in the slow tier
 def test_retry_budget_is_shared_across_processes(redis_url: str, sandbox: Sandbox) -> None:
     """A dead route and a budget of 4 retries: all processes together retry at most 4 times."""
     token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]

@@ -35,7 +35,7 @@ class FileServer:
         self.body = body
         self.requests = 0
         self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
+        self._sock.settimeout(0.02)  # how soon the accept loop sees a stop
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 

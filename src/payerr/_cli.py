@@ -114,7 +114,38 @@ def render_codes(infos: Iterable[CodeInfo], fmt: str, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def render_stats(provider: str | None = None) -> str:
+    """How many entries each adapter holds: per provider, per envelope, per category."""
+    specs = [catalog().spec(provider)] if provider else list(catalog())
+    lines = []
+    for spec in specs:
+        errors = [i for i in (*spec.codes.values(), *spec.sub_codes.values()) if not i.ok]
+        numeric = sum(1 for i in spec.codes.values() if i.code.lstrip("-").isdigit())
+        envelopes = ", ".join(
+            f"{e.name} ({e.format}{', ' + ' '.join(e.paths) if e.paths else ''})"
+            for e in spec.envelopes
+        )
+        lines.append(f"{spec.name}: {len(errors)} error codes")
+        lines.append(f"  envelopes: {envelopes}")
+        lines.append(
+            f"  codes: {len(spec.codes)} ({numeric} numeric, {len(spec.codes) - numeric} named)"
+            f", sub_codes: {len(spec.sub_codes)}, statuses: {len(spec.statuses)}"
+            f", success codes: {len(spec.success)}, per-API rules: "
+            f"{sum(len(i.rules) for i in errors)}"
+        )
+        by_category: dict[str, int] = {}
+        for info in errors:
+            key = info.category.value if info.category else "success"
+            by_category[key] = by_category.get(key, 0) + 1
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(by_category.items(), key=lambda x: -x[1]))
+        lines.append(f"  by category: {shown}")
+    return "\n".join(lines)
+
+
 def _codes(args: argparse.Namespace) -> int:
+    if args.stats:
+        print(render_stats(args.provider))
+        return EXIT_OK
     print(render_codes(_selected(args), args.format, args.lang))
     return EXIT_OK
 
@@ -176,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--retryable", action="store_true", help="only codes payerr retries")
     codes.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
     codes.add_argument("--lang", choices=("zh", "en"), default="en")
+    codes.add_argument("--stats", action="store_true", help="counts per provider and envelope")
     codes.set_defaults(run=_codes)
 
     demo = sub.add_parser("demo", help="see payerr work against the embedded sandbox")

@@ -64,7 +64,10 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="payerr-sandbox", daemon=True
+                target=self._server.serve_forever,
+                args=(0.05,),  # stop() returns within 50 ms, not half a second
+                name="payerr-sandbox",
+                daemon=True,
             )
             self._thread.start()
         return self
