@@ -114,3 +114,56 @@ def test_set_testing_makes_every_sleep_instant() -> None:
     with testing.instant_sleeps() as sleeps:
         testing.sleep(0.5)
     assert sleeps == [0.5]
+
+
+_FIELDS = {
+    "max_attempts": (1, None),
+    "backoff_initial": (0, None),
+    "backoff_max": (0, None),
+    "deadline": (0, None),
+    "max_retry_after": (0, None),
+    "max_cooldown": (0, None),
+    "budget": (0, None),
+    "retry_cost": (0, None),
+    "timeout_retry_cost": (0, None),
+    "success_refund": (0, None),
+    "body_cap": (1, None),
+}
+_WHOLE = {"max_attempts", "budget", "retry_cost", "timeout_retry_cost", "success_refund", "body_cap"}
+_ANY = (
+    st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.booleans()
+    | st.text(max_size=3)
+    | st.none()
+)
+
+
+@given(st.sampled_from(sorted(_FIELDS)), _ANY)
+def test_every_field_is_validated(name: str, value: object) -> None:
+    """Any value is accepted only when it is in range; otherwise a ValueError names the field."""
+    low = _FIELDS[name][0]
+    whole = name in _WHOLE
+    import math
+
+    valid = (
+        (value is None and name == "budget")
+        or (
+            not isinstance(value, bool)
+            and (isinstance(value, int) if whole else isinstance(value, int | float))
+            and math.isfinite(value)  # type: ignore[arg-type]
+            and value >= low  # type: ignore[operator]
+        )
+    )
+    if valid:
+        assert getattr(payerr.RetryPolicy(**{name: value}), name) == value
+    else:
+        with pytest.raises(ValueError, match=name):
+            payerr.RetryPolicy(**{name: value})
+
+
+@pytest.mark.parametrize("name", ["jitter", "raise_errors", "is_idempotent", "on_retry"])
+def test_flags_and_hooks_are_checked(name: str) -> None:
+    """A flag must be a bool and a hook callable."""
+    with pytest.raises(ValueError, match=name):
+        payerr.RetryPolicy(**{name: "yes"})

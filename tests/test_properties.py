@@ -216,3 +216,77 @@ def test_wechat_suffix_split_matches_the_plain_pattern(message: str) -> None:
         else (message[: found.start()].rstrip(" ,;"), found.group("rid") or found.group("hint"))
     )
     assert split_wechat_message(message) == expected
+
+
+# --- secrets in every spelling ------------------------------------------------------------
+
+_TOKEN_TAIL = st.text(alphabet="+/=_-.~% &\"\\:;,?#abcXYZ019中", min_size=4, max_size=24)
+_PREFIX = "SeCrEt"  # every spelling of the token keeps it: one search finds any leak
+
+
+def _spelled(token: str, how: int) -> str:
+    from payerr._redact import spellings
+
+    forms = spellings(token)
+    return forms[how % len(forms)]
+
+
+@given(_TOKEN_TAIL, st.integers(min_value=0, max_value=50), st.booleans())
+def test_a_token_never_surfaces_in_any_spelling(tail: str, how: int, reset: bool) -> None:
+    """A WeChat token the provider echoes back (URL-encoded, JSON-escaped, base64url...) or
+    a client exception quotes is masked in str, repr, url, raw, body, pickle, logs and the
+    traceback with its cause chain."""
+    import logging
+    import pickle
+    import traceback
+    from urllib.parse import quote
+
+    import httpx
+
+    token = _PREFIX + tail
+    echoed = _spelled(token, how)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if reset:
+            raise httpx.ReadError(f"connection reset while reading {request.url}")
+        body = '{"errcode":40001,"errmsg":"invalid credential, access_token is ' + echoed + '"}'
+        return httpx.Response(200, content=body.encode())
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(logging.DEBUG)
+    logger = logging.getLogger("payerr")
+    logger.addHandler(keep)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    url = f"https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token={quote(token)}"
+    policy = payerr.RetryPolicy(max_attempts=2, backoff_initial=0)
+    try:
+        transport = payerr.Transport(httpx.MockTransport(handler), policy=policy)
+        with httpx.Client(transport=transport) as client:
+            try:
+                client.post(url, json={"touser": "o1"})
+            except payerr.PayError as caught:
+                error = caught
+            else:
+                raise AssertionError("no error raised")
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(previous)
+    shown = [
+        str(error),
+        repr(error),
+        error.url or "",
+        error.message,
+        error.raw.decode("utf-8", "replace"),
+        json.dumps(error.body, ensure_ascii=False),
+        pickle.dumps(error).decode("latin-1"),
+        "".join(traceback.format_exception(error)),
+        *(record.getMessage() + json.dumps(record.__dict__, default=str) for record in records),
+    ]
+    for text in shown:
+        assert _PREFIX not in text, text

@@ -134,6 +134,8 @@ class ProviderSpec:
     idempotency_keys: Mapping[str, str]
     money_methods: tuple[str, ...]
     token_paths: tuple[str, ...]
+    secret_names: tuple[str, ...]
+    """Parameter names this provider uses for credentials (masked everywhere)."""
     """URL paths that fetch an access token: never sent with one, never held at the gate."""
     codes: Mapping[str, CodeInfo]
     sub_codes: Mapping[str, CodeInfo]
@@ -144,6 +146,10 @@ class ProviderSpec:
     reads_xml: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.secret_names:
+            from ._redact import add_secret_names
+
+            add_secret_names(*self.secret_names)
         envelopes = self.envelopes
         object.__setattr__(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
         object.__setattr__(self, "reads_xml", any(e.format == "xml" for e in envelopes))
@@ -261,6 +267,7 @@ def _load_models() -> Any:
         hosts: list[str] = []
         request_id_headers: list[str] = []
         token_paths: list[str] = []
+        secrets: list[str] = []
 
     class EnvelopeModel(Strict):
         name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
@@ -420,6 +427,7 @@ def load_adapter_file(path: Path) -> ProviderSpec:
         idempotency_keys=dict(model.idempotency.keys),
         money_methods=tuple(model.idempotency.money),
         token_paths=tuple(model.provider.token_paths),
+        secret_names=tuple(model.provider.secrets),
         codes=codes,
         sub_codes={
             k: _code_info(name, k, v, sub=True, parent=codes.get(v.code or ""))

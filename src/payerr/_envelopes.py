@@ -264,7 +264,7 @@ class Envelope:
         if match is None:
             return message, None
         head = message[: match.start()].rstrip().rstrip(" ,;")
-        found = next((group for group in match.groups() if group), None)
+        found = next((group for group in match.groups() if group is not None), None)
         return head, found
 
     def name_of_call(self, reading: Reading | None, path: str, fields: Mapping[str, Any]) -> str:

@@ -103,8 +103,8 @@ class RetryPolicy:
     """Called before every retry, for metrics."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        """Every field checked: a bad value is a ValueError naming the field and its range."""
+        _whole("max_attempts", self.max_attempts, low=1)
         for name in (
             "backoff_initial",
             "backoff_max",
@@ -112,11 +112,19 @@ class RetryPolicy:
             "max_retry_after",
             "max_cooldown",
         ):
+            _seconds(name, getattr(self, name))
+        if self.budget is not None:
+            _whole("budget", self.budget, low=0, none="or None")
+        for name in ("retry_cost", "timeout_retry_cost", "success_refund"):
+            _whole(name, getattr(self, name), low=0)
+        _whole("body_cap", self.body_cap, low=1)
+        for name in ("jitter", "raise_errors"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
+        for name in ("is_idempotent", "on_retry"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
-        if self.budget is not None and self.budget < 0:
-            raise ValueError("budget must be >= 0 or None")
+            if value is not None and not callable(value):
+                raise ValueError(f"{name} must be a callable or None, not {value!r}")
 
     def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
         """The wait before retry ``retry_number`` (1-based): full jitter under a doubling cap."""
@@ -177,3 +185,19 @@ class RetryPolicy:
         if error.category is Category.OUTCOME_UNKNOWN:
             return self.timeout_retry_cost
         return self.retry_cost
+
+
+def _whole(name: str, value: object, *, low: int, none: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        allowed = f"a whole number >= {low}" + (f" {none}" if none else "")
+        raise ValueError(f"{name} must be {allowed}, not {value!r}")
+
+
+def _seconds(name: str, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, not {value!r}")

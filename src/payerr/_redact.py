@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -46,7 +46,12 @@ SECRET_NAMES: frozenset[str] = frozenset(
 )
 """Parameter, field and header names whose values are credentials (compared lower-case)."""
 
-_NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
+SECRET_SUFFIXES = ("token", "secret", "password", "ticket", "_key", "sign", "signature")
+"""Any name ending so is a credential too: every ``*_token`` (``component_access_token``,
+``authorizer_access_token``, ``accessToken``, ``purchaseToken``…), ``jsapi_ticket``,
+``session_key``, ``paySign``."""
+
+_SUFFIX_NAMES = r"[\w-]*(?:token|secret|password|ticket|_key|sign|signature)"
 NAME_CORES = (
     "token",
     "sign",
@@ -57,27 +62,55 @@ NAME_CORES = (
     "password",
     "nonce",
     "cookie",
+    "ticket",
 )
 """Every secret name contains one of these: texts without any skip the masking pattern."""
 _AFTER_NAME = re.compile(r'[\w-]*"?\s*[=:]')
-_QUOTED = re.compile(rf'\b(?:{_NAMES})\s*=\s*"([^"]*)"', re.IGNORECASE)
-_SECRET = re.compile(
-    # "name": "value"  (JSON)
-    rf'(?P<json>"(?:{_NAMES})"\s*:\s*")(?:[^"\\]|\\.)*(?=")'
-    # name="value"  (WSSE header parameters)
-    rf'|(?P<quoted>\b(?:{_NAMES})\s*=\s*")[^"]*(?=")'
-    # name=value  (query strings, forms)
-    rf"|(?P<pair>(?:^|(?<=[?&;,\s]))(?:{_NAMES})=)[^&\s\"',;]+"
-    # Name: value  (header lines)
-    rf"|(?P<header>\b(?:{_NAMES}):[ \t]*)[^\r\n]+",
-    re.IGNORECASE,
-)
-"""Every place a secret-named value can sit, in one pattern: one pass over the text."""
+
+_extra_names: set[str] = set()
+_QUOTED: re.Pattern[str]
+_SECRET: re.Pattern[str]
+
+
+def _compile() -> None:
+    """(Re)build the patterns from the built-in names, the suffixes and any added names."""
+    global _QUOTED, _SECRET
+    names = sorted((re.escape(n) for n in SECRET_NAMES | _extra_names), key=len, reverse=True)
+    alternatives = "|".join([*names, _SUFFIX_NAMES])
+    _QUOTED = re.compile(rf'\b(?:{alternatives})\s*=\s*"([^"]*)"', re.IGNORECASE)
+    _SECRET = re.compile(
+        # "name": "value"  (JSON)
+        rf'(?P<json>"(?:{alternatives})"\s*:\s*")(?:[^"\\]|\\.)*(?=")'
+        # name="value"  (WSSE header parameters)
+        rf'|(?P<quoted>\b(?:{alternatives})\s*=\s*")[^"]*(?=")'
+        # name=value  (query strings, forms)
+        rf"|(?P<pair>(?:^|(?<=[?&;,\s]))(?:{alternatives})=)[^&\s\"',;]+"
+        # Name: value  (header lines)
+        rf"|(?P<header>\b(?:{alternatives}):[ \t]*)[^\r\n]+",
+        re.IGNORECASE,
+    )
+    """Every place a secret-named value can sit, in one pattern: one pass over the text."""
+
+
+_compile()
+
+
+def add_secret_names(*names: str) -> None:
+    """Treat more parameter, field or header names as credentials (an adapter's, or yours).
+
+    A name must contain one of ``NAME_CORES`` (token, sign, secret, key, ...) or
+    be listed here; names are compared case-insensitively.
+    """
+    fresh = {name.lower() for name in names if name} - SECRET_NAMES - _extra_names
+    if fresh:
+        _extra_names.update(fresh)
+        _compile()
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a parameter, field or header of this name carries a credential."""
-    return name.lower() in SECRET_NAMES
+    lowered = name.lower()
+    return lowered in SECRET_NAMES or lowered.endswith(SECRET_SUFFIXES) or lowered in _extra_names
 
 
 def redact_text(text: str, values: Iterable[str] = ()) -> str:
@@ -90,6 +123,39 @@ def redact_text(text: str, values: Iterable[str] = ()) -> str:
     return _SECRET.sub(_mask, text)
 
 
+def spellings(value: str) -> tuple[str, ...]:
+    """A secret as it may be echoed back: plain, URL-encoded (``%2B``, ``+``), JSON-escaped
+    (``\\/``, ``\\u002b``) and base64url."""
+    import json
+    from urllib.parse import quote, quote_plus
+
+    found = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        value.replace("/", "\\/"),
+        "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value),
+        "".join(c if c.isalnum() else f"\\u{ord(c):04X}" for c in value),
+        value.replace("+", "-").replace("/", "_").rstrip("="),
+    }
+    pending = [s for s in found if "\\" in s]
+    for _ in range(4):  # echoed unescaped into JSON, a form reads back as its escapes decode
+        decoded = set()
+        for spelled in pending:
+            try:
+                decoded.add(json.loads(f'"{spelled}"'))
+            except ValueError:
+                pass
+        pending = [s for s in decoded - found if "\\" in s]
+        found |= decoded
+        if not pending:
+            break
+    found |= {spelled.strip() for spelled in found}  # messages are stripped when read
+    return tuple(sorted((s for s in found if len(s) >= 4), key=len, reverse=True))
+
+
 def _may_hold_named_secret(text: str) -> bool:
     """A cheap look before the full pattern: a name core, the rest of a name, then = or :.
 
@@ -97,7 +163,7 @@ def _may_hold_named_secret(text: str) -> bool:
     nothing to mask. ``casefold`` matches at least what IGNORECASE does.
     """
     folded = text.casefold()
-    for core in NAME_CORES:
+    for core in (*NAME_CORES, *_extra_names):
         start = folded.find(core)
         while start >= 0:
             if _AFTER_NAME.match(folded, start + len(core)):
@@ -134,7 +200,12 @@ def secret_values(
     """The credential values a request carried, so echoes of them can be scrubbed."""
     found: list[str] = []
     try:
-        found += [v for k, v in parse_qsl(urlsplit(url).query) if is_secret_name(k) and v]
+        query = urlsplit(url).query
+        found += [v for k, v in parse_qsl(query) if is_secret_name(k) and v]
+        for pair in query.split("&"):  # as written, too: "+" and "%2B" left alone
+            name, _, value = pair.partition("=")
+            if value and is_secret_name(unquote(name)):
+                found.append(value)
     except ValueError:
         pass
     for name, value in headers.items():
@@ -146,4 +217,5 @@ def secret_values(
                 found.append(credential)
     if form:
         found += [str(v) for k, v in form.items() if is_secret_name(k) and isinstance(v, str) and v]
-    return tuple(sorted(set(found), key=len, reverse=True))
+    every = {spelled for value in found for spelled in spellings(value)}
+    return tuple(sorted(every, key=len, reverse=True))
