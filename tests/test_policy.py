@@ -129,7 +129,14 @@ _FIELDS = {
     "success_refund": (0, None),
     "body_cap": (1, None),
 }
-_WHOLE = {"max_attempts", "budget", "retry_cost", "timeout_retry_cost", "success_refund", "body_cap"}
+_WHOLE = {
+    "max_attempts",
+    "budget",
+    "retry_cost",
+    "timeout_retry_cost",
+    "success_refund",
+    "body_cap",
+}
 _ANY = (
     st.integers(-(10**6), 10**6)
     | st.floats(allow_nan=True, allow_infinity=True)
@@ -146,14 +153,11 @@ def test_every_field_is_validated(name: str, value: object) -> None:
     whole = name in _WHOLE
     import math
 
-    valid = (
-        (value is None and name == "budget")
-        or (
-            not isinstance(value, bool)
-            and (isinstance(value, int) if whole else isinstance(value, int | float))
-            and math.isfinite(value)  # type: ignore[arg-type]
-            and value >= low  # type: ignore[operator]
-        )
+    valid = (value is None and name == "budget") or (
+        not isinstance(value, bool)
+        and (isinstance(value, int) if whole else isinstance(value, int | float))
+        and math.isfinite(value)  # type: ignore[arg-type]
+        and value >= low  # type: ignore[operator]
     )
     if valid:
         assert getattr(payerr.RetryPolicy(**{name: value}), name) == value

@@ -220,7 +220,7 @@ def test_wechat_suffix_split_matches_the_plain_pattern(message: str) -> None:
 
 # --- secrets in every spelling ------------------------------------------------------------
 
-_TOKEN_TAIL = st.text(alphabet="+/=_-.~% &\"\\:;,?#abcXYZ019中", min_size=4, max_size=24)
+_TOKEN_TAIL = st.text(alphabet='+/=_-.~% &"\\:;,?#abcXYZ019中', min_size=4, max_size=24)
 _PREFIX = "SeCrEt"  # every spelling of the token keeps it: one search finds any leak
 
 

@@ -1,16 +1,158 @@
-"""Reading at most ``body_cap`` bytes of a body, and handing the rest over unread.
+"""Reading at most ``body_cap`` bytes of a body, raw and decoded, and handing it all back.
 
-A body with a Content-Length over the cap is never touched. One without a
-length (chunked) is read until it passes the cap; the bytes already read are
-then replayed in front of the rest, so the caller still gets the whole body.
+payerr reads the raw (still encoded) bytes of an answer, up to the cap, and
+decodes them itself with a bounded decoder: a 600 KiB gzip bomb never becomes
+a gigabyte. Whatever it read is replayed to the caller byte for byte, so
+``iter_raw()``, ``iter_bytes()``, ``r.raw.read(decode_content=False)`` and
+``iter_content()`` see exactly what the server sent. A body declared over the
+cap is never touched; one that turns out over the cap is handed back unread
+beyond the bytes already taken (replayed in front of the rest).
 """
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+
+PEEK = 64
+"""Bytes of a file-typed body looked at to tell a file from an error envelope."""
+_STEP = 64 * 1024
+"""Decoded bytes asked of a decoder at a time: no call ever allocates more."""
+ERROR_HEAD = 64 * 1024
+"""Bytes of an error body over the cap kept for the error's ``raw`` (as much as it keeps)."""
+
+
+class BodyDecodeError(ValueError):
+    """The body's Content-Encoding does not decode (a broken gzip, say)."""
+
+
+class ReadDeadline(TimeoutError):
+    """Reading the body would pass the retry policy's deadline."""
+
+
+# --- decoding, bounded ----------------------------------------------------------
+
+
+def _codings(header: str | None) -> list[str]:
+    """The content codings to undo, last applied first (``gzip, br`` → br, then gzip)."""
+    if not header:
+        return []
+    names = [part.strip().lower() for part in header.split(",")]
+    return [name for name in reversed(names) if name and name != "identity"]
+
+
+class Decoder:
+    """Incremental decoding of one coding, each call giving at most ``limit`` bytes more."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._zlib: Any = None
+        self._other: Any = None
+        if coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._zlib = None  # zlib-wrapped or raw: decided on the first bytes
+        elif coding == "br":
+            import brotli  # type: ignore[import-not-found]
+
+            self._other = brotli.Decompressor()
+        elif coding == "zstd":
+            import zstandard  # type: ignore[import-not-found]
+
+            self._other = zstandard.ZstdDecompressor().decompressobj()
+        else:
+            raise LookupError(coding)
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        """Up to ``limit`` decoded bytes of ``data`` (more may be pending: see ``more``)."""
+        try:
+            if self.coding == "deflate" and self._zlib is None:
+                self._zlib = zlib.decompressobj(
+                    zlib.MAX_WBITS if data[:1] and (data[0] & 0x0F) == 8 else -zlib.MAX_WBITS
+                )
+            if self._zlib is not None:
+                return bytes(self._zlib.decompress(data, limit))
+            if self.coding == "br":
+                return bytes(self._other.process(data))
+            return bytes(self._other.decompress(data))
+        except Exception as exc:  # zlib.error, brotli.error, ZstdError: all one thing here
+            raise BodyDecodeError(f"{self.coding} body does not decode: {exc}") from exc
+
+    def more(self, limit: int) -> bytes:
+        """Output still held back by an earlier ``limit`` (zlib only)."""
+        if self._zlib is not None and self._zlib.unconsumed_tail:
+            return self.decode(self._zlib.unconsumed_tail, limit)
+        return b""
+
+
+def _decoders(header: str | None) -> list[Decoder]:
+    found = []
+    for coding in _codings(header):
+        try:
+            found.append(Decoder(coding))
+        except (LookupError, ImportError):
+            return []  # a coding nobody here can undo: httpx passes such bodies as they are
+    return found
+
+
+def decode_bounded(header: str | None, raw: bytes | list[bytes], cap: int) -> bytes | None:
+    """The decoded body, or None when it would pass ``cap`` bytes; raises BodyDecodeError.
+
+    ``raw`` may be the chunks as read: they are fed one by one, never joined.
+    """
+    decoders = _decoders(header)
+    chunks = [raw] if isinstance(raw, bytes) else raw
+    if not decoders:
+        return b"".join(chunks)
+    for decoder in decoders:
+        out: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            piece = decoder.decode(chunk, min(cap + 1 - size, _STEP))
+            while True:
+                out.append(piece)
+                size += len(piece)
+                if size > cap:
+                    return None
+                piece = decoder.more(min(cap + 1 - size, _STEP))
+                if not piece:
+                    break
+        chunks = out
+    return b"".join(chunks)
+
+
+def decode_head(encoding: str | None, head: bytes) -> bytes | None:
+    """The first decoded bytes of a body (bounded), or None when they cannot be told."""
+    try:
+        out = head
+        for decoder in _decoders(encoding):
+            out = decoder.decode(out[:4096], 4096)[:4096]
+        return out
+    except BodyDecodeError:
+        return None
+
+
+def file_headers(status: int, headers: Any) -> bool:
+    """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
+    if not 200 <= status < 300:
+        return False
+    from ._generic import is_file
+
+    return is_file(headers.get("content-type"), headers.get("content-disposition"))
+
+
+def _is_file_head(headers: Any, head: bytes) -> bool:
+    from ._envelopes import looks_like_envelope
+
+    decoded = decode_head(headers.get("content-encoding"), head)
+    return decoded is not None and not looks_like_envelope(decoded)
+
+
+# --- httpx ----------------------------------------------------------------------------
 
 
 def declared_length(headers: Any) -> int | None:
@@ -23,8 +165,25 @@ def declared_length(headers: Any) -> int | None:
         return None
 
 
+def content_length(headers: httpx.Headers) -> int | None:
+    """The declared Content-Length, if any, read in one cheap pass.
+
+    ``Headers.get`` builds lists and lower-cases every name on each call; on the
+    hot path we walk httpx's own (name, lower-cased name, value) list instead,
+    and fall back to the public API if a future httpx lays it out differently.
+    """
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        return declared_length(headers)
+    for entry in entries:
+        if entry[1] == b"content-length":
+            value = entry[2]
+            return int(value) if value.isdigit() else None
+    return None
+
+
 class _Replay(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """The chunks read so far, then whatever the original stream still holds."""
+    """The raw chunks read so far, then whatever the original stream still holds."""
 
     def __init__(self, head: list[bytes], rest: Any, original: httpx.Response) -> None:
         self._head = head
@@ -51,6 +210,7 @@ class _Replay(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def _replayed(response: httpx.Response, head: list[bytes], rest: Any) -> httpx.Response:
+    """A fresh response whose stream gives the caller every raw byte the server sent."""
     return httpx.Response(
         response.status_code,
         headers=response.headers,
@@ -59,188 +219,83 @@ def _replayed(response: httpx.Response, head: list[bytes], rest: Any) -> httpx.R
     )
 
 
-def _in_memory(response: httpx.Response) -> bool:
-    """A body already read (a mock, a cache) needs no reading, whatever its size."""
-    try:
-        response.content  # noqa: B018
-    except httpx.ResponseNotRead:  # streamed by someone else: nothing to read
-        return False
-    return True
-
-
-def content_length(headers: httpx.Headers) -> int | None:
-    """The declared Content-Length, if any, read in one cheap pass.
-
-    ``Headers.get`` builds lists and lower-cases every name on each call; on the
-    hot path we walk httpx's own (name, lower-cased name, value) list instead,
-    and fall back to the public API if a future httpx lays it out differently.
-    """
-    entries = getattr(headers, "_list", None)
-    if type(entries) is not list:
-        return declared_length(headers)
-    for entry in entries:
-        if entry[1] == b"content-length":
-            value = entry[2]
-            return int(value) if value.isdigit() else None
-    return None
-
-
-def _before_reading(response: httpx.Response, cap: int) -> tuple[bool | None, int | None]:
-    """What can be told without reading: (fits the cap, or None: read it; declared length).
-
-    A body already in memory is answered by its size; one declared over the cap
-    is never touched.
-    """
-    if response.is_stream_consumed and _in_memory(response):
-        return len(response.content) <= cap, None
-    length = content_length(response.headers)
-    if length is not None and length > cap:
-        return False, length
-    return None, length
-
-
-def read_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
-    """(response, True) once the body is read; (response, False) when it is over ``cap``.
-
-    A chunked body over the cap is replayed: the caller still gets all of it.
-    """
-    known, length = _before_reading(response, cap)
-    if known is not None:
-        return response, known
-    if length is not None:
-        response.read()
-        return response, True
-    head: list[bytes] = []
-    size = 0
-    raw = response.iter_raw()
-    for chunk in raw:
-        head.append(chunk)
-        size += len(chunk)
-        if size > cap:
-            return _replayed(response, head, raw), False
-    complete = _replayed(response, head, None)
-    complete.read()
-    return complete, True
-
-
-async def aread_capped(response: httpx.Response, cap: int) -> tuple[httpx.Response, bool]:
-    """The async twin of ``read_capped``."""
-    known, length = _before_reading(response, cap)
-    if known is not None:
-        return response, known
-    if length is not None:
-        await response.aread()
-        return response, True
-    head: list[bytes] = []
-    size = 0
-    raw = response.aiter_raw()
-    async for chunk in raw:
-        head.append(chunk)
-        size += len(chunk)
-        if size > cap:
-            return _replayed(response, head, raw), False
-    complete = _replayed(response, head, None)
-    await complete.aread()
-    return complete, True
-
-
-class ReplayRaw:
-    """For requests: a urllib3-like raw body that yields a decoded head, then the rest."""
-
-    def __init__(self, head: bytes, raw: Any) -> None:
-        self._head = head
-        self._raw = raw
-
-    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
-        if self._head:
-            yield self._head
-            self._head = b""
-        # read(), not stream(): urllib3's chunked stream() cannot resume after a read().
-        while data := self._raw.read(amt, decode_content=True):
-            yield data
-
-    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        head, self._head = self._head, b""
-        if amt is not None and len(head) >= amt:
-            self._head = head[amt:]
-            return head[:amt]
-        more: bytes = self._raw.read(None if amt is None else amt - len(head), decode_content=True)
-        return head + (more or b"")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-
-def read_capped_requests(response: Any, cap: int) -> bool:
-    """Load a requests body when it fits the cap; otherwise leave it streamable. True if read."""
-    length = declared_length(response.headers)
-    if length is not None:
-        if length > cap:
-            return False
-        _ = response.content
-        return True
-    import requests
-    import urllib3.exceptions
-
-    try:
-        head = response.raw.read(cap + 1, decode_content=True) or b""
-    except urllib3.exceptions.HTTPError as exc:  # the body broke off mid-way
-        raise requests.exceptions.ChunkedEncodingError(exc) from exc
-    if len(head) <= cap:
-        response._content = head
-        response._content_consumed = True
-        response.raw.release_conn()
-        return True
-    response.raw = ReplayRaw(head, response.raw)
-    return False
-
-
-PEEK = 64
-"""Bytes of a file-typed body looked at to tell a file from an error envelope."""
-
-
-def decode_head(encoding: str | None, head: bytes) -> bytes | None:
-    """The first decoded bytes of a body (bounded), or None when they cannot be told."""
-    import zlib
-
-    coding = (encoding or "").strip().lower()
-    try:
-        if coding in ("", "identity"):
-            return head
-        if coding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-        if coding == "deflate":
-            try:
-                return zlib.decompressobj().decompress(head, 4096)
-            except zlib.error:
-                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(head, 4096)
-        if coding == "br":
-            import brotli  # type: ignore[import-not-found]
-
-            return bytes(brotli.Decompressor().process(head[:256]))[:4096]
-        if coding == "zstd":
-            import zstandard  # type: ignore[import-not-found]
-
-            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(head[:256]))[:4096]
-    except Exception:  # a broken or unknown coding: read the body the ordinary way
+def _in_memory(response: httpx.Response) -> bytes | None:
+    """A body already read (a mock, a cache): its bytes, whatever their size."""
+    if not response.is_stream_consumed:
         return None
-    return None
+    try:
+        return response.content
+    except httpx.ResponseNotRead:  # streamed by someone else: nothing to read
+        return None
 
 
-def file_headers(status: int, headers: Any) -> bool:
-    """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
-    if not 200 <= status < 300:
-        return False
-    from ._generic import is_file
-
-    return is_file(headers.get("content-type"), headers.get("content-disposition"))
+Read = tuple[httpx.Response, "bytes | None", bytes]
+"""(the response to hand back, the decoded body or None when over the cap, the raw head)."""
 
 
-def _is_file_head(response: httpx.Response, head: list[bytes]) -> bool:
-    from ._envelopes import looks_like_envelope
+def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None:
+    """``decode_bounded``, with the raw bytes kept on the error when decoding fails."""
+    try:
+        return decode_bounded(coding, raw, cap)
+    except BodyDecodeError as exc:
+        exc.raw = b"".join(raw)[:ERROR_HEAD]  # type: ignore[attr-defined]
+        raise
 
-    decoded = decode_head(response.headers.get("content-encoding"), b"".join(head))
-    return decoded is not None and not looks_like_envelope(decoded)
+
+def _finish(response: httpx.Response, chunks: list[bytes], cap: int) -> Read:
+    content = _decode_kept(response.headers.get("content-encoding"), chunks, cap)
+    head = b"" if content is not None else b"".join(chunks)[:ERROR_HEAD]
+    return _replayed(response, chunks, None), content, head
+
+
+def read_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
+    """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
+    known = _in_memory(response)
+    if known is not None:
+        return response, known if len(known) <= cap else None, known[:cap]
+    length = content_length(response.headers)
+    over = length is not None and length > cap
+    if over and response.status_code < 400:
+        return response, None, b""  # a success over the cap: never touched
+    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
+    chunks: list[bytes] = []
+    size = 0
+    stream = response.iter_raw()
+    for chunk in stream:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit or over and size >= limit:
+            head = b"".join(chunks)[:ERROR_HEAD]
+            return _replayed(response, chunks, stream), None, head
+        if time.monotonic() > deadline_at:
+            response.close()  # the connection is given up, not left half read
+            raise ReadDeadline("reading the answer passed the deadline")
+    return _finish(response, chunks, cap)
+
+
+async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
+    """The async twin of ``read_bounded``."""
+    known = _in_memory(response)
+    if known is not None:
+        return response, known if len(known) <= cap else None, known[:cap]
+    length = content_length(response.headers)
+    over = length is not None and length > cap
+    if over and response.status_code < 400:
+        return response, None, b""  # a success over the cap: never touched
+    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
+    chunks: list[bytes] = []
+    size = 0
+    stream = response.aiter_raw()
+    async for chunk in stream:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit or over and size >= limit:
+            head = b"".join(chunks)[:ERROR_HEAD]
+            return _replayed(response, chunks, stream), None, head
+        if time.monotonic() > deadline_at:
+            await response.aclose()  # the connection is given up, not left half read
+            raise ReadDeadline("reading the answer passed the deadline")
+    return _finish(response, chunks, cap)
 
 
 def peek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
@@ -253,15 +308,15 @@ def peek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
         return response, False
     head: list[bytes] = []
     size = 0
-    raw = response.iter_raw()
+    raw: Any = response.iter_raw()
     for chunk in raw:
         head.append(chunk)
         size += len(chunk)
         if size >= PEEK:
             break
     else:
-        raw = None  # type: ignore[assignment]
-    return _replayed(response, head, raw), _is_file_head(response, head)
+        raw = None
+    return _replayed(response, head, raw), _is_file_head(response.headers, b"".join(head))
 
 
 async def apeek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
@@ -278,15 +333,125 @@ async def apeek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
             break
     else:
         raw = None
-    return _replayed(response, head, raw), _is_file_head(response, head)
+    return _replayed(response, head, raw), _is_file_head(response.headers, b"".join(head))
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+class ReplayRaw:
+    """For requests: a urllib3-like raw body that gives the bytes payerr read, then the rest.
+
+    ``decode_content=False`` gives the raw bytes exactly as sent; otherwise they
+    are decoded (by payerr's own decoders, so a body payerr started reading still
+    decodes from its first byte). Mixing the two on one body is not supported.
+    """
+
+    def __init__(self, raw: bytes, rest: Any, coding: str | None, decoded: bytes | None) -> None:
+        self._raw = raw
+        self._rest = rest
+        self._decoders = _decoders(coding)
+        self._decoded = b""
+        if decoded is not None:  # payerr read and decoded it all: nothing more to decode
+            self._decoded, self._raw_done = decoded, True
+        else:
+            self._raw_done = False
+        self.decode_content = True
+
+    def _next_raw(self, amt: int) -> bytes:
+        if self._raw:
+            data, self._raw = self._raw, b""
+            return data
+        if self._rest is None:
+            return b""
+        more: bytes = self._rest.read(amt, decode_content=False) or b""
+        return more
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        decode = self.decode_content if decode_content is None else decode_content
+        if not decode:
+            data = self._raw
+            while amt is None or len(data) < amt:
+                more = b"" if self._rest is None else self._rest.read(amt or 65536, False)
+                if not more:
+                    break
+                data += more
+            self._raw = b"" if amt is None else data[amt:]
+            return data if amt is None else data[:amt]
+        while not self._raw_done and (amt is None or len(self._decoded) < amt):
+            chunk = self._next_raw(amt or 65536)
+            if not chunk:
+                self._raw_done = True
+                break
+            for decoder in self._decoders:
+                chunk = decoder.decode(chunk, 1 << 62)
+            self._decoded += chunk
+        if amt is None:
+            data, self._decoded = self._decoded, b""
+        else:
+            data, self._decoded = self._decoded[:amt], self._decoded[amt:]
+        return data
+
+    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
+        while data := self.read(amt, decode_content):
+            yield data
+
+    def release_conn(self) -> None:
+        if self._rest is not None:
+            self._rest.release_conn()
+
+    def close(self) -> None:
+        if self._rest is not None:
+            self._rest.close()
+
+    def __getattr__(self, name: str) -> Any:
+        rest = self.__dict__.get("_rest")
+        if rest is None:
+            raise AttributeError(name)
+        return getattr(rest, name)
+
+
+def read_bounded_requests(
+    response: Any, cap: int, deadline_at: float
+) -> tuple[bytes | None, bytes]:
+    """Read a requests body up to ``cap`` (raw and decoded); (decoded or None, raw head).
+
+    The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
+    everything, from the first byte.
+    """
+    coding = response.headers.get("content-encoding")
+    length = declared_length(response.headers)
+    over = length is not None and length > cap
+    if over and response.status_code < 400:
+        return None, b""  # a success over the cap: never touched
+    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
+    original = response.raw
+    read = getattr(original, "read1", None) or original.read  # read1: what has arrived
+    chunks: list[bytes] = []
+    size = 0
+    while data := read(65536, decode_content=False):
+        chunks.append(data)
+        size += len(data)
+        if size > limit or over and size >= limit:
+            head = b"".join(chunks)
+            response.raw = ReplayRaw(head, original, coding, None)
+            return None, head[:ERROR_HEAD]
+        if time.monotonic() > deadline_at:
+            original.close()  # the connection is given up, not left half read
+            original.release_conn()
+            raise ReadDeadline("reading the answer passed the deadline")
+    content = _decode_kept(coding, chunks, cap)
+    raw = b"".join(chunks)
+    response.raw = ReplayRaw(raw, None, coding, content)
+    original.release_conn()
+    return content, raw[:ERROR_HEAD] if content is None else b""
 
 
 def peek_file_requests(response: Any) -> bool:
     """For requests: True for a file success (left streamable); the peeked bytes are replayed."""
     if not file_headers(response.status_code, response.headers):
         return False
-    from ._envelopes import looks_like_envelope
-
-    head = response.raw.read(PEEK, decode_content=True) or b""
-    response.raw = ReplayRaw(head, response.raw)
-    return not looks_like_envelope(head)
+    coding = response.headers.get("content-encoding")
+    head = response.raw.read(PEEK, decode_content=False) or b""
+    response.raw = ReplayRaw(head, response.raw, coding, None)
+    return _is_file_head(response.headers, head)

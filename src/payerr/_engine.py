@@ -21,7 +21,7 @@ from ._classify import Outcome, RequestFacts, classify, read_envelope, transport
 from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
 from ._enums import Category, Processed, RetryHint
-from ._errors import PayError, error_class
+from ._errors import RAW_CAP, PayError, error_class
 from ._policy import Attempt, Decision, RetryPolicy, Stop
 from ._raw import RawResponse, attach_outcome
 from ._redact import redact_text, secret_values
@@ -357,6 +357,26 @@ class Call:
                 len(self.history) + 1,
                 extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
             )
+
+    def read_deadline(self) -> float:
+        """When reading an answer must stop: the policy's deadline for the whole call."""
+        return self.started + self.policy.deadline
+
+    def unreadable(self, exc: BaseException, status: int, facts: RequestFacts) -> PayError:
+        """A typed error for an answer that broke while read: its outcome is not known.
+
+        A body that does not decode, or one still dripping at the deadline, may
+        follow a payment that went through: ``OutcomeUnknownError``, which the
+        safety rule makes ``QUERY_FIRST`` for anything not safe to resend.
+        """
+        error = self.no_answer(Category.OUTCOME_UNKNOWN, exc, facts)
+        error.http_status = status or None
+        raw = getattr(exc, "raw", b"")
+        if raw:
+            for value in secret_values(facts.url, facts.headers, facts.fields()):
+                raw = raw.replace(value.encode(), b"***")
+            error.raw = raw[:RAW_CAP]
+        return error
 
     def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
         """A typed error for a request that was never sent, or never answered.

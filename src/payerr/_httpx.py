@@ -7,15 +7,20 @@ Requests to hosts no adapter claims pass through untouched.
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from . import testing
-from ._bodies import apeek_file, aread_capped, peek_file, read_capped
+from ._bodies import (
+    BodyDecodeError,
+    ReadDeadline,
+    apeek_file,
+    aread_bounded,
+    peek_file,
+    read_bounded,
+)
 from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
@@ -46,11 +51,11 @@ def _category(exc: httpx.TransportError) -> Category | None:
     return None  # a local mistake (unsupported scheme, bad headers): not ours to retry
 
 
-def _raw(response: httpx.Response, request: httpx.Request) -> RawResponse:
+def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawResponse:
     return RawResponse(
         response.status_code,
         response.headers,
-        response.content,
+        body,
         str(request.url),
         request.method,
         request.content,
@@ -99,17 +104,32 @@ class _Base:
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
 
-    def _settle(self, call: Call, sent: httpx.Request, response: httpx.Response) -> httpx.Response:
-        # The body is read here, so the client never closes the stream it would time.
-        response.elapsed = timedelta(seconds=time.monotonic() - call.started)
+    def _settle(
+        self,
+        call: Call,
+        sent: httpx.Request,
+        response: httpx.Response,
+        body: bytes | None,
+        head: bytes,
+    ) -> httpx.Response:
+        if body is None:  # over the cap: a success goes back as a stream, a failure by status
+            if response.status_code < 400:
+                return call.passed(response)
+            body = head
         return call.settle(
             response,
             response.status_code,
             response.headers,
-            response.content,
+            body,
             lambda: sent.url.path,
-            lambda: (_raw(response, sent), self._facts(call, sent)),
+            lambda: (_raw(response, sent, body), self._facts(call, sent)),
         )
+
+    def _unreadable(
+        self, call: Call, sent: httpx.Request, response: httpx.Response, exc: Exception
+    ) -> PayError:
+        """A typed error for an answer that broke while being read or decoded."""
+        return call.unreadable(exc, response.status_code, self._facts(call, sent))
 
     def _failed(self, call: Call, request: httpx.Request, exc: httpx.TransportError) -> Exception:
         category = _category(exc)
@@ -133,6 +153,7 @@ class _Base:
                 held = httpx.Response(status, headers=headers, content=body, request=request)
                 attach_outcome(held, Outcome(False, None, error, error.provider))
                 return held
+        call.discard()  # nobody will read the last answer: its connection goes back
         # the caller's frames, not the retry loop's; the cause stays attached
         raise error.with_traceback(None) from error.__cause__
 
@@ -177,12 +198,12 @@ class Transport(_Base, httpx.BaseTransport):
             response, is_file = peek_file(response)
             if is_file:
                 return call.passed(response)
-            response, complete = read_capped(response, self._cap)
-            if not complete:
-                return response
+            response, body, head = read_bounded(response, self._cap, call.read_deadline())
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response)
+        except (BodyDecodeError, ReadDeadline) as exc:
+            raise self._unreadable(call, sent, response, exc) from exc
+        return self._settle(call, sent, response, body, head)
 
     def close(self) -> None:
         self._inner.close()
@@ -240,12 +261,12 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             response, is_file = await apeek_file(response)
             if is_file:
                 return call.passed(response)
-            response, complete = await aread_capped(response, self._cap)
-            if not complete:
-                return response
+            response, body, head = await aread_bounded(response, self._cap, call.read_deadline())
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
-        return self._settle(call, sent, response)
+        except (BodyDecodeError, ReadDeadline) as exc:
+            raise self._unreadable(call, sent, response, exc) from exc
+        return self._settle(call, sent, response, body, head)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -17,7 +17,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from . import testing
-from ._bodies import peek_file_requests, read_capped_requests
+from ._bodies import BodyDecodeError, ReadDeadline, peek_file_requests, read_bounded_requests
 from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
@@ -35,10 +35,17 @@ _NEVER_SENT_CAUSES = (
 )
 
 
-def _category(exc: requests.RequestException) -> Category | None:
+def _category(exc: Exception) -> Category | None:
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.ProxyError):
         return Category.NETWORK
-    if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, urllib3.exceptions.HTTPError | requests.exceptions.InvalidHeader):
+        return Category.OUTCOME_UNKNOWN  # the answer broke while being read (or its headers)
+    if isinstance(
+        exc,
+        requests.ReadTimeout
+        | requests.exceptions.ChunkedEncodingError
+        | requests.exceptions.ContentDecodingError,
+    ):
         return Category.OUTCOME_UNKNOWN
     if isinstance(exc, requests.ConnectionError):
         cause: Any = exc.args[0] if exc.args else None
@@ -134,6 +141,7 @@ class RequestsAdapter(HTTPAdapter):
                 return last
             if call.held:
                 return _held_response(call, error, request)
+        call.discard()  # nobody will read the last answer: its connection goes back
         # the caller's frames, not the retry loop's; the cause stays attached
         raise error.with_traceback(None) from error.__cause__
 
@@ -147,18 +155,26 @@ class RequestsAdapter(HTTPAdapter):
                 # Credentials rewrite the request per attempt: a copy, not the caller's object.
                 sent = call.apply(request.copy())
         _stream, timeout, verify, cert, proxies = options
+        response: requests.Response | None = None
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
             if peek_file_requests(response):
                 return call.passed(response)
-            if not read_capped_requests(response, self._engine.policy.body_cap):
-                return response
-            body = response.content
-        except requests.RequestException as exc:
+            cap = self._engine.policy.body_cap
+            content, head = read_bounded_requests(response, cap, call.read_deadline())
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             category = _category(exc)
             if category is None:
                 raise
             raise call.no_answer(category, exc, self._facts(call, sent)) from exc
+        except (BodyDecodeError, ReadDeadline) as exc:
+            status = response.status_code if response is not None else 0
+            raise call.unreadable(exc, status, self._facts(call, sent)) from exc
+        if content is None:  # over the cap: a success goes back as a stream, a failure by status
+            if response.status_code < 400:
+                return call.passed(response)
+            content = head
+        body = content
         url = sent.url or ""
 
         def details() -> tuple[RawResponse, Any]:
