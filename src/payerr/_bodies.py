@@ -264,7 +264,7 @@ def read_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read
     for chunk in stream:
         chunks.append(chunk)
         size += len(chunk)
-        if size > limit or over and size >= limit:
+        if size > limit or (over and size >= limit):
             head = b"".join(chunks)[:ERROR_HEAD]
             return _replayed(response, chunks, stream), None, head
         if time.monotonic() > deadline_at:
@@ -289,7 +289,7 @@ async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) 
     async for chunk in stream:
         chunks.append(chunk)
         size += len(chunk)
-        if size > limit or over and size >= limit:
+        if size > limit or (over and size >= limit):
             head = b"".join(chunks)[:ERROR_HEAD]
             return _replayed(response, chunks, stream), None, head
         if time.monotonic() > deadline_at:
@@ -432,7 +432,7 @@ def read_bounded_requests(
     while data := read(65536, decode_content=False):
         chunks.append(data)
         size += len(data)
-        if size > limit or over and size >= limit:
+        if size > limit or (over and size >= limit):
             head = b"".join(chunks)
             response.raw = ReplayRaw(head, original, coding, None)
             return None, head[:ERROR_HEAD]
