@@ -392,6 +392,15 @@ class ReplayRaw:
             data, self._decoded = self._decoded[:amt], self._decoded[amt:]
         return data
 
+    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        """What is at hand: the replayed bytes first, then one read of the rest."""
+        decode = self.decode_content if decode_content is None else decode_content
+        if decode or self._raw or self._rest is None:
+            return self.read(amt, decode_content)
+        read = getattr(self._rest, "read1", None) or self._rest.read
+        more: bytes = read(amt, decode_content=False) or b""
+        return more
+
     def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
         while data := self.read(amt, decode_content):
             yield data
