@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The suite never reads or writes the user's compiled adapter cache (subprocesses too).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="payerr-test-cache-")
 
 import pytest
 

@@ -68,3 +68,28 @@ def test_unwritable_cache_is_no_error(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     _cache.write(_cache.digest(files), [load_adapter_file(files[0])])
     assert _cache.read(_cache.digest(files)) is None
+
+
+def test_a_changed_default_is_never_answered_from_an_old_cache(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key covers the Python that shapes the compiled data: change a class default
+    (here AuthError.default_retry, as a code edit would) and the old cache is not used."""
+    from payerr import _catalog
+    from payerr._enums import RetryHint
+    from payerr._errors import AuthError
+
+    old_key = _cache.digest(files)
+    _cache.write(old_key, [load_adapter_file(path) for path in files])
+    source = Path(_cache.__file__).with_name("_errors.py")
+    edited = source.read_bytes() + b"\n# default_retry changed\n"
+    real_read = Path.read_bytes
+    monkeypatch.setattr(
+        Path, "read_bytes", lambda self: edited if self == source else real_read(self)
+    )
+    monkeypatch.setattr(AuthError, "default_retry", RetryHint.NEVER)
+    assert _cache.digest(files) != old_key
+    monkeypatch.setattr(_catalog, "_catalog", None)
+    info = _catalog.catalog().spec("wechat").codes["40014"]  # auth, retry left to the default
+    assert info.retry is RetryHint.NEVER
+    monkeypatch.setattr(_catalog, "_catalog", None)

@@ -99,3 +99,32 @@ def test_docs_code_reference_is_current(capsys: pytest.CaptureFixture[str]) -> N
     assert docs.read_text(encoding="utf-8") == current, (
         "docs/codes.md is stale: run `payerr codes --format markdown > docs/codes.md`"
     )
+
+
+def test_adapter_schema_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/adapter.schema.json is `payerr schema`: editors validate adapters/*.toml with it."""
+    import json
+    from pathlib import Path
+
+    assert main(["schema"]) == 0
+    current = capsys.readouterr().out
+    docs = Path(__file__).resolve().parents[1] / "docs" / "adapter.schema.json"
+    assert docs.read_text(encoding="utf-8") == current, (
+        "docs/adapter.schema.json is stale: run `payerr schema > docs/adapter.schema.json`"
+    )
+    schema = json.loads(current)
+    assert {"provider", "envelope", "success"} <= set(schema["required"])
+
+
+def test_every_shipped_adapter_fits_the_schema() -> None:
+    """The schema accepts every adapter file payerr ships (and is strict about the rest)."""
+    import tomllib
+
+    from payerr._catalog import adapter_dir, adapter_schema
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = adapter_schema()
+    for path in sorted(adapter_dir().glob("*.toml")):
+        jsonschema.validate(tomllib.loads(path.read_text("utf-8")), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"provider": {"name": "x", "display": "X", "bogus": 1}}, schema)

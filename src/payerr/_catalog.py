@@ -378,6 +378,18 @@ def _code_info(
     )
 
 
+def adapter_schema() -> dict[str, Any]:
+    """The adapter file format as a JSON Schema (for editors and docs), from the models."""
+    schema: dict[str, Any] = _load_models()[0].model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "payerr adapter file"
+    schema["description"] = (
+        "One provider: hosts, envelopes, idempotency, success codes and the code table. "
+        "Validated by payerr when the file is loaded."
+    )
+    return schema
+
+
 def load_adapter_file(path: Path) -> ProviderSpec:
     """Read and validate one adapter file; every failure names the file and the key."""
     import tomllib

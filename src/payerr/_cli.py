@@ -150,6 +150,13 @@ def _codes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from ._catalog import adapter_schema
+
+    print(json.dumps(adapter_schema(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
@@ -209,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--lang", choices=("zh", "en"), default="en")
     codes.add_argument("--stats", action="store_true", help="counts per provider and envelope")
     codes.set_defaults(run=_codes)
+
+    schema = sub.add_parser("schema", help="the adapter file format as a JSON Schema")
+    schema.set_defaults(run=_schema)
 
     demo = sub.add_parser("demo", help="see payerr work against the embedded sandbox")
     demo.set_defaults(run=_demo)
