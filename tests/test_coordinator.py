@@ -300,3 +300,55 @@ def test_gathered_budget_is_flushed_by_the_next_request(redis_url: str) -> None:
     coordinator._flushed_at = 0.0
     coordinator.cooldown(scope)
     assert int(coordinator._redis.get("payerr:wechat:flushed:budget")) == 94
+
+
+def test_async_transport_never_blocks_its_loop_on_redis(
+    redis_url: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cooldown looks, budget, cooldown starts and token refreshes of an AsyncTransport go
+    through redis.asyncio: the sync client is never called while the event loop runs."""
+    import asyncio
+
+    coordinator = payerr.RedisCoordinator.from_url(redis_url, cooldown_cache=0.0)
+    blocking: list[str] = []
+    real = coordinator._redis.execute_command
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            blocking.append(str(args[0]))
+        except RuntimeError:
+            pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coordinator._redis, "execute_command", guarded)
+    sandbox.script("wechat.send", ["retry_after=1", "ok", "-1", "ok"])
+    fetched: list[int] = []
+
+    async def fetch() -> str:
+        fetched.append(1)
+        async with httpx.AsyncClient() as plain:
+            params = {"grant_type": "client_credential", "appid": "wx1", "secret": "s"}
+            reply = await plain.get(sandbox.url + "/cgi-bin/token", params=params)
+            return str(reply.json()["access_token"])
+
+    async def main() -> list[int]:
+        transport = payerr.AsyncTransport(
+            provider="wechat",
+            app="wx-async-clean",
+            coordinator=coordinator,
+            credentials=payerr.QueryParamToken(fetch),
+            policy=payerr.RetryPolicy(max_attempts=3, max_retry_after=120),
+        )
+        codes = []
+        async with httpx.AsyncClient(base_url=sandbox.url, transport=transport) as client:
+            for _ in range(3):
+                reply = await client.post("/cgi-bin/message/custom/send", json={})
+                codes.append(reply.json()["errcode"])
+        await coordinator.aclose()
+        return codes
+
+    assert asyncio.run(main()) == [0, 0, 0]
+    assert blocking == []
+    assert fetched == [1]
+    assert not coordinator.degraded

@@ -187,7 +187,7 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=16).map("".join))
 def test_the_quick_look_never_skips_what_the_pattern_masks(text: str) -> None:
     """Skipping the full pattern on texts without 'name' then '=' or ':' loses nothing."""
-    assert _redact.redact_text(text) == _redact._SECRET.sub(_redact._mask, text)
+    assert _redact.redact_text(text) == _redact._patterns()[0].sub(_redact._mask, text)
 
 
 def test_every_secret_name_holds_a_core() -> None:

@@ -19,8 +19,10 @@ import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Fetch = Callable[[], "str | Awaitable[str]"]
 
@@ -39,6 +41,18 @@ class Coordinator(Protocol):
 
     def cooldown_reason(self, scope: str) -> str:
         """What started the scope's cooldown (``"code message"``), or ""."""
+        ...
+
+    async def acooldown(self, scope: str) -> float:
+        """``cooldown`` for the async transport: never blocks the event loop."""
+        ...
+
+    async def astart_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        """``start_cooldown`` for the async transport."""
+        ...
+
+    async def awithdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        """``withdraw`` for the async transport."""
         ...
 
     def cooldowns(self) -> dict[str, tuple[float, str]]:
@@ -112,6 +126,16 @@ class LocalCoordinator:
     def cooldown_reason(self, scope: str) -> str:
         return self._reasons.get(scope, "")
 
+    # In-process state needs no I/O: the async forms are the sync ones.
+    async def acooldown(self, scope: str) -> float:
+        return self.cooldown(scope)
+
+    async def astart_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        self.start_cooldown(scope, seconds, reason)
+
+    async def awithdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        return self.withdraw(scope, cost, capacity)
+
     def cooldowns(self) -> dict[str, tuple[float, str]]:
         now = time.monotonic()
         with self._lock:
@@ -164,7 +188,9 @@ class LocalCoordinator:
             return fresh, generation + 1
 
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
-        from ._aio import wait  # only async users pay for it
+        from concurrent.futures import Future  # only async users pay for these
+
+        from ._aio import wait
 
         while True:
             with self._lock:

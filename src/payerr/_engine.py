@@ -126,6 +126,12 @@ class Engine:
         capacity = self.policy.budget
         return capacity is None or cost == 0 or self.coordinator.withdraw(scope, cost, capacity)
 
+    async def awithdraw(self, scope: str, cost: int) -> bool:
+        capacity = self.policy.budget
+        if capacity is None or cost == 0:
+            return True
+        return await self.coordinator.awithdraw(scope, cost, capacity)
+
     def deposit(self, scope: str, amount: int) -> None:
         if self.capacity:
             self.coordinator.deposit(scope, amount, self.capacity)
@@ -203,6 +209,13 @@ class Call:
         cooldown = engine.coordinator.cooldown
         return all(cooldown(scope) <= 0 for scope in self.scopes)
 
+    async def aready(self) -> bool:
+        """``ready`` for the async transport: the cooldown looks never block the loop."""
+        if self.gate is not None:
+            return False
+        cooldown = self.engine.coordinator.acooldown
+        return all([await cooldown(scope) <= 0 for scope in self.scopes])
+
     def prepare(self) -> None:
         """Before a send: fetch or refresh credentials, and sit out the app's cooldown."""
         plan = self.refresh_plan()
@@ -219,7 +232,7 @@ class Call:
         gate = self.gate
         if plan is not None and gate is not None:
             await gate.arefresh(*plan)
-        pause = self.cooldown_wait()
+        pause = await self.acooldown_wait()
         if pause:
             await testing.asleep(pause)
 
@@ -242,7 +255,15 @@ class Call:
         app waits it out, or fails at once with ``retry_after`` set.
         """
         coordinator = self.engine.coordinator
-        remaining, scope = max((coordinator.cooldown(s), s) for s in self.scopes)
+        return self._hold(*max((coordinator.cooldown(s), s) for s in self.scopes))
+
+    async def acooldown_wait(self) -> float:
+        """``cooldown_wait`` for the async transport."""
+        coordinator = self.engine.coordinator
+        return self._hold(*max([(await coordinator.acooldown(s), s) for s in self.scopes]))
+
+    def _hold(self, remaining: float, scope: str) -> float:
+        """What a cooldown of ``remaining`` seconds on ``scope`` means for this request."""
         if remaining <= 0:
             return 0.0
         now = time.monotonic()
@@ -315,17 +336,18 @@ class Call:
         self.last_response = response
         error = outcome.error
         assert error is not None
-        if error.category is Category.RATE_LIMITED and error.retry_after:
-            self._cool_down(error, error.retry_after)
         raise error
 
-    def _cool_down(self, error: PayError, seconds: float) -> None:
-        """Every worker holds off, scoped as the provider scopes the quota.
+    def cooldown_due(self, error: PayError) -> tuple[str, float, str] | None:
+        """The cooldown a provider's rate limit starts for every worker: (scope, seconds, why).
 
         A per-API quota (WeChat 45009/45011) holds that API only; a Retry-After
         that names no code holds the host; anything else the app. A known quota
         window lasts as documented; a Retry-After is capped by ``max_cooldown``.
         """
+        seconds = error.retry_after
+        if error.category is not Category.RATE_LIMITED or not seconds or self.held:
+            return None
         info = self.spec.lookup(error.code, error.sub_code) if error.code else None
         app, api, host = self.scopes
         if info is None:
@@ -334,8 +356,7 @@ class Call:
             scope = api if info.cooldown == "api" else app
         if info is None or info.window is None:
             seconds = min(seconds, self.policy.max_cooldown)
-        reason = f"{error.code or ''}\t{error.message}"
-        self.engine.coordinator.start_cooldown(scope, seconds, reason)
+        return scope, seconds, f"{error.code or ''}\t{error.message}"
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""
@@ -398,10 +419,29 @@ class Call:
         sent twice is never sent twice. A retry is recorded (history, logs,
         ``on_retry``) before the caller's loop sleeps.
         """
-        attempt = len(self.history) + 1
+        due = self.cooldown_due(error)
+        if due is not None:
+            self.engine.coordinator.start_cooldown(*due)
+        decision, cost = self._decide(error)
+        if cost and not self.engine.withdraw(self.scope, cost):
+            decision, cost = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED), 0
+        return self._record(error, decision, cost)
+
+    async def anext_delay(self, error: PayError) -> float | None:
+        """``next_delay`` for the async transport: its Redis calls never block the loop."""
+        due = self.cooldown_due(error)
+        if due is not None:
+            await self.engine.coordinator.astart_cooldown(*due)
+        decision, cost = self._decide(error)
+        if cost and not await self.engine.awithdraw(self.scope, cost):
+            decision, cost = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED), 0
+        return self._record(error, decision, cost)
+
+    def _decide(self, error: PayError) -> tuple[Decision, int]:
+        """The policy's answer, and what a retry would cost the budget (0: no retry)."""
         decision = self.policy.decide(
             error,
-            attempt=attempt,
+            attempt=len(self.history) + 1,
             elapsed=time.monotonic() - self.started,
             refreshed=self.refreshed,
             can_refresh=self.gate is not None,
@@ -409,12 +449,12 @@ class Call:
         )
         if decision.retry and not self.replayable:
             decision = Decision(retry=False, reason=Stop.BODY_NOT_REPLAYABLE)
-        if decision.retry:
-            cost = self.policy.cost_of(error)
-            if self.engine.withdraw(self.scope, cost):
-                self.spent += cost
-            else:
-                decision = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED)
+        return decision, self.policy.cost_of(error) if decision.retry else 0
+
+    def _record(self, error: PayError, decision: Decision, cost: int) -> float | None:
+        """Keep what was decided; for a retry, log it and tell ``on_retry``."""
+        self.spent += cost
+        attempt = len(self.history) + 1
         self.decision = decision
         if not decision.retry:
             return None

@@ -245,7 +245,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             try:
                 return await self._attempt(call, request)
             except PayError as error:
-                delay = call.next_delay(error)
+                delay = await call.anext_delay(error)
                 if delay is None:
                     return self._end(call, error, request)
                 if delay > 0:
@@ -253,7 +253,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
-        if not call.ready():
+        if not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
         try:

@@ -68,8 +68,16 @@ NAME_CORES = (
 _AFTER_NAME = re.compile(r'[\w-]*"?\s*[=:]')
 
 _extra_names: set[str] = set()
-_QUOTED: re.Pattern[str]
-_SECRET: re.Pattern[str]
+_QUOTED: re.Pattern[str] | None = None
+_SECRET: re.Pattern[str] | None = None
+
+
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The masking patterns, compiled on first need (importing payerr stays cheap)."""
+    if _SECRET is None or _QUOTED is None:
+        _compile()
+    assert _SECRET is not None and _QUOTED is not None
+    return _SECRET, _QUOTED
 
 
 def _compile() -> None:
@@ -92,9 +100,6 @@ def _compile() -> None:
     """Every place a secret-named value can sit, in one pattern: one pass over the text."""
 
 
-_compile()
-
-
 def add_secret_names(*names: str) -> None:
     """Treat more parameter, field or header names as credentials (an adapter's, or yours).
 
@@ -103,8 +108,9 @@ def add_secret_names(*names: str) -> None:
     """
     fresh = {name.lower() for name in names if name} - SECRET_NAMES - _extra_names
     if fresh:
+        global _SECRET, _QUOTED
         _extra_names.update(fresh)
-        _compile()
+        _SECRET = _QUOTED = None  # rebuilt with the new names on next use
 
 
 def is_secret_name(name: str) -> bool:
@@ -120,7 +126,7 @@ def redact_text(text: str, values: Iterable[str] = ()) -> str:
             text = text.replace(value, MASK)
     if not _may_hold_named_secret(text):
         return text
-    return _SECRET.sub(_mask, text)
+    return _patterns()[0].sub(_mask, text)
 
 
 def spellings(value: str) -> tuple[str, ...]:
@@ -211,7 +217,7 @@ def secret_values(
     for name, value in headers.items():
         if is_secret_name(name) and value:
             found.append(value)
-            found += _QUOTED.findall(value)
+            found += _patterns()[1].findall(value)
             scheme, _, credential = value.partition(" ")
             if credential and scheme.isalpha():
                 found.append(credential)

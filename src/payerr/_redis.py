@@ -12,8 +12,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar, cast
 
 import redis
 import redis.asyncio
@@ -52,7 +52,20 @@ redis.call('HSET', KEYS[1], 'token', ARGV[1], 'generation', ARGV[2])
 return 1
 """
 
+_SOURCES = {
+    "withdraw": _WITHDRAW,
+    "deposit": _DEPOSIT,
+    "cooldown": _COOLDOWN,
+    "release": _RELEASE,
+    "store": _STORE_TOKEN,
+}
+
 _REDIS_DOWN = (redis.RedisError, OSError)
+
+T = TypeVar("T")
+Command = tuple[Any, ...]
+Steps = Generator[Command, Any, T]
+"""An exchange with Redis: yields commands, receives their replies, returns a result."""
 
 
 class RedisCoordinator:
@@ -104,16 +117,8 @@ class RedisCoordinator:
         """Budget returned since the last flush: scope → (tokens, capacity)."""
         self._deposit_lock = threading.Lock()
         self._flushed_at = 0.0
-        self._scripts = {
-            name: client.register_script(source)
-            for name, source in (
-                ("withdraw", _WITHDRAW),
-                ("deposit", _DEPOSIT),
-                ("cooldown", _COOLDOWN),
-                ("release", _RELEASE),
-                ("store", _STORE_TOKEN),
-            )
-        }
+        self._scripts = {name: client.register_script(src) for name, src in _SOURCES.items()}
+        self._async_scripts: dict[str, Any] = {}
 
     @classmethod
     def from_url(cls, url: str, *, socket_timeout: float = 0.25, **kwargs: Any) -> RedisCoordinator:
@@ -124,6 +129,16 @@ class RedisCoordinator:
             async_client=redis.asyncio.Redis.from_url(url, **timeouts),  # type: ignore[arg-type]
             **kwargs,
         )
+
+    def close(self) -> None:
+        """Send what is gathered and close the sync client."""
+        self.flush()
+        self._redis.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client (before its event loop ends)."""
+        if self._async is not None:
+            await self._async.aclose()
 
     # --- degrading when Redis is away -----------------------------------------
 
@@ -150,36 +165,102 @@ class RedisCoordinator:
 
     # --- cooldowns ---------------------------------------------------------------
 
-    def cooldown(self, scope: str) -> float:
+    # One description of each hot-path exchange with Redis, as a generator that yields
+    # the commands it needs ("pttl", key) / ("script", name, keys, args) and receives
+    # their replies; ``_sync`` runs it on the sync client, ``_async`` on the asyncio one.
+    # So the async transport never blocks its event loop, and nothing is written twice.
+
+    def _run_sync(self, steps: Steps[T], fallback: Callable[[], T]) -> T:
         if self.degraded:
-            return self.fallback.cooldown(scope)
+            steps.close()
+            return fallback()
+        try:
+            command = next(steps)
+            while True:
+                try:
+                    reply = self._call_sync(command)
+                except _REDIS_DOWN as exc:
+                    command = steps.throw(exc)  # the exchange may tidy up; it re-raises
+                    continue
+                command = steps.send(reply)
+        except StopIteration as done:
+            return cast(T, done.value)
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return fallback()
+
+    async def _run_async(self, steps: Steps[T], fallback: Callable[[], T]) -> T:
+        if self.degraded:
+            steps.close()
+            return fallback()
+        if self._async is None:
+            self._warn_no_async()
+            steps.close()
+            return fallback()
+        try:
+            command = next(steps)
+            while True:
+                try:
+                    reply = await self._call_async(command)
+                except _REDIS_DOWN as exc:
+                    command = steps.throw(exc)  # the exchange may tidy up; it re-raises
+                    continue
+                command = steps.send(reply)
+        except StopIteration as done:
+            return cast(T, done.value)
+        except _REDIS_DOWN as exc:
+            self._went_down(exc)
+            return fallback()
+
+    def _call_sync(self, command: Command) -> Any:
+        if command[0] == "script":
+            _, name, keys, args = command
+            return self._scripts[name](keys=keys, args=args)
+        return getattr(self._redis, command[0])(*command[1:])
+
+    async def _call_async(self, command: Command) -> Any:
+        client = self._async
+        assert client is not None
+        if command[0] == "script":
+            _, name, keys, args = command
+            if name not in self._async_scripts:
+                self._async_scripts[name] = client.register_script(_SOURCES[name])
+            return await self._async_scripts[name](keys=keys, args=args)
+        return await getattr(client, command[0])(*command[1:])
+
+    # --- cooldowns ---------------------------------------------------------------
+
+    def _cooldown_steps(self, scope: str) -> Steps[float]:
         now = time.monotonic()
         if self._deposits and now - self._flushed_at >= self.deposit_every:
-            self.flush()  # every request passes here: gathered budget goes back soon
+            yield from self._flush_steps()  # every request passes here: budget goes back soon
         seen = self._cooldown_seen.get(scope)
         if seen is not None and now - seen[0] < self.cooldown_cache:
             return max(0.0, seen[1] - now)
-        try:
-            left = int(self._redis.pttl(self._key(scope, "cooldown")))
-        except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            return self.fallback.cooldown(scope)
+        left = int((yield ("pttl", self._key(scope, "cooldown"))))
         until = now + max(left, 0) / 1000.0
         self._cooldown_seen[scope] = (now, until)
         return max(0.0, until - now)
 
-    def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+    def cooldown(self, scope: str) -> float:
+        return self._run_sync(self._cooldown_steps(scope), lambda: self.fallback.cooldown(scope))
+
+    async def acooldown(self, scope: str) -> float:
+        steps = self._cooldown_steps(scope)
+        return await self._run_async(steps, lambda: self.fallback.cooldown(scope))
+
+    def _start_steps(self, scope: str, seconds: float, reason: str) -> Steps[None]:
         self.fallback.start_cooldown(scope, seconds, reason)
         self._cooldown_seen.pop(scope, None)
-        if self.degraded:
-            return
-        try:
-            milliseconds = max(1, int(seconds * 1000))
-            self._scripts["cooldown"](
-                keys=[self._key(scope, "cooldown")], args=[milliseconds, reason or "-"]
-            )
-        except _REDIS_DOWN as exc:
-            self._went_down(exc)
+        milliseconds = max(1, int(seconds * 1000))
+        key = self._key(scope, "cooldown")
+        yield ("script", "cooldown", [key], [milliseconds, reason or "-"])
+
+    def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        self._run_sync(self._start_steps(scope, seconds, reason), lambda: None)
+
+    async def astart_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
+        await self._run_async(self._start_steps(scope, seconds, reason), lambda: None)
 
     def cooldown_reason(self, scope: str) -> str:
         if self.degraded:
@@ -226,21 +307,22 @@ class RedisCoordinator:
 
     # --- the retry budget --------------------------------------------------------
 
-    def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
-        if self.degraded:
-            return self.fallback.withdraw(scope, cost, capacity)
+    def _withdraw_steps(self, scope: str, cost: int, capacity: int) -> Steps[bool]:
         if self._deposits:
-            self.flush()  # what this process gave back counts before it takes
-        try:
-            result = self._scripts["withdraw"](
-                keys=[self._key(scope, "budget")], args=[cost, capacity]
-            )
-        except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            return self.fallback.withdraw(scope, cost, capacity)
-        return bool(int(result))
+            yield from self._flush_steps()  # what this process gave back counts first
+        key = self._key(scope, "budget")
+        return bool(int((yield ("script", "withdraw", [key], [cost, capacity]))))
+
+    def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        steps = self._withdraw_steps(scope, cost, capacity)
+        return self._run_sync(steps, lambda: self.fallback.withdraw(scope, cost, capacity))
+
+    async def awithdraw(self, scope: str, cost: int, capacity: int) -> bool:
+        steps = self._withdraw_steps(scope, cost, capacity)
+        return await self._run_async(steps, lambda: self.fallback.withdraw(scope, cost, capacity))
 
     def deposit(self, scope: str, amount: int, capacity: int) -> None:
+        """Gathered in memory; sent with the next cooldown look or withdraw (no I/O here)."""
         if amount <= 0:
             return
         if self.degraded:
@@ -249,23 +331,23 @@ class RedisCoordinator:
         with self._deposit_lock:
             gathered, _ = self._deposits.get(scope, (0, capacity))
             self._deposits[scope] = (min(capacity, gathered + amount), capacity)
-        if time.monotonic() - self._flushed_at >= self.deposit_every:
-            self.flush()
 
-    def flush(self) -> None:
-        """Send the budget gathered from successes: one script call per scope."""
+    def _flush_steps(self) -> Steps[None]:
         with self._deposit_lock:
             batch, self._deposits = self._deposits, {}
             self._flushed_at = time.monotonic()
-        for scope, (amount, capacity) in batch.items():
-            if self.degraded:
-                self.fallback.deposit(scope, amount, capacity)
-                continue
+        items = list(batch.items())
+        for number, (scope, (amount, capacity)) in enumerate(items):
             try:
-                self._scripts["deposit"](keys=[self._key(scope, "budget")], args=[amount, capacity])
-            except _REDIS_DOWN as exc:
-                self._went_down(exc)
-                self.fallback.deposit(scope, amount, capacity)
+                yield ("script", "deposit", [self._key(scope, "budget")], [amount, capacity])
+            except _REDIS_DOWN:
+                for left, (more, limit) in items[number:]:  # kept here, not lost
+                    self.fallback.deposit(left, more, limit)
+                raise
+
+    def flush(self) -> None:
+        """Send the budget gathered from successes: one script call per scope."""
+        self._run_sync(self._flush_steps(), lambda: None)
 
     def available(self, scope: str, capacity: int) -> int:
         if self.degraded:
