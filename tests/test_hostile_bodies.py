@@ -278,7 +278,7 @@ def test_one_gigabyte_plain_body_streams_in_flat_memory(kind: str) -> None:
     from test_downloads import FileServer, file_head, stream
 
     size = 1024 * MiB
-    with FileServer(1, file_head(1, "application/json"), b"{") as warm:
+    with FileServer(2, file_head(2, "application/json"), b"{}") as warm:
         stream(kind, warm.url + "/cgi-bin/user/info")
     with FileServer(size, file_head(size, "application/json")) as server:
         tracemalloc.start()
