@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from rawserver import RawServer
 
 STALL = 3.0  # longest any fault holds a connection; client timeouts are shorter
 BIG = 50 * 1024 * 1024
@@ -33,31 +34,13 @@ def _response(status: str, body: bytes, *headers: str) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-class FaultServer:
+class FaultServer(RawServer):
     """Answers every request with the current fault; counts the requests it saw."""
 
     def __init__(self, fault: str) -> None:
+        super().__init__()
         self.fault = fault
-        self.requests = 0
         self.last_request = b""
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.02)  # how soon the accept loop sees a stop
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _read_request(self, conn: socket.socket) -> bool:
         conn.settimeout(2.0)
@@ -147,15 +130,6 @@ class FaultServer:
             conn.close()
         except OSError:
             pass
-
-    def __enter__(self) -> FaultServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
 
 
 @contextmanager

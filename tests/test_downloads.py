@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 import payerr
+from rawserver import RawServer
 
 CLIENTS = ["httpx", "httpx-async", "requests"]
 MiB = 1024 * 1024
@@ -26,42 +26,20 @@ JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 PIECE = JPEG_HEAD + bytes(range(256)) * 255  # about 64 KiB, the first bytes a JPEG's
 
 
-class FileServer:
+class FileServer(RawServer):
     """Answers every request with the same head and a body of ``size`` bytes; counts requests."""
 
     def __init__(self, size: int, head: bytes, body: bytes | None = None) -> None:
+        super().__init__()
         self.size = size
         self.head = head
         self.body = body
-        self.requests = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.02)  # how soon the accept loop sees a stop
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(5.0)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
+            if self.read_head(conn) is None:
+                return
             self.requests += 1
             conn.sendall(self.head)
             if self.body is not None:
@@ -76,15 +54,6 @@ class FileServer:
             pass
         finally:
             conn.close()
-
-    def __enter__(self) -> FileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
 
 
 def file_head(size: int, content_type: str = "image/jpeg", extra: str = "") -> bytes:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
-import threading
 import time
 import tracemalloc
 import zlib
@@ -21,6 +20,7 @@ import requests
 import payerr
 from payerr import RetryHint as H
 from payerr import testing
+from rawserver import RawServer
 
 CLIENTS = ["httpx", "httpx-async", "requests"]
 MiB = 1024 * 1024
@@ -40,64 +40,33 @@ def _bomb(decoded: int) -> bytes:
 BOMB = _bomb(200 * MiB)  # ~200 KiB on the wire, 200 MB inflated
 
 
-class Hostile:
-    """A raw-socket server answering every request with the same bytes; counts requests."""
+class Hostile(RawServer):
+    """Answers every request with the same bytes (dripped, if asked); counts requests."""
 
     def __init__(self, answer: bytes, drip: float = 0.0) -> None:
+        super().__init__()
         self.answer = answer
         self.drip = drip
-        self.requests = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.02)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
+            if self.read_head(conn) is None:
+                return
             self.requests += 1
-            if self.drip:
-                head, _, body = self.answer.partition(b"\r\n\r\n")
-                conn.sendall(head + b"\r\n\r\n")
-                for byte in body:
-                    if self._stop.wait(self.drip):
-                        return
-                    conn.sendall(bytes([byte]))
-            else:
+            if not self.drip:
                 conn.sendall(self.answer)
+                return
+            head, _, body = self.answer.partition(b"\r\n\r\n")
+            conn.sendall(head + b"\r\n\r\n")
+            for byte in body:
+                if self._stop.wait(self.drip):
+                    return
+                conn.sendall(bytes([byte]))
         except OSError:
             pass
         finally:
             conn.close()
-
-    def __enter__(self) -> Hostile:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=5)
 
 
 def answer(status: str, body: bytes, *headers: str, length: bool = True) -> bytes:

@@ -248,54 +248,80 @@ def _finish(response: httpx.Response, chunks: list[bytes], cap: int) -> Read:
     return _replayed(response, chunks, None), content, head
 
 
+class _Reading:
+    """One bounded read of an httpx body: what to skip, when to stop, what to hand back."""
+
+    def __init__(self, response: httpx.Response, cap: int, deadline_at: float) -> None:
+        self.response, self.cap, self.deadline_at = response, cap, deadline_at
+        self.chunks: list[bytes] = []
+        self.size = 0
+        length = content_length(response.headers)
+        self.over = length is not None and length > cap
+        # An error over the cap is read only for a head of its raw bytes.
+        self.limit = ERROR_HEAD if self.over else cap
+
+    def skip(self) -> Read | None:
+        """The answer without reading: a body already in memory, a success over the cap."""
+        known = _in_memory(self.response)
+        if known is not None:
+            return self.response, known if len(known) <= self.cap else None, known[: self.cap]
+        if self.over and self.response.status_code < 400:
+            return self.response, None, b""
+        return None
+
+    def take(self, chunk: bytes) -> bool:
+        """Keep a chunk; True when reading must stop here (the cap, or the deadline)."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return (
+            self.size > self.limit
+            or (self.over and self.size >= self.limit)
+            or time.monotonic() > self.deadline_at
+        )
+
+    def stopped(self, rest: Any) -> Read:
+        """Stopped early: over the cap (replayed in front of the rest), or the deadline."""
+        if self.size > self.limit or (self.over and self.size >= self.limit):
+            head = b"".join(self.chunks)[:ERROR_HEAD]
+            return _replayed(self.response, self.chunks, rest), None, head
+        raise ReadDeadline("reading the answer passed the deadline")
+
+    def done(self) -> Read:
+        return _finish(self.response, self.chunks, self.cap)
+
+
 def read_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
-    known = _in_memory(response)
-    if known is not None:
-        return response, known if len(known) <= cap else None, known[:cap]
-    length = content_length(response.headers)
-    over = length is not None and length > cap
-    if over and response.status_code < 400:
-        return response, None, b""  # a success over the cap: never touched
-    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
-    chunks: list[bytes] = []
-    size = 0
+    reading = _Reading(response, cap, deadline_at)
+    early = reading.skip()
+    if early is not None:
+        return early
     stream = response.iter_raw()
     for chunk in stream:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit or (over and size >= limit):
-            head = b"".join(chunks)[:ERROR_HEAD]
-            return _replayed(response, chunks, stream), None, head
-        if time.monotonic() > deadline_at:
-            response.close()  # the connection is given up, not left half read
-            raise ReadDeadline("reading the answer passed the deadline")
-    return _finish(response, chunks, cap)
+        if reading.take(chunk):
+            try:
+                return reading.stopped(stream)
+            except ReadDeadline:
+                response.close()  # the connection is given up, not left half read
+                raise
+    return reading.done()
 
 
 async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
-    """The async twin of ``read_bounded``."""
-    known = _in_memory(response)
-    if known is not None:
-        return response, known if len(known) <= cap else None, known[:cap]
-    length = content_length(response.headers)
-    over = length is not None and length > cap
-    if over and response.status_code < 400:
-        return response, None, b""  # a success over the cap: never touched
-    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
-    chunks: list[bytes] = []
-    size = 0
+    """``read_bounded`` for the async transport."""
+    reading = _Reading(response, cap, deadline_at)
+    early = reading.skip()
+    if early is not None:
+        return early
     stream = response.aiter_raw()
     async for chunk in stream:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit or (over and size >= limit):
-            head = b"".join(chunks)[:ERROR_HEAD]
-            return _replayed(response, chunks, stream), None, head
-        if time.monotonic() > deadline_at:
-            await response.aclose()  # the connection is given up, not left half read
-            raise ReadDeadline("reading the answer passed the deadline")
-    return _finish(response, chunks, cap)
+        if reading.take(chunk):
+            try:
+                return reading.stopped(stream)
+            except ReadDeadline:
+                await response.aclose()  # the connection is given up, not left half read
+                raise
+    return reading.done()
 
 
 def peek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:

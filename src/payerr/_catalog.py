@@ -134,9 +134,9 @@ class ProviderSpec:
     idempotency_keys: Mapping[str, str]
     money_methods: tuple[str, ...]
     token_paths: tuple[str, ...]
+    """URL paths that fetch an access token: never sent with one, never held at the gate."""
     secret_names: tuple[str, ...]
     """Parameter names this provider uses for credentials (masked everywhere)."""
-    """URL paths that fetch an access token: never sent with one, never held at the gate."""
     codes: Mapping[str, CodeInfo]
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
@@ -233,7 +233,11 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 @cache
 def _load_models() -> Any:
-    """The pydantic models ``(AdapterFile, Code)``, imported only when a file is read."""
+    """The pydantic models ``(AdapterFile, Code)``, imported only when a file is read.
+
+    Long because it declares the whole file format in one place (the JSON Schema
+    in docs/adapter.schema.json is made from it).
+    """
     from pydantic import BaseModel, ConfigDict, Field, field_validator
 
     class Strict(BaseModel):
@@ -407,7 +411,27 @@ def load_adapter_file(path: Path) -> ProviderSpec:
             f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise AdapterFileError(f"{path}: {problems}") from None
-    name = model.provider.name
+    return _spec(model, path)
+
+
+def _success(provider: str, code: str, entry: Any) -> CodeInfo:
+    return CodeInfo(
+        provider=provider,
+        code=code,
+        category=None,
+        retry=RetryHint.NEVER,
+        processed=Processed.YES,
+        provider_message=entry.message,
+        message_zh=entry.zh,
+        message_en=entry.en,
+        solution_zh="无需处理。",
+        solution_en="Nothing to do.",
+    )
+
+
+def _spec(model: Any, path: Path) -> ProviderSpec:
+    """The hot-path form of a validated adapter file."""
+    name, provider, idempotency = model.provider.name, model.provider, model.idempotency
     codes = {k: _code_info(name, k, v, sub=False) for k, v in model.codes.items()}
     for key, entry in model.sub_codes.items():
         if entry.code is not None and entry.code not in codes:
@@ -416,30 +440,16 @@ def load_adapter_file(path: Path) -> ProviderSpec:
             )
     return ProviderSpec(
         name=name,
-        display=model.provider.display,
+        display=provider.display,
         envelopes=tuple(Envelope.from_dict(e.model_dump()) for e in model.envelope),
-        hosts=tuple(host.lower() for host in model.provider.hosts),
-        request_id_headers=tuple(h.lower() for h in model.provider.request_id_headers),
-        success={
-            k: CodeInfo(
-                provider=name,
-                code=k,
-                category=None,
-                retry=RetryHint.NEVER,
-                processed=Processed.YES,
-                provider_message=v.message,
-                message_zh=v.zh,
-                message_en=v.en,
-                solution_zh="无需处理。",
-                solution_en="Nothing to do.",
-            )
-            for k, v in model.success.items()
-        },
-        idempotent_methods=tuple(model.idempotency.methods),
-        idempotency_keys=dict(model.idempotency.keys),
-        money_methods=tuple(model.idempotency.money),
-        token_paths=tuple(model.provider.token_paths),
-        secret_names=tuple(model.provider.secrets),
+        hosts=tuple(host.lower() for host in provider.hosts),
+        request_id_headers=tuple(h.lower() for h in provider.request_id_headers),
+        success={k: _success(name, k, v) for k, v in model.success.items()},
+        idempotent_methods=tuple(idempotency.methods),
+        idempotency_keys=dict(idempotency.keys),
+        money_methods=tuple(idempotency.money),
+        token_paths=tuple(provider.token_paths),
+        secret_names=tuple(provider.secrets),
         codes=codes,
         sub_codes={
             k: _code_info(name, k, v, sub=True, parent=codes.get(v.code or ""))

@@ -212,7 +212,10 @@ def classify(
     now: float | None = None,
     parsed: Parsed | None = None,
 ) -> Outcome:
-    """The one place a response becomes success or an error (the error built on demand)."""
+    """The one place a response becomes success or an error (the error built on demand).
+
+    Long because it is the decision table of DESIGN's reading rules, kept whole.
+    """
     status = raw.status_code
     if now is None:
         now = time.time()  # Retry-After dates and quota windows count from the answer
@@ -280,44 +283,22 @@ def _build(
     """An error from the table entry, with the hint resolved for this very request."""
     facts = facts or facts_of(raw)
     fields = facts.fields()
-    path = facts.path() or raw.path
-    api_method: str | None = None
-    if spec is not None:
-        envelope = reading.envelope or spec.envelope_for(path) or spec.envelope
-        api_method = envelope.name_of_call(reading, path, fields)
-    now = time.time() if now is None else now
-    known = True
-    if info is None:  # a code the catalog does not know: the status may still say what it is
-        known = False
-        status = raw.status_code
-        info = status_rule(spec, status) if status_says_more(spec, status) else None
-        info = info or generic().unknown_code
-    info = info.on(api_method)
-    category = info.category or Category.UNKNOWN
-    retry, processed = info.retry, info.processed
-    solution_zh, solution_en, window = info.solution_zh, info.solution_en, info.window
+    api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
+    info, known = _meaning(spec, info, raw.status_code, api_method)
+    category, retry, processed = info.category or Category.UNKNOWN, info.retry, info.processed
     if raw.status_code == 429 and category is not Category.RATE_LIMITED:
         # Throttled at the door: whatever the code says, nothing ran and waiting helps.
         category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
+    now = time.time() if now is None else now
     retry_after = parse_retry_after(raw.headers, now)
     if retry_after is None:
-        retry_after = window_wait(window, now)
+        retry_after = window_wait(info.window, now)
     resendable = safe_to_resend(
         spec, facts.http_method, api_method, fields, facts.marked_idempotent
     )
-    retry = resolve_hint(retry, processed, resendable)
     secrets = secret_values(facts.url, facts.headers, fields)
-    body = raw.body
-    if secrets and any(s.encode() in body for s in secrets):
-        for value in secrets:
-            body = body.replace(value.encode(), b"***")
-        data, _ = parse_json(body, raw.headers.get("content-type"))
-    message, request_id = reading.message_and_request_id()
-    if request_id is None and spec is not None:
-        for header in spec.request_id_headers:
-            request_id = raw.headers.get(header)
-            if request_id:
-                break
+    body, data = _scrubbed(raw, data, secrets)
+    message, request_id = _message_and_request_id(reading, spec, raw.headers)
     if not message and known:
         message = info.provider_message or info.message_en
     cls = error_class(category, spec.name if spec else None)
@@ -328,11 +309,11 @@ def _build(
         sub_code=reading.sub_code,
         sub_message=redact_text(reading.sub_message, secrets) if reading.sub_message else None,
         http_status=raw.status_code,
-        retry=retry,
+        retry=resolve_hint(retry, processed, resendable),
         retry_after=retry_after,
         request_id=request_id,
-        solution=solution_en,
-        solution_zh=solution_zh,
+        solution=info.solution_en,
+        solution_zh=info.solution_zh,
         body=data if isinstance(data, dict) else None,
         raw=body,
         url=redact_url(facts.url or raw.url),
@@ -340,6 +321,56 @@ def _build(
         processed=processed,
         known=known,
     )
+
+
+def _name_of_call(
+    spec: ProviderSpec | None, reading: Reading, path: str, fields: Mapping[str, Any]
+) -> str | None:
+    """The provider's name for the call, as its envelope says to find it."""
+    if spec is None:
+        return None
+    envelope = reading.envelope or spec.envelope_for(path) or spec.envelope
+    return envelope.name_of_call(reading, path, fields)
+
+
+def _meaning(
+    spec: ProviderSpec | None, info: CodeInfo | None, status: int, api_method: str | None
+) -> tuple[CodeInfo, bool]:
+    """(what the answer means for this API, whether its code is in the catalog).
+
+    A code the catalog does not know keeps what the HTTP status says, when it says
+    more than 200/400; otherwise it is simply unknown.
+    """
+    known = info is not None
+    if info is None:
+        info = status_rule(spec, status) if status_says_more(spec, status) else None
+        info = info or generic().unknown_code
+    return info.on(api_method), known
+
+
+def _scrubbed(raw: RawResponse, data: Any, secrets: tuple[str, ...]) -> tuple[bytes, Any]:
+    """The body with every spelling of the request's secrets masked, and its parse."""
+    body = raw.body
+    if not secrets or not any(s.encode() in body for s in secrets):
+        return body, data
+    for value in secrets:
+        body = body.replace(value.encode(), b"***")
+    if looks_like_xml(body):
+        return body, parse_xml(body)[0]
+    return body, parse_json(body, raw.headers.get("content-type"))[0]
+
+
+def _message_and_request_id(
+    reading: Reading, spec: ProviderSpec | None, headers: Mapping[str, str]
+) -> tuple[str, str | None]:
+    """The message, and the request id from the message or the provider's header."""
+    message, request_id = reading.message_and_request_id()
+    if request_id is None and spec is not None:
+        for header in spec.request_id_headers:
+            request_id = headers.get(header)
+            if request_id:
+                break
+    return message, request_id
 
 
 def transport_error(

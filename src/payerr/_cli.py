@@ -193,6 +193,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line, declared in one place (long: one block per command)."""
     parser = argparse.ArgumentParser(
         prog="payerr",
         description="Typed errors and safe retries for Alipay, WeChat, Huawei IAP and CMI.",

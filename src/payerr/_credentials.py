@@ -12,9 +12,11 @@ import base64
 import inspect
 import json
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -115,6 +117,18 @@ class RefreshGate:
             self._flight = None
         flight.set_exception(exc)
 
+    @contextmanager
+    def _running(self, flight: Future[None]) -> Iterator[None]:
+        """While this caller fetches: its own requests skip the gate; a failure is shared."""
+        marker = REFRESHING.set(True)
+        try:
+            yield
+        except BaseException as exc:
+            self._crash(flight, exc)
+            raise
+        finally:
+            REFRESHING.reset(marker)
+
     def refresh(self, scope: str, seen: int, error: PayError | None) -> None:
         """A token newer than generation ``seen``, fetched only if nobody else has."""
         flight, owner = self._join(seen)
@@ -123,47 +137,28 @@ class RefreshGate:
         if not owner:
             flight.result()
             return
-        marker = REFRESHING.set(True)
-        try:
-            if self.shares_token:
-                token, generation = self.coordinator.refresh_token(
-                    scope, seen, lambda: self._fetch(error)
-                )
-                self._land(flight, token, generation)
-            else:
+        with self._running(flight):
+            if not self.shares_token:
                 self._fetch(error)
-                self._land(flight, None, None)
-        except BaseException as exc:
-            self._crash(flight, exc)
-            raise
-        finally:
-            REFRESHING.reset(marker)
+                return self._land(flight, None, None)
+            fetch = partial(self._fetch, error)
+            self._land(flight, *self.coordinator.refresh_token(scope, seen, fetch))
 
     async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
-        """The async twin of ``refresh``; waits without blocking its event loop."""
+        """``refresh`` for the async transport; waits without blocking its event loop."""
         flight, owner = self._join(seen)
         if flight is None:
             return
         if not owner:
             from ._aio import wait
 
-            await wait(flight)
-            return
-        marker = REFRESHING.set(True)
-        try:
-            if self.shares_token:
-                token, generation = await self.coordinator.arefresh_token(
-                    scope, seen, lambda: self._afetch(error)
-                )
-                self._land(flight, token, generation)
-            else:
+            return await wait(flight)
+        with self._running(flight):
+            if not self.shares_token:
                 await self._afetch(error)
-                self._land(flight, None, None)
-        except BaseException as exc:
-            self._crash(flight, exc)
-            raise
-        finally:
-            REFRESHING.reset(marker)
+                return self._land(flight, None, None)
+            fetch = partial(self._afetch, error)
+            self._land(flight, *await self.coordinator.arefresh_token(scope, seen, fetch))
 
 
 def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:

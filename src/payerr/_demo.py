@@ -260,7 +260,10 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def run_demo(out: TextIO | None = None) -> int:
-    """Run every scenario against a fresh sandbox; 0 when payerr did the safe thing in all."""
+    """Run every scenario against a fresh sandbox; 0 when payerr did the safe thing in all.
+
+    Long on purpose: the demo reads top to bottom as the story it tells.
+    """
     out = out or sys.stdout
     started = time.monotonic()
     with Sandbox() as sandbox:

@@ -480,6 +480,48 @@ class Call:
 
     # --- the end ------------------------------------------------------------
 
+    def run(
+        self,
+        attempt: Callable[[], T],
+        end: Callable[[PayError], T],
+        again: Callable[[], None] | None = None,
+    ) -> T:
+        """The sync retry loop: send; after a failure, ask ``next_delay``, sleep, send again.
+
+        ``end`` turns the last error into the result (raise, or a response when
+        ``raise_errors=False``); ``again`` readies the request for another send.
+        """
+        while True:
+            try:
+                return attempt()
+            except PayError as error:
+                delay = self.next_delay(error)
+                if delay is None:
+                    return end(error)
+                if delay > 0:
+                    testing.sleep(delay)
+                if again is not None:
+                    again()
+
+    def end(self, error: PayError, local_answer: Callable[[int, dict[str, str], bytes], T]) -> T:
+        """Raise the final error, or hand back the last response when asked to.
+
+        With ``raise_errors=False`` a request a cooldown held back (nothing was
+        sent) is answered by ``local_answer``: a 429 with ``Retry-After`` and the error.
+        """
+        error = self.give_up(error)
+        if not self.policy.raise_errors:
+            if self.last_response is not None:
+                last: T = self.last_response
+                return last
+            if self.held:
+                answer = local_answer(*self.held_answer(error))
+                attach_outcome(answer, Outcome(False, None, error, error.provider))
+                return answer
+        self.discard()  # nobody will read the last answer: its connection goes back
+        # the caller's frames, not the retry loop's; the cause stays attached
+        raise error.with_traceback(None) from error.__cause__
+
     def held_answer(self, error: PayError) -> tuple[int, dict[str, str], bytes]:
         """What a client answers locally for a request a cooldown held back."""
         import json

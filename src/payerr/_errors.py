@@ -67,6 +67,7 @@ class PayError(Exception):
         history: tuple[PayError, ...] = (),
         delays: tuple[float, ...] = (),
     ) -> None:
+        # One keyword per attribute of the error model: long by design.
         super().__init__(message)
         self.message = message
         self.provider = provider

@@ -7,6 +7,7 @@ Requests to hosts no adapter claims pass through untouched.
 
 from __future__ import annotations
 
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -21,14 +22,13 @@ from ._bodies import (
     peek_file,
     read_bounded,
 )
-from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
-from ._raw import RawResponse, attach_outcome
+from ._raw import RawResponse
 from ._safety import parse_mark
 
 # Errors where the request never reached the provider; everything else after
@@ -137,25 +137,12 @@ class _Base:
             return exc
         return call.no_answer(category, exc, self._facts(call, request))
 
-    def _end(self, call: Call, error: PayError, request: httpx.Request) -> httpx.Response:
-        """Raise the final error, or hand back the last response when asked to.
+    @staticmethod
+    def _end(call: Call, request: httpx.Request, error: PayError) -> httpx.Response:
+        def local(status: int, headers: dict[str, str], body: bytes) -> httpx.Response:
+            return httpx.Response(status, headers=headers, content=body, request=request)
 
-        With ``raise_errors=False`` a request a cooldown held back (nothing was
-        sent) is answered here with a 429 carrying ``Retry-After`` and the error.
-        """
-        error = call.give_up(error)
-        if not self.policy.raise_errors:
-            if call.last_response is not None:
-                response: httpx.Response = call.last_response
-                return response
-            if call.held:
-                status, headers, body = call.held_answer(error)
-                held = httpx.Response(status, headers=headers, content=body, request=request)
-                attach_outcome(held, Outcome(False, None, error, error.provider))
-                return held
-        call.discard()  # nobody will read the last answer: its connection goes back
-        # the caller's frames, not the retry loop's; the cause stays attached
-        raise error.with_traceback(None) from error.__cause__
+        return call.end(error, local)
 
 
 class Transport(_Base, httpx.BaseTransport):
@@ -164,6 +151,7 @@ class Transport(_Base, httpx.BaseTransport):
     def __init__(
         self,
         transport: httpx.BaseTransport | None = None,
+        *,
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
@@ -178,15 +166,7 @@ class Transport(_Base, httpx.BaseTransport):
         if call is None:
             return self._inner.handle_request(request)
         request.read()
-        while True:
-            try:
-                return self._attempt(call, request)
-            except PayError as error:
-                delay = call.next_delay(error)
-                if delay is None:
-                    return self._end(call, error, request)
-                if delay > 0:
-                    testing.sleep(delay)
+        return call.run(partial(self._attempt, call, request), partial(self._end, call, request))
 
     def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
@@ -227,6 +207,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
     def __init__(
         self,
         transport: httpx.AsyncBaseTransport | None = None,
+        *,
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
@@ -247,7 +228,7 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             except PayError as error:
                 delay = await call.anext_delay(error)
                 if delay is None:
-                    return self._end(call, error, request)
+                    return self._end(call, request, error)
                 if delay > 0:
                     await testing.asleep(delay)
 

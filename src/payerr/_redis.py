@@ -102,11 +102,11 @@ class RedisCoordinator:
         self.lock_wait = lock_wait
         self.down_for = down_for
         self.refresh_without_redis = refresh_without_redis
-        self._warned_no_async = False
         """False (the default): a worker that cannot see the fleet's token never fetches
         one of its own (WeChat voids every other worker's token when one is fetched);
         its request fails with ``CoordinatorUnavailableError`` and is retried within
         the policy's deadline. True: fetch in-process (a single-worker deployment)."""
+        self._warned_no_async = False
         self.cooldown_cache = cooldown_cache
         self.fallback = LocalCoordinator()
         self._down_until = 0.0
@@ -170,47 +170,50 @@ class RedisCoordinator:
     # their replies; ``_sync`` runs it on the sync client, ``_async`` on the asyncio one.
     # So the async transport never blocks its event loop, and nothing is written twice.
 
+    def _usable(self, steps: Steps[Any], need_async: bool = False) -> bool:
+        """Whether Redis can take this exchange now (else the in-process fallback does)."""
+        if need_async and self._async is None:
+            self._warn_no_async()
+        elif not self.degraded:
+            return True
+        steps.close()
+        return False
+
     def _run_sync(self, steps: Steps[T], fallback: Callable[[], T]) -> T:
-        if self.degraded:
-            steps.close()
+        if not self._usable(steps):
             return fallback()
         try:
             command = next(steps)
             while True:
                 try:
-                    reply = self._call_sync(command)
-                except _REDIS_DOWN as exc:
-                    command = steps.throw(exc)  # the exchange may tidy up; it re-raises
-                    continue
-                command = steps.send(reply)
+                    reply: Any = self._call_sync(command)
+                except _REDIS_DOWN as exc:  # the exchange may tidy up; it re-raises
+                    reply = exc
+                command = _resume(steps, reply)
         except StopIteration as done:
             return cast(T, done.value)
         except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            return fallback()
+            return self._without_redis(exc, fallback)
 
     async def _run_async(self, steps: Steps[T], fallback: Callable[[], T]) -> T:
-        if self.degraded:
-            steps.close()
-            return fallback()
-        if self._async is None:
-            self._warn_no_async()
-            steps.close()
+        if not self._usable(steps, need_async=True):
             return fallback()
         try:
             command = next(steps)
             while True:
                 try:
-                    reply = await self._call_async(command)
+                    reply: Any = await self._call_async(command)
                 except _REDIS_DOWN as exc:
-                    command = steps.throw(exc)  # the exchange may tidy up; it re-raises
-                    continue
-                command = steps.send(reply)
+                    reply = exc
+                command = _resume(steps, reply)
         except StopIteration as done:
             return cast(T, done.value)
         except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            return fallback()
+            return self._without_redis(exc, fallback)
+
+    def _without_redis(self, exc: BaseException, fallback: Callable[[], T]) -> T:
+        self._went_down(exc)
+        return fallback()
 
     def _call_sync(self, command: Command) -> Any:
         if command[0] == "script":
@@ -474,6 +477,13 @@ class RedisCoordinator:
         if not self.refresh_without_redis:
             raise self._refused(scope)
         return await self.fallback.arefresh_token(scope, seen, fetch)
+
+
+def _resume(steps: Steps[Any], reply: Any) -> Command:
+    """Give an exchange its reply, or the Redis failure instead (it may tidy up)."""
+    if isinstance(reply, _REDIS_DOWN):
+        return steps.throw(reply)
+    return steps.send(reply)
 
 
 def _token(values: Any) -> tuple[str | None, int]:

@@ -10,22 +10,21 @@ removed before the request is sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from . import testing
 from ._bodies import BodyDecodeError, ReadDeadline, peek_file_requests, read_bounded_requests
-from ._classify import Outcome
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
 from ._enums import Category
 from ._errors import PayError
 from ._policy import RetryPolicy
-from ._raw import RawResponse, _body_of, _host, _path, attach_outcome
+from ._raw import RawResponse, _body_of, _host, _path
 from ._safety import parse_mark
 
 _NEVER_SENT_CAUSES = (
@@ -63,6 +62,7 @@ class RequestsAdapter(HTTPAdapter):
 
     def __init__(
         self,
+        *,
         policy: RetryPolicy | None = None,
         provider: str | None = None,
         credentials: Credentials | None = None,
@@ -118,32 +118,14 @@ class RequestsAdapter(HTTPAdapter):
         rewind = _rewinder(request.body)
         if rewind is None:
             call.replayable = False  # a generator body goes out once
-        while True:
-            try:
-                return self._attempt(call, request, options)
-            except PayError as error:
-                delay = call.next_delay(error)
-                if delay is None:
-                    return self._end(call, error, request)
-                if delay > 0:
-                    testing.sleep(delay)
-                if rewind is not None:
-                    rewind()
+        attempt = partial(self._attempt, call, request, options)
+        return call.run(attempt, partial(self._end, call, request), rewind)
 
+    @staticmethod
     def _end(
-        self, call: Call, error: PayError, request: requests.PreparedRequest
+        call: Call, request: requests.PreparedRequest, error: PayError
     ) -> requests.Response:
-        """Raise the final error, or hand back the last response when asked to."""
-        error = call.give_up(error)
-        if not self.policy.raise_errors:
-            if call.last_response is not None:
-                last: requests.Response = call.last_response
-                return last
-            if call.held:
-                return _held_response(call, error, request)
-        call.discard()  # nobody will read the last answer: its connection goes back
-        # the caller's frames, not the retry loop's; the cause stays attached
-        raise error.with_traceback(None) from error.__cause__
+        return call.end(error, partial(_local_response, request))
 
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
@@ -174,14 +156,18 @@ class RequestsAdapter(HTTPAdapter):
             if response.status_code < 400:
                 return call.passed(response)
             content = head
-        body = content
+        return self._settle(call, sent, response, content)
+
+    def _settle(
+        self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes
+    ) -> requests.Response:
         url = sent.url or ""
 
         def details() -> tuple[RawResponse, Any]:
             raw = RawResponse(
                 response.status_code,
                 response.headers,
-                body or b"",
+                body,
                 url,
                 sent.method or "POST",
                 _body_of(sent),
@@ -189,14 +175,8 @@ class RequestsAdapter(HTTPAdapter):
             )
             return raw, self._facts(call, sent)
 
-        return call.settle(
-            response,
-            response.status_code,
-            response.headers,
-            body or b"",
-            lambda: _path(url),
-            details,
-        )
+        status, headers = response.status_code, response.headers
+        return call.settle(response, status, headers, body, lambda: _path(url), details)
 
     @staticmethod
     def _facts(call: Call, sent: requests.PreparedRequest) -> Any:
@@ -222,13 +202,12 @@ def _nothing() -> None:
     pass
 
 
-def _held_response(
-    call: Call, error: PayError, request: requests.PreparedRequest
+def _local_response(
+    request: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes
 ) -> requests.Response:
-    """A local 429 for a request a cooldown held back (``raise_errors=False``)."""
+    """A response payerr answers itself (a request a cooldown held back)."""
     from requests.structures import CaseInsensitiveDict
 
-    status, headers, body = call.held_answer(error)
     response = requests.Response()
     response.status_code = status
     response.reason = "Too Many Requests"
@@ -237,5 +216,4 @@ def _held_response(
     response.encoding = "utf-8"
     response.url = request.url or ""
     response.request = request
-    attach_outcome(response, Outcome(False, None, error, error.provider))
     return response

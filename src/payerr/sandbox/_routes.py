@@ -211,7 +211,10 @@ class Providers:
         return Reply.json(node, **{"alipay-trace-id": _rid()})
 
     def _alipay_trade(self, method: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Alipay's trade rules: one charge per out_trade_no, one refund per out_request_no."""
+        """Alipay's trade rules: one charge per out_trade_no, one refund per out_request_no.
+
+        Long because it is the fake provider's whole business table, in one place.
+        """
         out_trade_no = str(fields.get("out_trade_no", ""))
         with self._lock:
             trade = self.trades.get(out_trade_no)

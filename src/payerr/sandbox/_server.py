@@ -130,6 +130,8 @@ class Sandbox:
     # --- handling -------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
+        """One request: controls, then the scripted or random fault, then the route
+        (long: it is the sandbox's dispatch table)."""
         with self._count_lock:
             self.requests_served += 1
         if request.path.startswith("/_sandbox/"):
