@@ -122,9 +122,7 @@ class RequestsAdapter(HTTPAdapter):
         return call.run(attempt, partial(self._end, call, request), rewind)
 
     @staticmethod
-    def _end(
-        call: Call, request: requests.PreparedRequest, error: PayError
-    ) -> requests.Response:
+    def _end(call: Call, request: requests.PreparedRequest, error: PayError) -> requests.Response:
         return call.end(error, partial(_local_response, request))
 
     def _attempt(
