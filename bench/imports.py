@@ -22,7 +22,16 @@ CASES = {
     "import httpx, payerr": "import httpx, payerr",
     "payerr first use, compiled cache": "import payerr; payerr.explain('wechat', '40001')",
     "payerr first use, no cache": "import payerr; payerr.explain('wechat', '40001')",
+    "httpx user: Transport + inspect": (
+        "import httpx, payerr; payerr.Transport; payerr.inspect(payerr.RawResponse("
+        "200, {}, b'{\"errcode\":0}', 'https://api.weixin.qq.com/x'))"
+    ),
 }
+MIDDLEWARE = "httpx user: Transport + inspect"
+CHECK = (
+    "import sys, httpx, payerr; payerr.Transport; payerr.inspect(payerr.RawResponse("
+    "200, {}, b'{}', 'https://api.weixin.qq.com/x')); print('asyncio' in sys.modules)"
+)
 
 
 def run(code: str, no_cache: bool) -> float:
@@ -45,6 +54,15 @@ def main() -> int:
         for name, ms in medians.items()
     ]
     print(table(["process", "wall time", "vs bare python", "vs import httpx"], rows))
+    added = medians[MIDDLEWARE] - httpx
+    print(
+        f"\npayerr adds {added:.0f} ms to an httpx user's first request "
+        f"({medians[MIDDLEWARE] / httpx:.2f}x `import httpx`; target < 20 ms)"
+    )
+    asyncio_loaded = subprocess.run(
+        [sys.executable, "-c", CHECK], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    print(f"asyncio imported by sync use: {asyncio_loaded}")
     return 0
 
 

@@ -136,19 +136,44 @@ def decode_head(encoding: str | None, head: bytes) -> bytes | None:
         return None
 
 
+def hget(headers: Any, name: str) -> str | None:
+    """One header's value, cheaply: httpx's ``Headers.get`` costs microseconds a call, so
+    its own (name, lower-cased name, value) list is walked instead when it is there."""
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        value: str | None = headers.get(name)
+        return value
+    key = name.encode("latin-1")
+    for entry in entries:
+        if entry[1] == key:
+            return str(entry[2].decode("latin-1"))  # Headers.encoding re-checks every value
+    return None
+
+
+def plain_headers(headers: Any) -> Any:
+    """httpx headers as a plain lower-cased dict (for the error path's many look-ups)."""
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        return headers
+    return {entry[1].decode("latin-1"): entry[2].decode("latin-1") for entry in entries}
+
+
 def file_headers(status: int, headers: Any) -> bool:
     """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
     if not 200 <= status < 300:
         return False
     from ._generic import is_file
 
-    return is_file(headers.get("content-type"), headers.get("content-disposition"))
+    content_type = hget(headers, "content-type")
+    if content_type is not None and "json" in content_type:
+        return False  # an API answer: read as one (the common case, decided cheaply)
+    return is_file(content_type, hget(headers, "content-disposition"))
 
 
 def _is_file_head(headers: Any, head: bytes) -> bool:
     from ._envelopes import looks_like_envelope
 
-    decoded = decode_head(headers.get("content-encoding"), head)
+    decoded = decode_head(hget(headers, "content-encoding"), head)
     return decoded is not None and not looks_like_envelope(decoded)
 
 
@@ -243,9 +268,20 @@ def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None
 
 
 def _finish(response: httpx.Response, chunks: list[bytes], cap: int) -> Read:
-    content = _decode_kept(response.headers.get("content-encoding"), chunks, cap)
-    head = b"" if content is not None else b"".join(chunks)[:ERROR_HEAD]
-    return _replayed(response, chunks, None), content, head
+    """All of the body is read: hand the same response back, readable again from byte one.
+
+    Its stream becomes the raw bytes, so ``iter_raw`` gives them exactly and the
+    client's own read (which times and closes the response) costs one chunk.
+    """
+    coding = hget(response.headers, "content-encoding")
+    content = _decode_kept(coding, chunks, cap)
+    if content is None:
+        return _replayed(response, chunks, None), None, b"".join(chunks)[:ERROR_HEAD]
+    raw = content if not coding else b"".join(chunks)
+    response.stream = httpx.ByteStream(raw)
+    response.is_stream_consumed = False
+    response.is_closed = False
+    return response, content, b""
 
 
 class _Reading:

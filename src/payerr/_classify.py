@@ -180,7 +180,8 @@ def read_envelope(
     if envelope is None:
         return data, problem, None
     if type(data) is dict:
-        reading = envelope.read(status, data)
+        success = spec.success if status not in envelope.pending_statuses else ()
+        reading = envelope.read(status, data, success)
     elif status in envelope.pending_statuses:
         reading = envelope.read(status, {})  # "accepted" with no body is still pending
     else:

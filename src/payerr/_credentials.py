@@ -13,15 +13,17 @@ import inspect
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
-from typing import Any, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._coordinator import Coordinator, Fetch
 from ._errors import PayError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 R = TypeVar("R")
 
@@ -100,6 +102,8 @@ class RefreshGate:
                 return None, False
             if self._flight is not None:
                 return self._flight, False
+            from concurrent.futures import Future  # only when a refresh happens
+
             self._flight = Future()
             return self._flight, True
 

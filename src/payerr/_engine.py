@@ -221,7 +221,11 @@ class Call:
         plan = self.refresh_plan()
         gate = self.gate
         if plan is not None and gate is not None:
-            gate.refresh(*plan)
+            try:
+                gate.refresh(*plan)
+            except PayError:
+                self.refresh_due = plan[2]  # not refreshed: the next attempt tries again
+                raise
         pause = self.cooldown_wait()
         if pause:
             testing.sleep(pause)
@@ -231,7 +235,11 @@ class Call:
         plan = self.refresh_plan()
         gate = self.gate
         if plan is not None and gate is not None:
-            await gate.arefresh(*plan)
+            try:
+                await gate.arefresh(*plan)
+            except PayError:
+                self.refresh_due = plan[2]  # not refreshed: the next attempt tries again
+                raise
         pause = await self.acooldown_wait()
         if pause:
             await testing.asleep(pause)
@@ -465,6 +473,14 @@ class Call:
             self.refreshed = True
             self.refresh_due = error
         self.discard()
+        if logger.isEnabledFor(logging.INFO):
+            self._log_retry(error, attempt, decision)
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(self.history[-1])
+        return decision.delay
+
+    @staticmethod
+    def _log_retry(error: PayError, attempt: int, decision: Decision) -> None:
         logger.info(
             "payerr: %s %s on attempt %d, retrying in %.2fs (%s)",
             error.provider,
@@ -474,9 +490,6 @@ class Call:
             "refreshing credentials" if decision.refresh else error.retry.value,
             extra=_extra(error, attempt, decision.delay),
         )
-        if self.policy.on_retry is not None:
-            self.policy.on_retry(self.history[-1])
-        return decision.delay
 
     # --- the end ------------------------------------------------------------
 

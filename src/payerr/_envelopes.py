@@ -10,7 +10,7 @@ envelope at all. Reading never raises: every field is read with a type check.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import translate
 from typing import Any, Literal
@@ -206,8 +206,13 @@ class Envelope:
                     fallback = (key, value)
         return fallback
 
-    def read(self, status: int, data: Mapping[str, Any]) -> Reading | None:
-        """What the body says; None when it is not this envelope (a status then decides)."""
+    def read(
+        self, status: int, data: Mapping[str, Any], success: Container[str] = ()
+    ) -> Reading | None:
+        """What the body says; None when it is not this envelope (a status then decides).
+
+        ``success``: the provider's success codes, answered without building a reading.
+        """
         code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields
         if status in self.pending_statuses:
             return self._reading(data, code_paths, None, None)
@@ -226,9 +231,11 @@ class Envelope:
         raw_code = _first(data, code_paths)
         if raw_code is _MISSING:
             return OK if status < 400 else None
-        code = code_text(raw_code)
+        code = raw_code.strip() if type(raw_code) is str else code_text(raw_code)
         if not code:
             return None  # a code of the wrong type: the envelope is not readable
+        if code in success and status < 400:
+            return OK
         reading = self._reading(data, code_paths, node_key, code)
         if sub_paths:
             reading.sub_code = code_text(_first(data, sub_paths)) or None

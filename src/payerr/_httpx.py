@@ -20,6 +20,7 @@ from ._bodies import (
     apeek_file,
     aread_bounded,
     peek_file,
+    plain_headers,
     read_bounded,
 )
 from ._coordinator import Coordinator
@@ -54,7 +55,7 @@ def _category(exc: httpx.TransportError) -> Category | None:
 def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawResponse:
     return RawResponse(
         response.status_code,
-        response.headers,
+        plain_headers(response.headers),
         body,
         str(request.url),
         request.method,

@@ -123,7 +123,12 @@ class RedisCoordinator:
     @classmethod
     def from_url(cls, url: str, *, socket_timeout: float = 0.25, **kwargs: Any) -> RedisCoordinator:
         """Sync and asyncio clients for one URL, with short timeouts."""
-        timeouts = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
+        # Commands answer in well under 0.25 s; connecting may take longer when many
+        # workers start at once on a busy machine.
+        timeouts = {
+            "socket_timeout": socket_timeout,
+            "socket_connect_timeout": max(socket_timeout, 1.0),
+        }
         return cls(
             redis.Redis.from_url(url, **timeouts),
             async_client=redis.asyncio.Redis.from_url(url, **timeouts),  # type: ignore[arg-type]
@@ -240,6 +245,9 @@ class RedisCoordinator:
         seen = self._cooldown_seen.get(scope)
         if seen is not None and now - seen[0] < self.cooldown_cache:
             return max(0.0, seen[1] - now)
+        # One look per scope per cache period: requests arriving while it is out reuse
+        # the last answer instead of each asking Redis (fifty tasks, one round trip).
+        self._cooldown_seen[scope] = (now, seen[1] if seen is not None else now)
         left = int((yield ("pttl", self._key(scope, "cooldown"))))
         until = now + max(left, 0) / 1000.0
         self._cooldown_seen[scope] = (now, until)
@@ -377,16 +385,18 @@ class RedisCoordinator:
         return _token(values)
 
     def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
-        """Single-flight across processes: one holder of the lock fetches, the rest adopt."""
-        if self.degraded:
-            return self._alone(scope, seen, fetch)
+        """Single-flight across processes: one holder of the lock fetches, the rest adopt.
+
+        Tried on Redis even while other calls fall back (degraded): a refresh is rare,
+        and fetching alone would void every other worker's token.
+        """
         lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
         give_up_at = time.monotonic() + self.lock_wait
         try:
             while True:
-                token, generation = self.shared_token(scope)
-                if self.degraded:
-                    return self._alone(scope, seen, fetch)
+                token, generation = _token(
+                    self._redis.hmget(self._key(scope, "token"), ["token", "generation"])
+                )
                 if token is not None and generation != seen:
                     return token, generation
                 if self._redis.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
@@ -414,9 +424,7 @@ class RedisCoordinator:
         if self._async is None:
             self._warn_no_async()
             return await self._aalone(scope, seen, fetch)
-        if self.degraded:
-            return await self._aalone(scope, seen, fetch)
-        client = self._async
+        client = self._async  # tried even while degraded: see refresh_token
         lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
         key = self._key(scope, "token")
         give_up_at = time.monotonic() + self.lock_wait

@@ -1,0 +1,142 @@
+"""The error path: what a failed attempt costs, payerr against doing it yourself.
+
+    python bench/errors.py
+
+Two scripts through an in-process httpx MockTransport, so only client-side work
+is measured: 503, 503, then 200 (a read), and WeChat -1, -1, then 0 (a POST; a
+200 every time, so status-based retriers cannot see it). Every contender waits
+zero seconds between attempts. Contenders: a hand-written loop, payerr's
+Transport, httpx-retries (status 503 only) and stamina. CPU time per logical
+request, measured in small interleaved blocks: the ratio is taken per block and
+the median reported, with an A/A row (the hand loop against itself) that shows
+the noise floor.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from itertools import cycle
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import table
+
+import payerr
+
+URL = "https://api.weixin.qq.com/cgi-bin/message/custom/send"
+SCRIPTS = {
+    "503, 503, 200": [
+        httpx.Response(503, content=b"<html>503</html>"),
+        httpx.Response(503, content=b"<html>503</html>"),
+        httpx.Response(200, json={"errcode": 0, "errmsg": "ok"}),
+    ],
+    "WeChat -1, -1, 0": [
+        httpx.Response(200, json={"errcode": -1, "errmsg": "system error"}),
+        httpx.Response(200, json={"errcode": -1, "errmsg": "system error"}),
+        httpx.Response(200, json={"errcode": 0, "errmsg": "ok"}),
+    ],
+}
+
+
+def mock(script: list[httpx.Response]) -> httpx.MockTransport:
+    answers = cycle(script)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = next(answers)
+        return httpx.Response(answer.status_code, content=answer.content)
+
+    return httpx.MockTransport(handler)
+
+
+def failed(response: httpx.Response) -> bool:
+    return response.status_code >= 500 or response.json().get("errcode", 0) != 0
+
+
+def contenders(script: list[httpx.Response], method: str) -> dict[str, Callable[[], object]]:
+    hand = httpx.Client(transport=mock(script))
+    hand_again = httpx.Client(transport=mock(script))
+
+    def loop(client: httpx.Client) -> Callable[[], object]:
+        def send() -> object:
+            for _ in range(3):
+                response = client.request(method, URL, json={})
+                if not failed(response):
+                    return response.json()
+            return None
+
+        return send
+
+    policy = payerr.RetryPolicy(max_attempts=3, backoff_initial=0, jitter=False, budget=None)
+    marked = {"payerr.idempotent": True}
+    with_payerr = httpx.Client(transport=payerr.Transport(mock(script), policy=policy))
+    found: dict[str, Callable[[], object]] = {
+        "hand-written loop": loop(hand),
+        "hand-written loop (A/A)": loop(hand_again),
+        "payerr": lambda: with_payerr.request(method, URL, json={}, extensions=marked).json(),
+    }
+    import stamina
+
+    stamina_client = httpx.Client(transport=mock(script))
+
+    @stamina.retry(on=ValueError, attempts=3, wait_initial=0, wait_max=0, wait_jitter=0)
+    def with_stamina() -> object:
+        response = stamina_client.request(method, URL, json={})
+        if failed(response):
+            raise ValueError("retry")
+        return response.json()
+
+    found["stamina"] = with_stamina
+    if script[0].status_code == 503:
+        from httpx_retries import Retry, RetryTransport
+
+        retry = Retry(total=2, backoff_factor=0, status_forcelist=[503], allowed_methods=[method])
+        retrying = httpx.Client(transport=RetryTransport(transport=mock(script), retry=retry))
+        found["httpx-retries"] = lambda: retrying.request(method, URL, json={}).json()
+    return found
+
+
+def measure(found: dict[str, Callable[[], object]], blocks: int = 40, number: int = 50) -> dict:
+    """Per block: CPU seconds per call of each contender, then ratios to the hand loop."""
+    per_block: dict[str, list[float]] = {name: [] for name in found}
+    for fn in found.values():
+        fn()  # warm
+    for block in range(blocks):
+        names = list(found)
+        if block % 2:
+            names.reverse()
+        for name in names:
+            started = time.process_time()
+            for _ in range(number):
+                found[name]()
+            per_block[name].append((time.process_time() - started) / number)
+    base = per_block["hand-written loop"]
+    return {
+        name: (
+            statistics.median(values),
+            statistics.median(v / b for v, b in zip(values, base, strict=True)),
+        )
+        for name, values in per_block.items()
+    }
+
+
+def main() -> int:
+    for title, script in SCRIPTS.items():
+        method = "GET" if script[0].status_code == 503 else "POST"
+        results = measure(contenders(script, method))
+        hand = results["hand-written loop"][0]
+        rows = []
+        for name, (seconds, ratio) in results.items():
+            extra = (seconds - hand) / 2 * 1e6  # two failed attempts per logical request
+            rows.append([name, f"{seconds * 1e6:.0f} µs", f"{ratio:.2f}x", f"{extra:+.1f} µs"])
+        print(f"\n{title} ({method}), CPU time per logical request of 3 attempts\n")
+        print(table(["contender", "per request", "vs hand loop", "per failed attempt"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
