@@ -267,6 +267,11 @@ def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None
         raise
 
 
+def _whole(response: httpx.Response, cap: int) -> Read:
+    """A body httpx already holds in memory: read it the cheap way, bounded all the same."""
+    return _finish(response, list(response.iter_raw()), cap)
+
+
 def _finish(response: httpx.Response, chunks: list[bytes], cap: int) -> Read:
     """All of the body is read: hand the same response back, readable again from byte one.
 
@@ -328,6 +333,8 @@ class _Reading:
 
 def read_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
+    if response.is_stream_consumed is False and type(response.stream) is httpx.ByteStream:
+        return _whole(response, cap)  # in memory already (a mock, a test): nothing to wait for
     reading = _Reading(response, cap, deadline_at)
     early = reading.skip()
     if early is not None:

@@ -108,6 +108,11 @@ class LocalCoordinator:
         self._refresh_locks: dict[str, threading.Lock] = {}
         self._flights: dict[str, Future[None]] = {}
 
+    @property
+    def cooling(self) -> bool:
+        """Whether any scope has a cooldown (possibly expired); False: none at all."""
+        return bool(self._cooldowns)
+
     def cooldown(self, scope: str) -> float:
         if not self._cooldowns:
             return 0.0

@@ -195,9 +195,14 @@ class Call:
         if gate is not None and (REFRESHING.get() or self.spec.fetches_token(path)):
             gate = None  # the token's own fetch: no token to carry, no refresh to wait for
         self.gate = gate
-        self.scopes = (self.scope, f"{self.scope}@{path}", f"{self.scope}@host:{host}")
+        self._where = (path, host)
+
+    @property
+    def scopes(self) -> tuple[str, str, str]:
         """Where a cooldown may hold this request: its app, its API (a per-API quota),
         its host (a Retry-After that named no provider code)."""
+        path, host = self._where
+        return self.scope, f"{self.scope}@{path}", f"{self.scope}@host:{host}"
 
     # --- credentials --------------------------------------------------------
 
@@ -206,8 +211,10 @@ class Call:
         engine = self.engine
         if self.gate is not None:
             return False
-        cooldown = engine.coordinator.cooldown
-        return all(cooldown(scope) <= 0 for scope in self.scopes)
+        coordinator = engine.coordinator
+        if type(coordinator) is LocalCoordinator and not coordinator.cooling:
+            return True  # nothing anywhere is cooling down: the common case, decided at once
+        return all(coordinator.cooldown(scope) <= 0 for scope in self.scopes)
 
     async def aready(self) -> bool:
         """``ready`` for the async transport: the cooldown looks never block the loop."""
