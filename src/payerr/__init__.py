@@ -47,6 +47,7 @@ from ._errors import (
     WeChatError,
 )
 from ._raw import RawResponse
+from ._redact import add_secret_names
 from ._wsse import wsse_headers
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ __all__ = [
     "UnknownCodeError",
     "UnknownProviderError",
     "WeChatError",
+    "add_secret_names",
     "explain",
     "inspect",
     "load_adapter",

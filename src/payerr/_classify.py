@@ -386,6 +386,23 @@ def transport_error(
     return error
 
 
+def cooldown_error(spec: ProviderSpec, scope: str, reason: str, remaining: float) -> PayError:
+    """The error for a request a cooldown holds back: the original code and message."""
+    code, _, message = reason.partition("\t")
+    held = "this API" if "@/" in scope else "this host" if "@host:" in scope else "this app"
+    return error_class(Category.RATE_LIMITED, spec.name)(
+        f"{message or 'rate limited'} (cooling down: {spec.display} rate-limited "
+        f"{held}; {remaining:.1f}s left, not sent)",
+        provider=spec.name,
+        code=code or None,
+        retry=RetryHint.BACKOFF,
+        retry_after=remaining,
+        processed=Processed.NO,
+        solution="Wait for the cooldown (retry_after) before calling again.",
+        solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
+    )
+
+
 def resolve_spec(raw: RawResponse, provider: str | None) -> ProviderSpec | None:
     """The adapter for a response: the one named, or the one claiming the URL's host."""
     cat = _catalog_module._catalog or catalog()

@@ -16,12 +16,20 @@ from typing import Any, NamedTuple, TypeVar
 
 from . import _catalog as _catalog_module
 from . import testing
+from ._budget import RetryBudget
 from ._catalog import ProviderSpec, catalog
-from ._classify import Outcome, RequestFacts, classify, read_envelope, transport_error
+from ._classify import (
+    Outcome,
+    RequestFacts,
+    classify,
+    cooldown_error,
+    read_envelope,
+    transport_error,
+)
 from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
-from ._enums import Category, Processed, RetryHint
-from ._errors import RAW_CAP, PayError, error_class
+from ._enums import Category
+from ._errors import RAW_CAP, PayError
 from ._policy import Attempt, Decision, RetryPolicy, Stop
 from ._raw import RawResponse, attach_outcome
 from ._redact import redact_text, secret_values
@@ -69,10 +77,7 @@ class Engine:
         self._rng = random.Random()
         self._routes: dict[str, Route] = {}
         self._passed_hosts: set[str | None] = set()
-        self.capacity = self.policy.budget or 0
-        """Retry-budget tokens per app; 0 when the budget is off (or empty by choice)."""
-        self.refund = self.policy.success_refund if self.capacity else 0
-        """Tokens a plain success puts back (0: nothing to do after a success)."""
+        self.budget = RetryBudget(self.policy.budget, self.policy.success_refund, self.coordinator)
         if provider is not None:
             catalog().spec(provider)  # fail at construction, not on the first request
 
@@ -103,13 +108,10 @@ class Engine:
 
     def budget_available(self, provider: str | None = None) -> int | None:
         """Retry-budget tokens left for a provider's scope (None when the budget is off)."""
-        capacity = self.policy.budget
-        if capacity is None:
-            return None
         name = provider or self.provider
-        if name is None:
+        if name is None and self.budget.capacity is not None:
             raise ValueError("name the provider: this transport serves several")
-        return self.coordinator.available(f"{name}:{self.app}", capacity)
+        return self.budget.left(f"{name}:{self.app}")
 
     def cooldowns(self) -> list[Cooldown]:
         """Every cooldown holding requests back right now, longest first."""
@@ -121,20 +123,6 @@ class Engine:
 
     def clear_cooldown(self, scope: str | None = None) -> None:
         self.coordinator.clear_cooldown(scope)
-
-    def withdraw(self, scope: str, cost: int) -> bool:
-        capacity = self.policy.budget
-        return capacity is None or cost == 0 or self.coordinator.withdraw(scope, cost, capacity)
-
-    async def awithdraw(self, scope: str, cost: int) -> bool:
-        capacity = self.policy.budget
-        if capacity is None or cost == 0:
-            return True
-        return await self.coordinator.awithdraw(scope, cost, capacity)
-
-    def deposit(self, scope: str, amount: int) -> None:
-        if self.capacity:
-            self.coordinator.deposit(scope, amount, self.capacity)
 
 
 class Cooldown(NamedTuple):
@@ -292,20 +280,8 @@ class Call:
     def _cooling(self, scope: str, remaining: float) -> PayError:
         """The error for a request a cooldown holds back: the original code and message."""
         self.held = True
-        code, _, message = self.engine.coordinator.cooldown_reason(scope).partition("\t")
-        cls = error_class(Category.RATE_LIMITED, self.spec.name)
-        held = "this API" if "@/" in scope else "this host" if "@host:" in scope else "this app"
-        return cls(
-            f"{message or 'rate limited'} (cooling down: {self.spec.display} rate-limited "
-            f"{held}; {remaining:.1f}s left, not sent)",
-            provider=self.spec.name,
-            code=code or None,
-            retry=RetryHint.BACKOFF,
-            retry_after=remaining,
-            processed=Processed.NO,
-            solution="Wait for the cooldown (retry_after) before calling again.",
-            solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
-        )
+        reason = self.engine.coordinator.cooldown_reason(scope)
+        return cooldown_error(self.spec, scope, reason, remaining)
 
     def apply(self, request: Any) -> Any:
         gate = self.gate
@@ -379,13 +355,13 @@ class Call:
             attach_outcome(response, Outcome(True, {}, None, self.spec.name))
         if self.spent or self.history:
             self._recovered()
-        elif self.engine.refund:  # a plain success tops the bucket up
-            self.engine.deposit(self.scope, self.engine.refund)
+        elif self.engine.budget.refund:  # a plain success tops the bucket up
+            self.engine.budget.give(self.scope, self.engine.budget.refund)
         return response
 
     def _recovered(self) -> None:
         """A retry that worked costs nothing in the end; failed retries drain the budget."""
-        self.engine.deposit(self.scope, self.spent or self.policy.success_refund)
+        self.engine.budget.give(self.scope, self.spent or self.policy.success_refund)
         if self.history:
             logger.info(
                 "payerr: %s succeeded on attempt %d",
@@ -438,7 +414,7 @@ class Call:
         if due is not None:
             self.engine.coordinator.start_cooldown(*due)
         decision, cost = self._decide(error)
-        if cost and not self.engine.withdraw(self.scope, cost):
+        if cost and not self.engine.budget.take(self.scope, cost):
             decision, cost = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED), 0
         return self._record(error, decision, cost)
 
@@ -448,7 +424,7 @@ class Call:
         if due is not None:
             await self.engine.coordinator.astart_cooldown(*due)
         decision, cost = self._decide(error)
-        if cost and not await self.engine.awithdraw(self.scope, cost):
+        if cost and not await self.engine.budget.atake(self.scope, cost):
             decision, cost = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED), 0
         return self._record(error, decision, cost)
 
@@ -566,7 +542,7 @@ class Call:
     def give_up(self, error: PayError) -> PayError:
         """The last attempt's error, carrying the attempt count and what came before."""
         if self.spent and error.category not in _PROVIDER_FAILING:
-            self.engine.deposit(self.scope, self.spent)  # the provider answered: it is alive
+            self.engine.budget.give(self.scope, self.spent)  # the provider answered: it is alive
         error.attempts = len(self.history) + 1
         error.history = tuple(attempt.error for attempt in self.history)
         error.delays = tuple(attempt.delay for attempt in self.history)
