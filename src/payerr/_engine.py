@@ -327,6 +327,7 @@ class Call:
         self.last_response = response
         error = outcome.error
         assert error is not None
+        error.response = response  # the client's own object, as its handlers expect
         raise error
 
     def cooldown_due(self, error: PayError) -> tuple[str, float, str] | None:

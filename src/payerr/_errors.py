@@ -42,6 +42,9 @@ class PayError(Exception):
     category: ClassVar[Category] = Category.UNKNOWN
     default_retry: ClassVar[RetryHint] = RetryHint.NEVER
     default_processed: ClassVar[Processed] = Processed.MAYBE
+    response: Any = None
+    """The client's own response object (httpx or requests), where there was one.
+    Not pickled: it belongs to the process that received it."""
 
     def __init__(
         self,
@@ -119,7 +122,12 @@ class PayError(Exception):
         return f"{type(self).__name__}({fields}, message={self.message!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = dict(self.__dict__)
+        # The client's live objects (a response, its request) stay behind: they hold
+        # sockets, and an error must travel between processes.
+        state = {k: v for k, v in self.__dict__.items() if k not in _LIVE}
+        compatible = type(self).__dict__.get("_payerr_compatible")
+        if compatible is not None:
+            return (_restore_compatible, (*compatible, state))
         if self.provider and type(self) is _COMBINED.get((self.provider, self.category)):
             return (_restore_combined, (self.provider, self.category.value, state))
         return (_restore, (type(self), state))
@@ -138,6 +146,51 @@ def _restore(cls: type[PayError], state: dict[str, Any]) -> PayError:
     Exception.__init__(error, state.get("message", ""))
     error.__dict__.update(state)
     return error
+
+
+_LIVE = frozenset({"response", "request", "_request"})
+
+
+def _restore_compatible(
+    base: type[PayError], client: type[BaseException], state: dict[str, Any]
+) -> PayError:
+    return _restore(compatible_class(base, client), state)
+
+
+_COMPATIBLE: dict[tuple[type, type], type[PayError]] = {}
+
+
+def compatible_class(base: type[PayError], client: type[BaseException]) -> type[PayError]:
+    """``base`` that is also the client's own exception class (``httpx.ReadTimeout``,
+    ``requests.ConnectionError``...), so handlers written for the client keep catching."""
+    found = _COMPATIBLE.get((base, client))
+    if found is None:
+        namespace = {
+            "__module__": __name__,
+            "__doc__": base.__doc__,
+            "_payerr_compatible": (base, client),
+        }
+        found = type(base.__name__, (base, client), namespace)
+        _COMPATIBLE[base, client] = found
+    return found
+
+
+def as_client_error(
+    error: PayError, client: type[BaseException], cause: BaseException | None
+) -> PayError:
+    """The same error, also an instance of ``client``; the client's request stays reachable."""
+    cls = compatible_class(type(error), client)
+    twin = cls.__new__(cls)
+    try:
+        client.__init__(twin, error.message)
+    except TypeError:
+        Exception.__init__(twin, error.message)
+    twin.__dict__.update(error.__dict__)
+    for name in ("request", "_request"):
+        value = getattr(cause, "__dict__", {}).get(name)
+        if value is not None:
+            twin.__dict__[name] = value
+    return twin
 
 
 def _restore_combined(provider: str, category: str, state: dict[str, Any]) -> PayError:

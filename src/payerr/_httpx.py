@@ -27,7 +27,7 @@ from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Cooldown, Engine
 from ._enums import Category
-from ._errors import PayError
+from ._errors import PayError, as_client_error
 from ._policy import RetryPolicy
 from ._raw import RawResponse
 from ._safety import parse_mark
@@ -129,14 +129,18 @@ class _Base:
     def _unreadable(
         self, call: Call, sent: httpx.Request, response: httpx.Response, exc: Exception
     ) -> PayError:
-        """A typed error for an answer that broke while being read or decoded."""
-        return call.unreadable(exc, response.status_code, self._facts(call, sent))
+        """A typed error for an answer that broke while being read or decoded; also the
+        httpx exception such a break raises (``DecodingError``, ``ReadTimeout``)."""
+        error = call.unreadable(exc, response.status_code, self._facts(call, sent))
+        client = httpx.DecodingError if isinstance(exc, BodyDecodeError) else httpx.ReadTimeout
+        return as_client_error(error, client, None)
 
     def _failed(self, call: Call, request: httpx.Request, exc: httpx.TransportError) -> Exception:
         category = _category(exc)
         if category is None:
             return exc
-        return call.no_answer(category, exc, self._facts(call, request))
+        error = call.no_answer(category, exc, self._facts(call, request))
+        return as_client_error(error, type(exc), exc)  # old `except httpx.…` still catch
 
     @staticmethod
     def _end(call: Call, request: httpx.Request, error: PayError) -> httpx.Response:

@@ -22,7 +22,7 @@ from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
 from ._enums import Category
-from ._errors import PayError
+from ._errors import PayError, as_client_error
 from ._policy import RetryPolicy
 from ._raw import RawResponse, _body_of, _host, _path
 from ._safety import parse_mark
@@ -32,6 +32,20 @@ _NEVER_SENT_CAUSES = (
     urllib3.exceptions.ConnectTimeoutError,
     urllib3.exceptions.NameResolutionError,
 )
+
+
+def _client_kind(exc: Exception) -> type[requests.RequestException]:
+    """The requests exception an answer's failure is also an instance of, so handlers
+    written for requests (``except requests.ConnectionError``) keep catching."""
+    if isinstance(exc, requests.RequestException):
+        return type(exc)
+    if isinstance(exc, BodyDecodeError):
+        return requests.exceptions.ContentDecodingError
+    if isinstance(exc, ReadDeadline | urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return requests.exceptions.ChunkedEncodingError
+    return requests.exceptions.ConnectionError
 
 
 def _category(exc: Exception) -> Category | None:
@@ -146,10 +160,12 @@ class RequestsAdapter(HTTPAdapter):
             category = _category(exc)
             if category is None:
                 raise
-            raise call.no_answer(category, exc, self._facts(call, sent)) from exc
+            error = call.no_answer(category, exc, self._facts(call, sent))
+            raise as_client_error(error, _client_kind(exc), exc) from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             status = response.status_code if response is not None else 0
-            raise call.unreadable(exc, status, self._facts(call, sent)) from exc
+            error = call.unreadable(exc, status, self._facts(call, sent))
+            raise as_client_error(error, _client_kind(exc), None) from exc
         if content is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
                 return call.passed(response)
