@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 _lock = threading.Lock()
 _recorders: list[list[float]] = []
@@ -65,3 +66,45 @@ def set_testing(on: bool) -> None:
 
 
 _global: list[float] | None = None
+
+
+# --- fake provider answers for your own tests -------------------------------------------------
+
+
+def provider_answer(
+    provider: str,
+    code: str | int,
+    *,
+    sub_code: str | None = None,
+    api: str | None = None,
+    status: int | None = None,
+    message: str | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of the answer ``provider`` sends for ``code``, in its envelope.
+
+    Built from the adapter's own data, so it reads back as the same error:
+    ``provider_answer("wechat", 40001)``, ``provider_answer("alipay", "40004",
+    sub_code="ACQ.TRADE_NOT_EXIST", api="alipay.trade.query")``. ``api`` picks the
+    envelope (a WeChat Pay path such as ``/v3/pay/transactions/jsapi``) and names the
+    Alipay node.
+    """
+    from ._fakes import answer
+
+    return answer(provider, str(code), sub_code, api, status, message)
+
+
+def httpx_response(provider: str, code: str | int, **options: Any) -> Any:
+    """An ``httpx.Response`` carrying ``provider_answer(...)``: for respx routes or a
+    ``httpx.MockTransport``, e.g. ``respx.post(url).mock(side_effect=[
+    payerr.testing.httpx_response("wechat", 40001), httpx.Response(200, json={})])``."""
+    import httpx
+
+    status, headers, body = provider_answer(provider, code, **options)
+    return httpx.Response(status, headers=headers, content=body)
+
+
+def responses_reply(provider: str, code: str | int, **options: Any) -> dict[str, Any]:
+    """Keyword arguments for ``responses.add(method, url, **reply)`` (requests tests)."""
+    status, headers, body = provider_answer(provider, code, **options)
+    content_type = headers.pop("Content-Type")
+    return {"status": status, "headers": headers, "body": body, "content_type": content_type}

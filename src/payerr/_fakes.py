@@ -1,0 +1,89 @@
+"""Provider answers built from adapter data, for ``payerr.testing`` and users' own tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._catalog import ProviderSpec, catalog
+from ._enums import Category
+from ._envelopes import Envelope
+
+_STATUS_FOR = {
+    Category.AUTH: 401,
+    Category.FORBIDDEN: 403,
+    Category.NOT_FOUND: 404,
+    Category.CONFLICT: 409,
+    Category.RATE_LIMITED: 429,
+    Category.UNAVAILABLE: 500,
+    Category.PENDING: 202,
+}
+
+
+def _envelope(spec: ProviderSpec, api: str | None, code: str) -> Envelope:
+    """The envelope an answer to ``api`` comes in.
+
+    An Alipay method name: the gateway. A named WeChat Pay code: v3 JSON for a
+    ``/v3/`` path (or no path), v2 XML for any other path. Otherwise by path.
+    """
+    if api and not api.startswith("/"):
+        return next((e for e in spec.envelopes if not e.paths), spec.envelope)
+    path = api or "/"
+    if spec.reads_xml and not code.lstrip("-").isdigit():
+        if api is None or path.startswith("/v3/"):
+            return spec.envelope_for(path if api else "/v3/") or spec.envelope
+        return spec.envelope_for(path, "xml") or spec.envelope
+    return spec.envelope_for(path) or spec.envelope
+
+
+def _put(target: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+def answer(
+    provider: str,
+    code: str,
+    sub_code: str | None,
+    api: str | None,
+    status: int | None,
+    message: str | None,
+) -> tuple[int, dict[str, str], bytes]:
+    spec = catalog().spec(provider)
+    info = spec.find(code, sub_code)
+    if info is None:
+        raise KeyError(f"{provider} has no code {code!r}: pass one the catalog knows")
+    envelope = _envelope(spec, api, code)
+    text = message if message is not None else (info.provider_message or info.message_en)
+    fields: dict[str, Any] = {}
+    value: Any = int(code) if code.lstrip("-").isdigit() and envelope.code[0] == "errcode" else code
+    _put(fields, envelope.code[0], value)
+    if envelope.message:
+        _put(fields, envelope.message[0], text)
+    if sub_code and envelope.sub_code:
+        _put(fields, envelope.sub_code[0], sub_code)
+        if envelope.sub_message:
+            _put(fields, envelope.sub_message[0], text)
+    if status is None:
+        category = info.category
+        status = _STATUS_FOR.get(category, 400) if envelope.status_decides and category else 200
+    if envelope.format == "xml":
+        body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in _v2(fields).items())
+        return status, {"Content-Type": "text/xml"}, f"<xml>{body}</xml>".encode()
+    if envelope.node:
+        node = (api or "alipay.trade.query").replace(".", "_") + "_response"
+        fields = {node: fields, "sign": "fake-signature"}
+    return status, {"Content-Type": "application/json"}, json.dumps(fields).encode()
+
+
+def _v2(fields: dict[str, Any]) -> dict[str, Any]:
+    """WeChat Pay v2: the call went through; the business failed with this err_code."""
+    return {
+        "return_code": "SUCCESS",
+        "return_msg": "OK",
+        "result_code": "FAIL",
+        "err_code": fields.get("err_code"),
+        "err_code_des": fields.get("err_code_des", ""),
+    }
