@@ -13,7 +13,8 @@ import payerr
 from payerr.testing import httpx_response, provider_answer, responses_reply
 
 CASES = [
-    ("wechat", "40001", {}, "https://api.weixin.qq.com/cgi-bin/message/custom/send", payerr.AuthError),
+    ("wechat", "40001", {}, "https://api.weixin.qq.com/cgi-bin/message/custom/send",
+     payerr.AuthError),
     ("wechat", "SYSTEM_ERROR", {"api": "/v3/pay/transactions/jsapi"},
      "https://api.mch.weixin.qq.com/v3/pay/transactions/jsapi", payerr.ServiceUnavailableError),
     ("wechat", "USERPAYING", {"api": "/pay/micropay"},
