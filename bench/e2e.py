@@ -130,25 +130,42 @@ def async_contenders(base: str) -> dict[str, Contender]:
     }
 
 
-def measure(contenders: dict[str, Contender], total: int, rounds: int) -> dict[str, float]:
-    """Median microseconds per request over rounds.
+Sample = tuple[float, float]
+"""(CPU seconds, wall seconds) per request in one block."""
 
-    Every round gives each contender a fresh client, so no contender keeps one
+
+def measure(contenders: dict[str, Contender], total: int, rounds: int) -> dict[str, list[Sample]]:
+    """Per block: CPU time (this process only: the server runs in its own) and wall time.
+
+    Every block gives each contender a fresh client, so no contender keeps one
     lucky (or unlucky) connection for the whole run, and the order rotates, so
-    none always goes first.
+    none always goes first. Ratios are taken block by block, in pairs.
     """
     per_round = total // rounds
     names = list(contenders)
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
     for number in range(rounds):
         for name in names[number % len(names) :] + names[: number % len(names)]:
             run, close = contenders[name]()
             run(min(50, per_round))  # connect and warm up outside the clock
-            started = time.perf_counter()
+            cpu, wall = time.process_time(), time.perf_counter()
             run(per_round)
-            samples[name].append((time.perf_counter() - started) / per_round * 1e6)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            samples[name].append((cpu / per_round, wall / per_round))
             close()
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def paired(values: list[Sample], base: list[Sample], which: int) -> float:
+    """The median of per-block ratios (0: CPU time, 1: wall time)."""
+    return statistics.median(v[which] / b[which] for v, b in zip(values, base, strict=True))
+
+
+def spread(values: list[Sample], base: list[Sample], which: int) -> float:
+    """Half the interquartile range of the per-block ratios: the noise of one comparison."""
+    ratios = sorted(v[which] / b[which] for v, b in zip(values, base, strict=True))
+    quartiles = statistics.quantiles(ratios, n=4)
+    return (quartiles[2] - quartiles[0]) / 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     server, base = start_server()
     try:
         rows: list[list[str]] = []
+        notes: list[str] = []
         for group, total in (
             (httpx_contenders, args.requests),
             (requests_contenders, args.requests),
@@ -167,10 +185,25 @@ def main(argv: list[str] | None = None) -> int:
         ):
             contenders = group(base)
             results = measure(contenders, total, args.rounds)
-            baseline = next(iter(results.values()))
-            for name, micro in results.items():
-                rows.append([name, f"{micro:.1f} µs", f"{micro / baseline:.3f}×"])
-        print(table(["client", "per request (median)", "vs first in group"], rows))
+            names = list(results)
+            baseline, again = results[names[0]], results[names[1]]
+            noise = max(abs(paired(again, baseline, 0) - 1), spread(again, baseline, 0))
+            for name, values in results.items():
+                rows.append(
+                    [
+                        name,
+                        f"{statistics.median(v[0] for v in values) * 1e6:.1f} µs",
+                        f"{paired(values, baseline, 0):.3f}×",
+                        f"±{spread(values, baseline, 0) * 100:.1f} %",
+                        f"{paired(values, baseline, 1):.3f}×",
+                    ]
+                )
+            verdict = "resolves 1 %" if noise <= 0.01 else "too noisy to resolve 1 %"
+            notes.append(f"{names[0]}: A/A {noise * 100:.1f} % — {verdict}")
+        header = ["client", "CPU per request", "CPU vs bare", "spread", "wall vs bare"]
+        print(table(header, rows))
+        print()
+        print("\n".join(notes))
     finally:
         server.terminate()
         server.wait()
