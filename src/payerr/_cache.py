@@ -155,11 +155,16 @@ def write(key: str, specs: Iterable[ProviderSpec]) -> None:
     if os.environ.get("PAYERR_NO_CACHE"):
         return
     directory = cache_dir()
+    temporary = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(dump(specs), out, ensure_ascii=False)
         os.replace(temporary, directory / f"adapters-{key}.json")
-    except OSError:
+        temporary = None
+    except Exception:  # the cache only saves time: it never stops payerr loading
         pass
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)

@@ -49,13 +49,11 @@ class MethodRule:
 
     methods: tuple[str, ...]
     changes: Mapping[str, Any]
-    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pattern", globs(self.methods))
 
     def matches(self, api_method: str) -> bool:
-        return self.pattern.match(api_method) is not None
+        # Compiled on first use, shared by every rule with the same globs: loading
+        # a thousand codes compiles nothing.
+        return _compiled(self.methods).match(api_method) is not None
 
 
 @dataclass(frozen=True, slots=True)
