@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -158,16 +158,53 @@ def plain_headers(headers: Any) -> Any:
     return {entry[1].decode("latin-1"): entry[2].decode("latin-1") for entry in entries}
 
 
+class Head(NamedTuple):
+    """What the headers say about the body, read in one pass."""
+
+    length: int | None
+    coding: str | None
+    file: bool
+    """A 2xx declared as a file (worth a peek, never read whole)."""
+
+
+def head_of(status: int, headers: Any) -> Head:
+    """Content-Length, Content-Encoding and whether the body is a file, in one pass.
+
+    httpx's ``Headers.get`` costs microseconds a call; its own (name, lower-cased
+    name, value) list is walked once instead, when it is there.
+    """
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        return Head(declared_length(headers), headers.get("content-encoding"),
+                    file_headers(status, headers))  # fmt: skip
+    length = coding = kind = disposition = None
+    for entry in entries:
+        name = entry[1]
+        if name == b"content-length":
+            length = int(entry[2]) if entry[2].isdigit() else None
+        elif name == b"content-type":
+            kind = entry[2].decode("latin-1")
+        elif name == b"content-encoding":
+            coding = entry[2].decode("latin-1")
+        elif name == b"content-disposition":
+            disposition = entry[2].decode("latin-1")
+    file = 200 <= status < 300 and _is_file_type(kind, disposition)
+    return Head(length, coding, file)
+
+
+def _is_file_type(kind: str | None, disposition: str | None) -> bool:
+    if kind is not None and "json" in kind:
+        return False  # an API answer: read as one (the common case, decided cheaply)
+    from ._generic import is_file
+
+    return is_file(kind, disposition)
+
+
 def file_headers(status: int, headers: Any) -> bool:
     """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
     if not 200 <= status < 300:
         return False
-    from ._generic import is_file
-
-    content_type = hget(headers, "content-type")
-    if content_type is not None and "json" in content_type:
-        return False  # an API answer: read as one (the common case, decided cheaply)
-    return is_file(content_type, hget(headers, "content-disposition"))
+    return _is_file_type(hget(headers, "content-type"), hget(headers, "content-disposition"))
 
 
 def _is_file_head(headers: Any, head: bytes) -> bool:
@@ -267,6 +304,26 @@ def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None
         raise
 
 
+def _plain(response: httpx.Response, cap: int, deadline_at: float) -> Read:
+    """The common answer: a declared length under the cap, no encoding. Read, kept, replayed."""
+    chunks = []
+    for chunk in response.iter_raw():
+        chunks.append(chunk)
+        if time.monotonic() > deadline_at:
+            response.close()  # the connection is given up, not left half read
+            raise ReadDeadline("reading the answer passed the deadline")
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(body) > cap:  # more than the server declared
+        return _replayed(response, chunks, None), None, body[:ERROR_HEAD]
+    response.stream = httpx.ByteStream(body)  # iter_raw() gives the bytes again
+    response.is_stream_consumed = False
+    response.is_closed = False
+    # Nothing to decode: the content is the body, so the client's read() costs nothing
+    # (httpx's own attribute, set as httpx.Response(content=...) sets it).
+    response._content = body
+    return response, body, b""
+
+
 def _whole(response: httpx.Response, cap: int) -> Read:
     """A body httpx already holds in memory: read it the cheap way, bounded all the same."""
     return _finish(response, list(response.iter_raw()), cap)
@@ -331,10 +388,16 @@ class _Reading:
         return _finish(self.response, self.chunks, self.cap)
 
 
-def read_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
+def read_bounded(
+    response: httpx.Response, cap: int, deadline_at: float, facts: Head | None = None
+) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
-    if response.is_stream_consumed is False and type(response.stream) is httpx.ByteStream:
-        return _whole(response, cap)  # in memory already (a mock, a test): nothing to wait for
+    if not response.is_stream_consumed:
+        if type(response.stream) is httpx.ByteStream:
+            return _whole(response, cap)  # in memory already (a mock): nothing to wait for
+        known = facts is not None and facts.length is not None and facts.length <= cap
+        if known and facts is not None and not facts.coding:
+            return _plain(response, cap, deadline_at)
     reading = _Reading(response, cap, deadline_at)
     early = reading.skip()
     if early is not None:
@@ -367,13 +430,14 @@ async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) 
     return reading.done()
 
 
-def peek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
+def peek_file(response: httpx.Response, facts: Head | None = None) -> tuple[httpx.Response, bool]:
     """(response, True) for a file success, handed over unread; (response, False) otherwise.
 
     Only a 2xx whose headers say file is peeked at, and only its first bytes:
     a download stays a stream, whatever its size.
     """
-    if not file_headers(response.status_code, response.headers) or response.is_stream_consumed:
+    file = facts.file if facts is not None else file_headers(response.status_code, response.headers)
+    if not file or response.is_stream_consumed:
         return response, False
     head: list[bytes] = []
     size = 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase, translate
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import Envelope, Format
@@ -27,6 +27,7 @@ ADAPTER_DIRS = (
 )
 
 Window = Literal["second", "minute", "day"]
+_NOT_CHOSEN: Any = object()
 
 
 class AdapterFileError(ValueError):
@@ -142,6 +143,8 @@ class ProviderSpec:
     reads_path: bool = field(init=False, repr=False, compare=False)
     """Whether choosing the envelope needs the URL path (several envelopes, or paths given)."""
     reads_xml: bool = field(init=False, repr=False, compare=False)
+    _chosen: dict[tuple[str, str], Envelope | None] = field(init=False, repr=False, compare=False)
+    """The envelope chosen for each (path, format) seen, so choosing costs a dict look-up."""
 
     def __post_init__(self) -> None:
         if self.secret_names:
@@ -151,13 +154,18 @@ class ProviderSpec:
         envelopes = self.envelopes
         object.__setattr__(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
         object.__setattr__(self, "reads_xml", any(e.format == "xml" for e in envelopes))
+        object.__setattr__(self, "_chosen", {})
 
     def envelope_for(self, path: str, body_format: Format = "json") -> Envelope | None:
         """The envelope a response at this path and in this format is read with."""
-        for envelope in self.envelopes:
-            if envelope.covers(path, body_format):
-                return envelope
-        return None
+        key = (path, body_format)
+        found = self._chosen.get(key, _NOT_CHOSEN)
+        if found is _NOT_CHOSEN:
+            found = next((e for e in self.envelopes if e.covers(path, body_format)), None)
+            if len(self._chosen) >= 1024:
+                self._chosen.clear()
+            self._chosen[key] = found
+        return cast("Envelope | None", found)
 
     @property
     def envelope(self) -> Envelope:

@@ -170,8 +170,7 @@ class Call:
         engine: Engine,
         route: Route,
         marked_idempotent: bool | None,
-        path: str = "",
-        host: str = "",
+        where: Callable[[], tuple[str, str]] = lambda: ("", ""),
     ) -> None:
         self.engine = engine
         self.policy = engine.policy
@@ -180,16 +179,17 @@ class Call:
             self.marked = marked_idempotent
         self.started = time.monotonic()
         gate = engine.gate
-        if gate is not None and (REFRESHING.get() or self.spec.fetches_token(path)):
+        self._where = where
+        """(URL path, host), asked for only when needed: URL parsing is not free."""
+        if gate is not None and (REFRESHING.get() or self.spec.fetches_token(where()[0])):
             gate = None  # the token's own fetch: no token to carry, no refresh to wait for
         self.gate = gate
-        self._where = (path, host)
 
     @property
     def scopes(self) -> tuple[str, str, str]:
         """Where a cooldown may hold this request: its app, its API (a per-API quota),
         its host (a Retry-After that named no provider code)."""
-        path, host = self._where
+        path, host = self._where()
         return self.scope, f"{self.scope}@{path}", f"{self.scope}@host:{host}"
 
     # --- credentials --------------------------------------------------------

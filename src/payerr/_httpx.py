@@ -7,6 +7,8 @@ Requests to hosts no adapter claims pass through untouched.
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -19,6 +21,7 @@ from ._bodies import (
     ReadDeadline,
     apeek_file,
     aread_bounded,
+    head_of,
     peek_file,
     plain_headers,
     read_bounded,
@@ -100,7 +103,8 @@ class _Base:
         mark = parse_mark(
             request.extensions.get(IDEMPOTENT_MARK), source=f"extensions[{IDEMPOTENT_MARK!r}]"
         )
-        return Call(engine, route, mark, request.url.path, request.url.host)
+        url = request.url
+        return Call(engine, route, mark, lambda: (url.path, url.host))
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
@@ -113,6 +117,8 @@ class _Base:
         body: bytes | None,
         head: bytes,
     ) -> httpx.Response:
+        # Read here, perhaps never read again by the client: time it as the client would.
+        response.elapsed = timedelta(seconds=time.monotonic() - call.started)
         if body is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
                 return call.passed(response)
@@ -180,10 +186,12 @@ class Transport(_Base, httpx.BaseTransport):
             sent = call.apply(request)
         try:
             response = self._inner.handle_request(sent)
-            response, is_file = peek_file(response)
-            if is_file:
-                return call.passed(response)
-            response, body, head = read_bounded(response, self._cap, call.read_deadline())
+            facts = head_of(response.status_code, response.headers)
+            if facts.file:
+                response, is_file = peek_file(response, facts)
+                if is_file:
+                    return call.passed(response)
+            response, body, head = read_bounded(response, self._cap, call.read_deadline(), facts)
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
         except (BodyDecodeError, ReadDeadline) as exc:

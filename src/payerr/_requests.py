@@ -127,7 +127,8 @@ class RequestsAdapter(HTTPAdapter):
         route = engine.route(_host(request.url or "") if engine.provider is None else None)
         if route is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
-        call = Call(engine, route, marked, _path(request.url or ""), _host(request.url or ""))
+        url = request.url or ""
+        call = Call(engine, route, marked, lambda: (_path(url), _host(url)))
         options = (stream, timeout, verify, cert, proxies)
         rewind = _rewinder(request.body)
         if rewind is None:
