@@ -348,6 +348,7 @@ def _load_models() -> Any:
 def _code_info(
     provider: str, key: str, entry: Any, *, sub: bool, parent: CodeInfo | None = None
 ) -> CodeInfo:
+    """A table entry as ``CodeInfo`` (long: one line per field, and its per-API rules)."""
     default = CATEGORY_CLASSES[entry.category]
     rules = (
         parent.rules

@@ -281,7 +281,10 @@ def _build(
     facts: RequestFacts | None,
     now: float | None,
 ) -> PayError:
-    """An error from the table entry, with the hint resolved for this very request."""
+    """An error from the table entry, with the hint resolved for this very request.
+
+    Long only because the error carries every attribute of the error model.
+    """
     facts = facts or facts_of(raw)
     fields = facts.fields()
     api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
