@@ -570,9 +570,9 @@ def test_a_host_registered_later_is_claimed(fresh_catalog: object) -> None:
     ],
 )
 def test_content_length_is_read_in_one_pass(headers: Any, length: int | None) -> None:
-    from payerr._bodies import content_length
+    from payerr._bodies import head_of
 
-    assert content_length(headers) == length
+    assert head_of(200, headers).length == length
 
 
 def test_the_one_pass_applies_to_this_httpx() -> None:

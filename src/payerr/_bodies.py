@@ -136,20 +136,6 @@ def decode_head(encoding: str | None, head: bytes) -> bytes | None:
         return None
 
 
-def hget(headers: Any, name: str) -> str | None:
-    """One header's value, cheaply: httpx's ``Headers.get`` costs microseconds a call, so
-    its own (name, lower-cased name, value) list is walked instead when it is there."""
-    entries = getattr(headers, "_list", None)
-    if type(entries) is not list:
-        value: str | None = headers.get(name)
-        return value
-    key = name.encode("latin-1")
-    for entry in entries:
-        if entry[1] == key:
-            return str(entry[2].decode("latin-1"))  # Headers.encoding re-checks every value
-    return None
-
-
 def plain_headers(headers: Any) -> Any:
     """httpx headers as a plain lower-cased dict (for the error path's many look-ups)."""
     entries = getattr(headers, "_list", None)
@@ -174,22 +160,30 @@ def head_of(status: int, headers: Any) -> Head:
     name, value) list is walked once instead, when it is there.
     """
     entries = getattr(headers, "_list", None)
-    if type(entries) is not list:
-        return Head(declared_length(headers), headers.get("content-encoding"),
-                    file_headers(status, headers))  # fmt: skip
-    length = coding = kind = disposition = None
-    for entry in entries:
-        name = entry[1]
-        if name == b"content-length":
-            length = int(entry[2]) if entry[2].isdigit() else None
-        elif name == b"content-type":
-            kind = entry[2].decode("latin-1")
-        elif name == b"content-encoding":
-            coding = entry[2].decode("latin-1")
-        elif name == b"content-disposition":
-            disposition = entry[2].decode("latin-1")
-    file = 200 <= status < 300 and _is_file_type(kind, disposition)
-    return Head(length, coding, file)
+    if type(entries) is list:
+        found: dict[str, str] = {}
+        for _, name, value in entries:
+            if name in _HEAD_KEYS:
+                found[name.decode("latin-1")] = value.decode("latin-1")
+        get = found.get
+    else:  # requests, or an httpx that lays its headers out differently
+        get = headers.get
+    length = get("content-length")
+    file = False
+    if 200 <= status < 300:  # is it a file? The disposition is asked only when it may be
+        kind = get("content-type")
+        file = (kind is None or "json" not in kind) and _is_file_type(
+            kind, get("content-disposition")
+        )
+    return Head(
+        int(length) if length is not None and length.isdigit() else None,
+        get("content-encoding"),
+        file,
+    )
+
+
+_HEAD_NAMES = ("content-length", "content-type", "content-encoding", "content-disposition")
+_HEAD_KEYS = frozenset(name.encode() for name in _HEAD_NAMES)
 
 
 def _is_file_type(kind: str | None, disposition: str | None) -> bool:
@@ -200,48 +194,14 @@ def _is_file_type(kind: str | None, disposition: str | None) -> bool:
     return is_file(kind, disposition)
 
 
-def file_headers(status: int, headers: Any) -> bool:
-    """A 2xx whose headers describe a file (image, bill, attachment), worth a peek."""
-    if not 200 <= status < 300:
-        return False
-    return _is_file_type(hget(headers, "content-type"), hget(headers, "content-disposition"))
-
-
-def _is_file_head(headers: Any, head: bytes) -> bool:
+def _is_file_head(coding: str | None, head: bytes) -> bool:
     from ._envelopes import looks_like_envelope
 
-    decoded = decode_head(hget(headers, "content-encoding"), head)
+    decoded = decode_head(coding, head)
     return decoded is not None and not looks_like_envelope(decoded)
 
 
 # --- httpx ----------------------------------------------------------------------------
-
-
-def declared_length(headers: Any) -> int | None:
-    value = headers.get("content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def content_length(headers: httpx.Headers) -> int | None:
-    """The declared Content-Length, if any, read in one cheap pass.
-
-    ``Headers.get`` builds lists and lower-cases every name on each call; on the
-    hot path we walk httpx's own (name, lower-cased name, value) list instead,
-    and fall back to the public API if a future httpx lays it out differently.
-    """
-    entries = getattr(headers, "_list", None)
-    if type(entries) is not list:
-        return declared_length(headers)
-    for entry in entries:
-        if entry[1] == b"content-length":
-            value = entry[2]
-            return int(value) if value.isdigit() else None
-    return None
 
 
 class _Replay(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -304,63 +264,52 @@ def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None
         raise
 
 
-def _plain(response: httpx.Response, cap: int, deadline_at: float) -> Read:
-    """The common answer: a declared length under the cap, no encoding. Read, kept, replayed."""
-    chunks = []
-    for chunk in response.iter_raw():
-        chunks.append(chunk)
-        if time.monotonic() > deadline_at:
-            response.close()  # the connection is given up, not left half read
-            raise ReadDeadline("reading the answer passed the deadline")
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if len(body) > cap:  # more than the server declared
-        return _replayed(response, chunks, None), None, body[:ERROR_HEAD]
-    response.stream = httpx.ByteStream(body)  # iter_raw() gives the bytes again
-    response.is_stream_consumed = False
-    response.is_closed = False
-    # Nothing to decode: the content is the body, so the client's read() costs nothing
-    # (httpx's own attribute, set as httpx.Response(content=...) sets it).
-    response._content = body
-    return response, body, b""
-
-
-def _whole(response: httpx.Response, cap: int) -> Read:
+def _whole(response: httpx.Response, cap: int, coding: str | None) -> Read:
     """A body httpx already holds in memory: read it the cheap way, bounded all the same."""
-    return _finish(response, list(response.iter_raw()), cap)
+    return _finish(response, list(response.iter_raw()), cap, coding)
 
 
-def _finish(response: httpx.Response, chunks: list[bytes], cap: int) -> Read:
+def _finish(response: httpx.Response, chunks: list[bytes], cap: int, coding: str | None) -> Read:
     """All of the body is read: hand the same response back, readable again from byte one.
 
-    Its stream becomes the raw bytes, so ``iter_raw`` gives them exactly and the
-    client's own read (which times and closes the response) costs one chunk.
+    Its stream becomes the raw bytes, so ``iter_raw`` gives them exactly; without
+    an encoding its content is the body too, so the client's read() costs nothing
+    (httpx's own attribute, set as ``httpx.Response(content=...)`` sets it).
     """
-    coding = hget(response.headers, "content-encoding")
-    content = _decode_kept(coding, chunks, cap)
+    if coding:
+        content = _decode_kept(coding, chunks, cap)
+    else:  # nothing to decode: the body is the content (one chunk: not even a copy)
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        content = content if len(content) <= cap else None
     if content is None:
         return _replayed(response, chunks, None), None, b"".join(chunks)[:ERROR_HEAD]
     raw = content if not coding else b"".join(chunks)
     response.stream = httpx.ByteStream(raw)
     response.is_stream_consumed = False
     response.is_closed = False
+    if not coding:
+        response._content = content
     return response, content, b""
 
 
 class _Reading:
     """One bounded read of an httpx body: what to skip, when to stop, what to hand back."""
 
-    def __init__(self, response: httpx.Response, cap: int, deadline_at: float) -> None:
+    def __init__(self, response: httpx.Response, cap: int, deadline_at: float, facts: Head) -> None:
         self.response, self.cap, self.deadline_at = response, cap, deadline_at
+        self.coding = facts.coding
         self.chunks: list[bytes] = []
         self.size = 0
-        length = content_length(response.headers)
-        self.over = length is not None and length > cap
+        self.over = facts.length is not None and facts.length > cap
         # An error over the cap is read only for a head of its raw bytes.
         self.limit = ERROR_HEAD if self.over else cap
 
     def skip(self) -> Read | None:
         """The answer without reading: a body already in memory, a success over the cap."""
-        known = _in_memory(self.response)
+        response = self.response
+        if not response.is_stream_consumed and type(response.stream) is httpx.ByteStream:
+            return _whole(response, self.cap, self.coding)  # a mock's body: nothing to wait for
+        known = _in_memory(response)
         if known is not None:
             return self.response, known if len(known) <= self.cap else None, known[: self.cap]
         if self.over and self.response.status_code < 400:
@@ -385,20 +334,22 @@ class _Reading:
         raise ReadDeadline("reading the answer passed the deadline")
 
     def done(self) -> Read:
-        return _finish(self.response, self.chunks, self.cap)
+        return _finish(self.response, self.chunks, self.cap, self.coding)
 
 
-def read_bounded(
-    response: httpx.Response, cap: int, deadline_at: float, facts: Head | None = None
-) -> Read:
+def read_bounded(response: httpx.Response, cap: int, deadline_at: float, facts: Head) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
-    if not response.is_stream_consumed:
-        if type(response.stream) is httpx.ByteStream:
-            return _whole(response, cap)  # in memory already (a mock): nothing to wait for
-        known = facts is not None and facts.length is not None and facts.length <= cap
-        if known and facts is not None and not facts.coding:
-            return _plain(response, cap, deadline_at)
-    reading = _Reading(response, cap, deadline_at)
+    fits = facts.length is not None and facts.length <= cap
+    if fits and not response.is_stream_consumed and type(response.stream) is not httpx.ByteStream:
+        # The common answer, declared under the cap: one tight loop (no bookkeeping per chunk).
+        chunks = []
+        for chunk in response.iter_raw():
+            chunks.append(chunk)
+            if time.monotonic() > deadline_at:
+                response.close()  # the connection is given up, not left half read
+                raise ReadDeadline("reading the answer passed the deadline")
+        return _finish(response, chunks, cap, facts.coding)
+    reading = _Reading(response, cap, deadline_at, facts)
     early = reading.skip()
     if early is not None:
         return early
@@ -413,9 +364,11 @@ def read_bounded(
     return reading.done()
 
 
-async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) -> Read:
+async def aread_bounded(
+    response: httpx.Response, cap: int, deadline_at: float, facts: Head
+) -> Read:
     """``read_bounded`` for the async transport."""
-    reading = _Reading(response, cap, deadline_at)
+    reading = _Reading(response, cap, deadline_at, facts)
     early = reading.skip()
     if early is not None:
         return early
@@ -430,14 +383,13 @@ async def aread_bounded(response: httpx.Response, cap: int, deadline_at: float) 
     return reading.done()
 
 
-def peek_file(response: httpx.Response, facts: Head | None = None) -> tuple[httpx.Response, bool]:
+def peek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bool]:
     """(response, True) for a file success, handed over unread; (response, False) otherwise.
 
     Only a 2xx whose headers say file is peeked at, and only its first bytes:
     a download stays a stream, whatever its size.
     """
-    file = facts.file if facts is not None else file_headers(response.status_code, response.headers)
-    if not file or response.is_stream_consumed:
+    if not facts.file or response.is_stream_consumed:
         return response, False
     head: list[bytes] = []
     size = 0
@@ -449,12 +401,12 @@ def peek_file(response: httpx.Response, facts: Head | None = None) -> tuple[http
             break
     else:
         raw = None
-    return _replayed(response, head, raw), _is_file_head(response.headers, b"".join(head))
+    return _replayed(response, head, raw), _is_file_head(facts.coding, b"".join(head))
 
 
-async def apeek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
-    """The async twin of ``peek_file``."""
-    if not file_headers(response.status_code, response.headers) or response.is_stream_consumed:
+async def apeek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bool]:
+    """``peek_file`` for the async transport."""
+    if not facts.file or response.is_stream_consumed:
         return response, False
     head: list[bytes] = []
     size = 0
@@ -466,7 +418,7 @@ async def apeek_file(response: httpx.Response) -> tuple[httpx.Response, bool]:
             break
     else:
         raw = None
-    return _replayed(response, head, raw), _is_file_head(response.headers, b"".join(head))
+    return _replayed(response, head, raw), _is_file_head(facts.coding, b"".join(head))
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -554,15 +506,14 @@ class ReplayRaw:
 
 
 def read_bounded_requests(
-    response: Any, cap: int, deadline_at: float
+    response: Any, cap: int, deadline_at: float, facts: Head
 ) -> tuple[bytes | None, bytes]:
     """Read a requests body up to ``cap`` (raw and decoded); (decoded or None, raw head).
 
     The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
     everything, from the first byte.
     """
-    coding = response.headers.get("content-encoding")
-    length = declared_length(response.headers)
+    coding, length = facts.coding, facts.length
     over = length is not None and length > cap
     if over and response.status_code < 400:
         return None, b""  # a success over the cap: never touched
@@ -589,11 +540,10 @@ def read_bounded_requests(
     return content, raw[:ERROR_HEAD] if content is None else b""
 
 
-def peek_file_requests(response: Any) -> bool:
+def peek_file_requests(response: Any, facts: Head) -> bool:
     """For requests: True for a file success (left streamable); the peeked bytes are replayed."""
-    if not file_headers(response.status_code, response.headers):
+    if not facts.file:
         return False
-    coding = response.headers.get("content-encoding")
     head = response.raw.read(PEEK, decode_content=False) or b""
-    response.raw = ReplayRaw(head, response.raw, coding, None)
-    return _is_file_head(response.headers, head)
+    response.raw = ReplayRaw(head, response.raw, facts.coding, None)
+    return _is_file_head(facts.coding, head)

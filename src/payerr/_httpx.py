@@ -252,10 +252,13 @@ class AsyncTransport(_Base, httpx.AsyncBaseTransport):
             sent = call.apply(request)
         try:
             response = await self._inner.handle_async_request(sent)
-            response, is_file = await apeek_file(response)
-            if is_file:
-                return call.passed(response)
-            response, body, head = await aread_bounded(response, self._cap, call.read_deadline())
+            facts = head_of(response.status_code, response.headers)
+            if facts.file:
+                response, is_file = await apeek_file(response, facts)
+                if is_file:
+                    return call.passed(response)
+            deadline = call.read_deadline()
+            response, body, head = await aread_bounded(response, self._cap, deadline, facts)
         except httpx.TransportError as exc:
             raise self._failed(call, sent, exc) from exc
         except (BodyDecodeError, ReadDeadline) as exc:

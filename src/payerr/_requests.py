@@ -17,7 +17,13 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from ._bodies import BodyDecodeError, ReadDeadline, peek_file_requests, read_bounded_requests
+from ._bodies import (
+    BodyDecodeError,
+    ReadDeadline,
+    head_of,
+    peek_file_requests,
+    read_bounded_requests,
+)
 from ._coordinator import Coordinator
 from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
@@ -153,10 +159,11 @@ class RequestsAdapter(HTTPAdapter):
         response: requests.Response | None = None
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
-            if peek_file_requests(response):
+            facts = head_of(response.status_code, response.headers)
+            if peek_file_requests(response, facts):
                 return call.passed(response)
             cap = self._engine.policy.body_cap
-            content, head = read_bounded_requests(response, cap, call.read_deadline())
+            content, head = read_bounded_requests(response, cap, call.read_deadline(), facts)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             category = _category(exc)
             if category is None:
