@@ -40,3 +40,23 @@ def sandbox():
 
     with Sandbox() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def signing_sandbox():
+    """One sandbox that signs like the providers: its keys take a moment to make."""
+    from payerr.sandbox import Sandbox
+
+    with Sandbox(signing=True) as running:
+        yield running
+
+
+@pytest.fixture
+def signed_sandbox(signing_sandbox):
+    """The signing sandbox with no faults, ledger or hit counts left from earlier tests."""
+    from payerr.testing import instant_sleeps
+
+    signing_sandbox.reset()
+    signing_sandbox.route_hits.clear()
+    with instant_sleeps():
+        yield signing_sandbox

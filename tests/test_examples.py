@@ -20,6 +20,9 @@ EXPECTED = {
     "httpx_sync.py": "trade status: TRADE_SUCCESS",
     "huawei_verify_confirm.py": "already confirmed (1001880009): treat as delivered",
     "requests_session.py": "refunded: 10.00 executions: 1",
+    "sdk_alipay.py": "pay: 20000 -> query_first, sent 1 time(s)",
+    "sdk_wechatpy.py": "token fetches: 2",
+    "sdk_wechatpayv3.py": "charge: SYSTEM_ERROR, query_first, sent 1 time(s)",
     "wechat_token_refresh.py": "token fetches: 2",
 }
 
@@ -45,3 +48,24 @@ def test_example_runs(name: str) -> None:
         assert result.returncode == 0, result.stderr
         assert EXPECTED[name] in result.stdout
         assert sandbox.ledger.duplicates() == []
+
+
+def test_the_user_app_tests_pass() -> None:
+    """examples/user_app: a user's own tests, faking provider answers with payerr.testing."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(EXAMPLES / "user_app"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout

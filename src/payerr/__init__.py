@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from ._policy import Attempt, RetryPolicy
     from ._redis import RedisCoordinator
     from ._requests import RequestsAdapter
+    from .integrations.alipay import alipay_result
 
 import logging as _logging
 
@@ -86,6 +87,7 @@ _LAZY = {
     "QueryParamToken": "._credentials",
     "HeaderToken": "._credentials",
     "JsonBodyToken": "._credentials",
+    "alipay_result": ".integrations.alipay",
 }
 
 
@@ -151,6 +153,7 @@ __all__ = [
     "UnknownProviderError",
     "WeChatError",
     "add_secret_names",
+    "alipay_result",
     "explain",
     "inspect",
     "load_adapter",

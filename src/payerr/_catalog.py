@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase, translate
 from functools import cache
@@ -225,6 +225,62 @@ class ProviderSpec:
         yield from self.codes.values()
         yield from self.sub_codes.values()
         yield from self.statuses.values()
+
+
+class LazyTable(Mapping[str, CodeInfo]):
+    """A code table whose entries are built on their first look-up.
+
+    Building all 1,600 shipped entries from the compiled cache was most of
+    payerr's first use (8 ms); a process meets a handful of codes.
+    """
+
+    __slots__ = ("_built", "_decode", "_raw")
+
+    def __init__(
+        self,
+        raw: Mapping[str, bytes],
+        decode: Callable[[str, bytes], CodeInfo],
+        built: Mapping[str, CodeInfo] | None = None,
+    ) -> None:
+        self._raw = raw
+        self._decode = decode
+        self._built: dict[str, CodeInfo] = dict(built or {})
+
+    def __getitem__(self, key: str) -> CodeInfo:
+        found = self._built.get(key)
+        if found is None:
+            # setdefault: two threads building one entry both get the first one stored
+            found = self._built.setdefault(key, self._decode(key, self._raw[key]))
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._built.get(key)
+        if found is not None:
+            return found
+        return self[key] if key in self._raw else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"LazyTable({len(self._raw)} entries, {len(self._built)} built)"
+
+    def with_entry(self, key: str, info: CodeInfo) -> LazyTable:
+        """A copy with one entry set, the rest still unbuilt (``override_code``)."""
+        raw = self._raw if key in self._raw else {**self._raw, key: b""}
+        return LazyTable(raw, self._decode, {**self._built, key: info})
+
+
+def _with_entry(table: Mapping[str, CodeInfo], key: str, info: CodeInfo) -> Mapping[str, CodeInfo]:
+    if isinstance(table, LazyTable):
+        return table.with_entry(key, info)
+    return {**table, key: info}
 
 
 _GLOB_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
@@ -552,17 +608,13 @@ class Catalog:
 
     def override(self, provider: str, code: str, sub_code: str | None, **changes: Any) -> CodeInfo:
         spec = self.spec(provider)
-        table: dict[str, CodeInfo]
         if sub_code is not None or (code not in spec.codes and code in spec.sub_codes):
             key = sub_code if sub_code is not None else code
-            table = dict(spec.sub_codes)
-            current = table.get(key)
-            kind = "sub_codes"
+            table, kind = spec.sub_codes, "sub_codes"
         else:
             key = code
-            table = dict(spec.codes)
-            current = table.get(key)
-            kind = "codes"
+            table, kind = spec.codes, "codes"
+        current = table.get(key)
         if current is None:
             if "category" not in changes:
                 raise KeyError(f"{provider} has no code {key!r}; pass category= to add one")
@@ -579,12 +631,9 @@ class Catalog:
                 solution_en=changes.get("solution_en", "Handle as the caller documented."),
             )
         updated = replace(current, **changes, rules=() if changes else current.rules)
-        table[key] = updated
         with self._lock:
-            if kind == "codes":
-                self._specs[provider] = replace(spec, codes=table)
-            else:
-                self._specs[provider] = replace(spec, sub_codes=table)
+            changed = {kind: _with_entry(table, key, updated)}
+            self._specs[provider] = replace(spec, **changed)
             self.generation = object()
         return updated
 

@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from . import _telemetry
 from ._coordinator import Coordinator, Fetch
 from ._errors import PayError
 
@@ -78,21 +79,26 @@ class RefreshGate:
             self.credentials.token = token  # type: ignore[attr-defined]
         self.generation = generation
 
-    def _fetch(self, error: PayError | None) -> str:
+    def _fetch(self, scope: str, error: PayError | None) -> str:
         result = self.credentials.refresh(error)
         if inspect.isawaitable(result):
             close = getattr(result, "close", None)
             if close is not None:
                 close()
             raise TypeError("refresh() returned a coroutine: use payerr.AsyncTransport")
-        self.refreshes += 1
-        return str(getattr(self.credentials, "token", ""))
+        return self._fetched(scope, error)
 
-    async def _afetch(self, error: PayError | None) -> str:
+    async def _afetch(self, scope: str, error: PayError | None) -> str:
         result = self.credentials.refresh(error)
         if inspect.isawaitable(result):
             await result
+        return self._fetched(scope, error)
+
+    def _fetched(self, scope: str, error: PayError | None) -> str:
+        """A token was fetched here (not adopted from another worker): count it."""
         self.refreshes += 1
+        if _telemetry.hook is not None:
+            _telemetry.hook.refreshed(scope.partition(":")[0], error)
         return str(getattr(self.credentials, "token", ""))
 
     def _join(self, seen: int) -> tuple[Future[None] | None, bool]:
@@ -143,9 +149,9 @@ class RefreshGate:
             return
         with self._running(flight):
             if not self.shares_token:
-                self._fetch(error)
+                self._fetch(scope, error)
                 return self._land(flight, None, None)
-            fetch = partial(self._fetch, error)
+            fetch = partial(self._fetch, scope, error)
             self._land(flight, *self.coordinator.refresh_token(scope, seen, fetch))
 
     async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
@@ -159,9 +165,9 @@ class RefreshGate:
             return await wait(flight)
         with self._running(flight):
             if not self.shares_token:
-                await self._afetch(error)
+                await self._afetch(scope, error)
                 return self._land(flight, None, None)
-            fetch = partial(self._afetch, error)
+            fetch = partial(self._afetch, scope, error)
             self._land(flight, *await self.coordinator.arefresh_token(scope, seen, fetch))
 
 

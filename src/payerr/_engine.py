@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from . import _catalog as _catalog_module
-from . import testing
+from . import _telemetry, testing
 from ._budget import RetryBudget
 from ._catalog import ProviderSpec, catalog
 from ._classify import (
@@ -164,6 +164,8 @@ class Call:
     """False when the request body is a stream that cannot be sent a second time."""
     held = False
     """True when a cooldown held the request back: nothing was sent."""
+    unsent = False
+    """True while the attempt being recorded sent nothing (held back, or its refresh failed)."""
 
     def __init__(
         self,
@@ -219,7 +221,7 @@ class Call:
             try:
                 gate.refresh(*plan)
             except PayError:
-                self.refresh_due = plan[2]  # not refreshed: the next attempt tries again
+                self._refresh_failed(plan[2])
                 raise
         pause = self.cooldown_wait()
         if pause:
@@ -233,11 +235,16 @@ class Call:
             try:
                 await gate.arefresh(*plan)
             except PayError:
-                self.refresh_due = plan[2]  # not refreshed: the next attempt tries again
+                self._refresh_failed(plan[2])
                 raise
         pause = await self.acooldown_wait()
         if pause:
             await testing.asleep(pause)
+
+    def _refresh_failed(self, error: PayError | None) -> None:
+        """Not refreshed: the next attempt tries again, and this one sent nothing."""
+        self.refresh_due = error
+        self.unsent = True
 
     def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
         """What to refresh before the next send: (scope, generation seen, error), or None."""
@@ -275,11 +282,13 @@ class Call:
         left = self.policy.deadline - (now - self.started)
         if remaining > self.policy.max_retry_after or remaining > left:
             raise self._cooling(scope, remaining)
+        if _telemetry.hook is not None:
+            _telemetry.hook.waited(self.spec.name, remaining)
         return remaining
 
     def _cooling(self, scope: str, remaining: float) -> PayError:
         """The error for a request a cooldown holds back: the original code and message."""
-        self.held = True
+        self.held = self.unsent = True
         reason = self.engine.coordinator.cooldown_reason(scope)
         return cooldown_error(self.spec, scope, reason, remaining)
 
@@ -352,6 +361,8 @@ class Call:
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""
+        if _telemetry.hook is not None:
+            _telemetry.hook.answered(self.spec.name)
         if outcome is None:
             attach_outcome(response, Outcome(True, {}, None, self.spec.name))
         if self.spent or self.history:
@@ -444,14 +455,20 @@ class Call:
         return decision, self.policy.cost_of(error) if decision.retry else 0
 
     def _record(self, error: PayError, decision: Decision, cost: int) -> float | None:
-        """Keep what was decided; for a retry, log it and tell ``on_retry``."""
+        """Keep what was decided, and tell telemetry about every failed attempt."""
         self.spent += cost
-        attempt = len(self.history) + 1
         self.decision = decision
-        if not decision.retry:
-            return None
-        self.history = (*self.history, Attempt(attempt, error, decision.delay, error.retry,
-                                               decision.refresh))  # fmt: skip
+        retry = self._retry(error, decision) if decision.retry else None
+        if _telemetry.hook is not None:
+            _telemetry.hook.failed(error, retry, not self.unsent)
+        self.unsent = False
+        return None if retry is None else decision.delay
+
+    def _retry(self, error: PayError, decision: Decision) -> Attempt:
+        """A retry: keep it in the history, log it and tell ``on_retry``."""
+        attempt = len(self.history) + 1
+        retry = Attempt(attempt, error, decision.delay, error.retry, decision.refresh)
+        self.history = (*self.history, retry)
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
@@ -460,8 +477,8 @@ class Call:
         if logger.isEnabledFor(logging.INFO):
             self._log_retry(error, attempt, decision)
         if self.policy.on_retry is not None:
-            self.policy.on_retry(self.history[-1])
-        return decision.delay
+            self.policy.on_retry(retry)
+        return retry
 
     @staticmethod
     def _log_retry(error: PayError, attempt: int, decision: Decision) -> None:

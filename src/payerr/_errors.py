@@ -148,7 +148,7 @@ def _restore(cls: type[PayError], state: dict[str, Any]) -> PayError:
     return error
 
 
-_LIVE = frozenset({"response", "request", "_request"})
+_LIVE = frozenset({"response", "request", "_request", "client"})
 
 
 def _restore_compatible(

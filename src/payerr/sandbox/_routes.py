@@ -20,7 +20,9 @@ from urllib.parse import parse_qsl
 
 from .._catalog import catalog
 from .._wsse import wsse_digest
+from ._signing import Signer, alipay_body
 from ._state import Ledger, Tokens
+from ._wechatpay import WeChatPayV3
 
 CMI_APP_KEY = "sandbox-app"
 CMI_APP_SECRET = "sandbox-secret"
@@ -78,6 +80,9 @@ class Providers:
         self.huawei_confirmed: set[str] = set()
         self.cmi_orders: dict[str, dict[str, Any]] = {}
         self.cmi_transactions: dict[str, str] = {}
+        self.wechatpay = WeChatPayV3(ledger, Reply)
+        self.signer: Signer | None = None
+        """Set by ``Sandbox(signing=True)``: Alipay and WeChat Pay answers carry real signatures."""
 
     # --- routing -------------------------------------------------------------
 
@@ -89,12 +94,23 @@ class Providers:
             return "alipay", method, self.alipay_gateway
         if path.startswith("/v3/alipay/"):
             return "alipay", path[4:].strip("/").replace("/", "."), self.alipay_v3
+        pay = self.wechatpay.route(request)
+        if pay is not None:
+            return "wechat", *pay
         wechat = {
             "/cgi-bin/token": ("wechat.token", self.wechat_token),
             "/cgi-bin/stable_token": ("wechat.stable_token", self.wechat_stable_token),
             "/cgi-bin/message/custom/send": ("wechat.send", self.wechat_send),
             "/cgi-bin/user/info": ("wechat.userinfo", self.wechat_user_info),
             "/shop/order/add": ("wechat.order_add", self.wechat_order_add),
+            "/cgi-bin/component/api_component_token": (
+                "wechat.component_token",
+                self.wechat_component_token,
+            ),
+            "/cgi-bin/component/api_create_preauthcode": (
+                "wechat.preauthcode",
+                self.wechat_preauthcode,
+            ),
         }
         if path in wechat:
             name, handler = wechat[path]
@@ -117,6 +133,8 @@ class Providers:
 
     def keys(self, route: str, request: Incoming) -> list[tuple[str, str]]:
         """The idempotency keys a request carries, counted before any fault is applied."""
+        if route.startswith("wechatpay."):
+            return self.wechatpay.keys(route, request)
         if route == "alipay.trade.pay":
             return [("out_trade_no", str(self._alipay_fields(request).get("out_trade_no", "")))]
         if route == "alipay.trade.refund":
@@ -146,6 +164,8 @@ class Providers:
         sub = spec.sub_codes.get(code)
         info = sub or spec.codes.get(code)
         literal = info.provider_message if info is not None else "sandbox error"
+        if route.startswith("wechatpay."):
+            return self.wechatpay.error(code)
         if provider == "alipay":
             parent = spec.codes.get(sub.code) if sub is not None and sub.code else None
             if request.path.startswith("/v3/"):
@@ -166,7 +186,7 @@ class Providers:
                     "sub_msg": literal,
                 }
             key = (route or "error").replace(".", "_") + "_response"
-            return Reply.json({key: node, "sign": "sandbox"}, trace_id=_rid())
+            return self._alipay_reply(key, node)
         if provider == "wechat":
             value: Any = int(code) if code.lstrip("-").isdigit() else code
             return Reply.json({"errcode": value, "errmsg": f"{literal} rid: {_rid()}"})
@@ -199,9 +219,11 @@ class Providers:
         if code != "10000":
             return self.error("alipay", method, code, request)
         key = method.replace(".", "_") + "_response"
-        return Reply.json(
-            {key: {"code": "10000", "msg": "Success", **node}, "sign": "sandbox"}, trace_id=_rid()
-        )
+        return self._alipay_reply(key, {"code": "10000", "msg": "Success", **node})
+
+    def _alipay_reply(self, key: str, node: dict[str, Any]) -> Reply:
+        headers = {"Content-Type": "application/json;charset=utf-8", "trace_id": _rid()}
+        return Reply(200, alipay_body(key, node, self.signer), headers)
 
     def alipay_v3(self, request: Incoming) -> Reply:
         method = request.path[4:].strip("/").replace("/", ".")
@@ -285,11 +307,24 @@ class Providers:
             token = self.tokens.issue("wechat", rotate=True)
         return Reply.json({"access_token": token, "expires_in": 7200})
 
-    def _wechat_auth(self, request: Incoming, route: str) -> Reply | None:
-        token = request.query.get("access_token")
+    def wechat_component_token(self, request: Incoming) -> Reply:
+        """An Open Platform (third-party platform) token: a re-fetch voids the old one too."""
+        token = self.tokens.issue("wechat_component", rotate=True)
+        return Reply.json({"component_access_token": token, "expires_in": 7200})
+
+    def wechat_preauthcode(self, request: Incoming) -> Reply:
+        denied = self._wechat_auth(request, "wechat.preauthcode", "component_access_token")
+        code = f"preauthcode@@@{secrets.token_hex(8)}"
+        return denied or Reply.json({"pre_auth_code": code, "expires_in": 1800})
+
+    def _wechat_auth(
+        self, request: Incoming, route: str, param: str = "access_token"
+    ) -> Reply | None:
+        token = request.query.get(param)
         if not token:
             return self.error("wechat", route, "41001", request)
-        if not self.tokens.valid("wechat", token):
+        kind = "wechat_component" if param == "component_access_token" else "wechat"
+        if not self.tokens.valid(kind, token):
             return self.error("wechat", route, "40001", request)
         return None
 

@@ -7,14 +7,18 @@ import socket
 import struct
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ._routes import Incoming, Providers, Reply
+from ._signing import WECHATPAY_PUBLIC_KEY_ID, Signer
 from ._state import Faults, Ledger, Tokens
+
+if TYPE_CHECKING:
+    from .._requests import RequestsAdapter
 
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -44,17 +48,64 @@ class Sandbox:
     ``truncated``; ``gbk``; ``empty``; ``big=N``; ``deep``.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, signing: bool = False) -> None:
         self.ledger = Ledger()
         self.tokens = Tokens()
         self.faults = Faults()
         self.providers = Providers(self.ledger, self.tokens)
+        self.signer = Signer() if signing else None
+        """With ``signing=True``: Alipay and WeChat Pay v3 answers are really signed, so
+        SDKs that verify them (python-alipay-sdk, alipay-sdk-python, wechatpayv3) run as
+        in production. Hand them ``public_key_pem`` and ``merchant_private_key_pem`` /
+        ``app_private_key_pem``."""
+        self.providers.signer = self.providers.wechatpay.signer = self.signer
         self.requests_served = 0
+        self.received: deque[Incoming] = deque(maxlen=1000)
+        """The last 1,000 requests, as the sandbox parsed them: what a client really sent."""
         self.route_hits: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._server = _Server((host, port), _Handler)
         self._server.sandbox = self
         self._thread: threading.Thread | None = None
+
+    @property
+    def public_key_pem(self) -> str:
+        """The key the sandbox signs with (Alipay's public key, WeChat Pay's platform key)."""
+        return self._signing().public_key_pem
+
+    @property
+    def merchant_private_key_pem(self) -> str:
+        """A WeChat Pay merchant key (PKCS#8) for an SDK; request signatures are not checked."""
+        return self._signing().merchant_private_key_pem
+
+    @property
+    def app_private_key_pem(self) -> str:
+        """An Alipay app private key (PKCS#1) for an SDK; request signatures are not checked."""
+        return self._signing().app_private_key_pem
+
+    wechatpay_public_key_id = WECHATPAY_PUBLIC_KEY_ID
+
+    def _signing(self) -> Signer:
+        if self.signer is None:
+            raise RuntimeError("this sandbox does not sign: start it with Sandbox(signing=True)")
+        return self.signer
+
+    def requests_adapter(self, **options: Any) -> RequestsAdapter:
+        """A payerr ``RequestsAdapter`` that sends every request here, whatever its host.
+
+        payerr still sees the real URL (``api.weixin.qq.com``…), so an SDK with
+        fixed endpoints runs unchanged against the sandbox.
+        """
+        from ._redirect import sandbox_adapter
+
+        return sandbox_adapter(self.url, **options)
+
+    def httpx_transport(self, **options: Any) -> Any:
+        """A payerr ``Transport`` that sends every request here (``AsyncTransport`` for
+        ``asyncio=True``); payerr sees the real URL."""
+        from ._redirect import sandbox_transport
+
+        return sandbox_transport(self.url, **options)
 
     @property
     def url(self) -> str:
@@ -134,6 +185,7 @@ class Sandbox:
         (long: it is the sandbox's dispatch table)."""
         with self._count_lock:
             self.requests_served += 1
+            self.received.append(request)
         if request.path.startswith("/_sandbox/"):
             return self._control(request)
         routed = self.providers.route(request)

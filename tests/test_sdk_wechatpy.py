@@ -1,0 +1,212 @@
+"""wechatpy with payerr installed, against the sandbox over real sockets.
+
+wechatpy's token URL is fixed, so the sandbox adapter sends every request to
+127.0.0.1 while payerr reads it as sent to api.weixin.qq.com.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections.abc import Iterator
+
+import pytest
+from wechatpy import WeChatClient, WeChatComponent
+from wechatpy.exceptions import APILimitedException, WeChatClientException
+
+import payerr
+from payerr.integrations import wechatpy as payerr_wechatpy
+from payerr.sandbox import Sandbox
+from payerr.testing import instant_sleeps
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running, instant_sleeps():
+        yield running
+
+
+def installed(sandbox: Sandbox, **options: object) -> WeChatClient:
+    client = WeChatClient("wx-sandbox", "secret")
+    return payerr_wechatpy.install(client, adapter=sandbox.requests_adapter(**options))
+
+
+def in_threads(count: int, call: object) -> list[BaseException]:
+    """Run ``call`` in ``count`` threads released together; the errors they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            call()  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_success_is_what_wechatpy_returns(sandbox: Sandbox) -> None:
+    assert installed(sandbox).user.get("o-1") == {
+        "subscribe": 1,
+        "openid": "o-1",
+        "language": "zh_CN",
+    }
+
+
+def test_one_token_fetch_for_twenty_first_calls(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    assert in_threads(20, lambda: client.user.get("o-1")) == []
+    assert sandbox.route_hits["wechat.token"] == 1
+
+
+def test_one_token_fetch_for_twenty_calls_that_meet_a_voided_token(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    client.user.get("o-1")
+    sandbox.revoke_tokens("wechat")
+    assert in_threads(20, lambda: client.user.get("o-2")) == []
+    assert sandbox.route_hits["wechat.token"] == 2
+    assert sandbox.route_hits["wechat.userinfo"] == 1 + 20 + 20
+
+
+def test_one_token_fetch_when_twenty_calls_see_it_expire(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    client.user.get("o-1")
+    client.expires_at = 1  # long past: wechatpy itself asks for a new token before sending
+    assert in_threads(20, lambda: client.user.get("o-2")) == []
+    assert sandbox.route_hits["wechat.token"] == 2
+
+
+def test_wechatpy_no_longer_resends_on_its_own(sandbox: Sandbox) -> None:
+    client = installed(sandbox, policy=payerr.RetryPolicy(max_attempts=2))
+    client.user.get("o-1")
+    sandbox.script("wechat.userinfo", ["40001", "40001", "40001"])
+    with pytest.raises(WeChatClientException) as caught:
+        client.user.get("o-2")
+    assert client.auto_retry is False
+    assert sandbox.route_hits["wechat.userinfo"] == 1 + 2
+    assert caught.value.errcode == 40001
+
+
+def test_old_handlers_still_catch_and_see_wechatpy_fields(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    sandbox.script("wechat.userinfo", ["40013"])
+    with pytest.raises(WeChatClientException) as caught:
+        client.user.get("o-1")
+    error = caught.value
+    assert isinstance(error, payerr.WeChatError)
+    assert isinstance(error, payerr.ConfigurationError)
+    assert (error.errcode, error.errmsg) == (40013, error.message)
+    assert error.client is client
+    assert error.response.status_code == 200
+    assert error.request is error.response.request
+
+
+def test_45009_is_wechatpys_api_limited_exception(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    sandbox.script("wechat.userinfo", ["45009"])
+    with pytest.raises(APILimitedException) as caught:
+        client.user.get("o-1")
+    assert isinstance(caught.value, payerr.RateLimitError)
+
+
+def test_token_errors_are_wechatpy_errors_too(sandbox: Sandbox) -> None:
+    client = payerr_wechatpy.install(
+        WeChatClient("wx-sandbox", "wrong"), adapter=sandbox.requests_adapter()
+    )
+    with pytest.raises(WeChatClientException) as caught:
+        client.user.get("o-1")
+    assert caught.value.errcode == 40125
+    assert isinstance(caught.value, payerr.AuthError)
+
+
+def test_transport_errors_stay_requests_exceptions(sandbox: Sandbox) -> None:
+    import requests
+
+    client = installed(sandbox)
+    client.user.get("o-1")
+    sandbox.script("wechat.userinfo", ["reset", "reset", "reset"])
+    with pytest.raises(requests.ConnectionError) as caught:
+        client.user.get("o-2")
+    assert isinstance(caught.value, payerr.TransportError)
+
+
+def test_the_error_pickles_without_the_client(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    sandbox.script("wechat.userinfo", ["40013"])
+    with pytest.raises(WeChatClientException) as caught:
+        client.user.get("o-1")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(copy, WeChatClientException)
+    assert isinstance(copy, payerr.WeChatError)
+    assert copy.errcode == 40013
+    assert getattr(copy, "client", None) is None
+    assert "secret" not in repr(copy.__dict__)
+
+
+def test_the_token_request_carries_no_token(sandbox: Sandbox) -> None:
+    """payerr leaves wechatpy's own token fetch alone: no access_token stamped on it."""
+    client = installed(sandbox)
+    client.user.get("o-1")
+    sandbox.revoke_tokens("wechat")
+    client.user.get("o-2")
+    sent = [r for r in sandbox.received if r.path == "/cgi-bin/token"]
+    assert len(sent) == 2
+    assert all("access_token" not in r.query for r in sent)
+
+
+def test_the_token_lives_in_wechatpys_storage(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    client.user.get("o-1")
+    sandbox.revoke_tokens("wechat")
+    client.user.get("o-2")
+    assert sandbox.tokens.valid("wechat", client.session.get(client.access_token_key))
+
+
+def test_a_component_refreshes_its_component_token_once(sandbox: Sandbox) -> None:
+    component = WeChatComponent("wx-component", "secret", "token", "a" * 43)
+    component.session.set("component_verify_ticket", "ticket@@@sandbox")
+    payerr_wechatpy.install(component, adapter=sandbox.requests_adapter())
+    component.create_preauthcode()
+    sandbox.revoke_tokens("wechat_component")
+    assert in_threads(10, component.create_preauthcode) == []
+    assert sandbox.route_hits["wechat.component_token"] == 2
+
+
+def test_install_refuses_what_is_not_a_wechatpy_client() -> None:
+    with pytest.raises(TypeError, match="not a wechatpy client"):
+        payerr_wechatpy.install(object())
+
+
+def test_workers_sharing_redis_adopt_the_token_one_of_them_fetched(sandbox: Sandbox) -> None:
+    """Two wechatpy clients (two workers) with their own storage and one RedisCoordinator:
+    the second adopts the first one's fetch instead of voiding it with its own."""
+    import redis
+
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        coordinator = payerr.RedisCoordinator(redis.Redis.from_url(url))
+        first, second = (
+            payerr_wechatpy.install(
+                WeChatClient("wx-shared", "secret"),
+                adapter=sandbox.requests_adapter(coordinator=coordinator, app="wx-shared"),
+            )
+            for _ in range(2)
+        )
+        first.user.get("o-1")  # fetches token 1
+        first.session.set(first.access_token_key, None)
+        sandbox.revoke_tokens("wechat")
+        second_token = "stale-token-of-the-second-worker"
+        second.session.set(second.access_token_key, second_token)
+        first.user.get("o-2")  # meets no token: fetches token 2
+        second.user.get("o-3")  # 40001 on its stale token: adopts token 2, no fetch
+        assert sandbox.route_hits["wechat.token"] == 2
+        assert second.session.get(second.access_token_key) == first.session.get(
+            first.access_token_key
+        )
