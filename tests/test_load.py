@@ -51,15 +51,22 @@ def warm() -> Iterator[None]:
 
 @pytest.mark.parametrize("mode", ["async", "threads"])
 def test_thirty_percent_faults(mode: str) -> None:
-    """Every order ends created or in a typed error; none runs twice; memory settles."""
-    figures = load.run(mode, 2000, 0.3)
+    """Every order ends created or in a typed error; none runs twice."""
+    figures = load.run(mode, 2000, 0.3, traced=False)
     assert figures.untyped == 0
     assert sum(figures.outcomes.values()) == 2000
     assert figures.duplicates == 0
     assert figures.faults_injected > 400
     assert figures.retries > 0
     assert figures.outcomes["created"] + figures.outcomes["ConflictError 1000162"] > 1600
-    assert figures.memory_growth < 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mode", ["async", "threads"])
+def test_memory_settles_under_faults(mode: str) -> None:
+    """What 300 faulty orders leave behind once they are done, traced (tracing is slow)."""
+    figures = load.run(mode, 300, 0.3)
+    assert figures.untyped == 0
+    assert figures.memory_growth < 2 * 1024 * 1024
 
 
 @pytest.mark.parametrize("mode", ["async", "threads"])

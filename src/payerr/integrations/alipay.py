@@ -62,22 +62,27 @@ def install(
             coordinator=coordinator,
             app=app or str(getattr(sdk, "appid", None) or _official_appid(sdk) or "default"),
         )
-    session = mounted_session(adapter)
-    if hasattr(type(sdk), "verified_sync_response"):
+    _send_through(sdk, mounted_session(adapter))
+    return client
+
+
+def _send_through(sdk: Any, session: Any) -> None:
+    """Each SDK's one HTTP call, made by ``session`` for this client."""
+    kind = type(sdk)
+    if hasattr(kind, "verified_sync_response"):  # python-alipay-sdk
         sdk.verified_sync_response = rebind(
-            type(sdk).verified_sync_response, sdk, urlopen=_urlopen(session)
+            kind.verified_sync_response, sdk, urlopen=_urlopen(session)
         )
-    elif hasattr(type(sdk), "execute") and "do_post" in type(sdk).execute.__code__.co_names:
-        execute = type(sdk).execute
+    elif hasattr(kind, "execute") and "do_post" in kind.execute.__code__.co_names:  # official
+        form = kind.execute.__globals__["MultiPartForm"]
         sdk.execute = rebind(
-            execute,
+            kind.execute,
             sdk,
             do_post=_do_post(session),
-            do_multipart_post=_do_multipart_post(session, execute.__globals__["MultiPartForm"]),
+            do_multipart_post=_do_multipart_post(session, form),
         )
     else:
-        raise TypeError(f"{type(client).__name__} is not a client of a supported Alipay SDK")
-    return client
+        raise TypeError(f"{kind.__name__} is not a client of a supported Alipay SDK")
 
 
 def _official_appid(sdk: Any) -> str | None:

@@ -21,7 +21,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from wechatpy.exceptions import APILimitedException, WeChatClientException
+
+try:
+    from wechatpy.exceptions import APILimitedException, WeChatClientException
+except ImportError as exc:  # pragma: no cover - the test extra installs wechatpy
+    raise ImportError("payerr.integrations.wechatpy needs wechatpy: pip install wechatpy") from exc
 
 from .._coordinator import Coordinator
 from .._credentials import QueryParamToken, gate_for

@@ -63,6 +63,29 @@ class Reply:
         return cls(status, body, {"Content-Type": "application/json;charset=utf-8", **headers})
 
 
+_FIXED_ROUTES = {
+    "/cgi-bin/token": ("wechat", "wechat.token", "wechat_token"),
+    "/cgi-bin/stable_token": ("wechat", "wechat.stable_token", "wechat_stable_token"),
+    "/cgi-bin/message/custom/send": ("wechat", "wechat.send", "wechat_send"),
+    "/cgi-bin/user/info": ("wechat", "wechat.userinfo", "wechat_user_info"),
+    "/shop/order/add": ("wechat", "wechat.order_add", "wechat_order_add"),
+    "/cgi-bin/component/api_component_token": (
+        "wechat",
+        "wechat.component_token",
+        "wechat_component_token",
+    ),
+    "/cgi-bin/component/api_create_preauthcode": (
+        "wechat",
+        "wechat.preauthcode",
+        "wechat_preauthcode",
+    ),
+    "/aep/APP_getAccessToken_SBO/v1": ("cmi", "cmi.token", "cmi_token"),
+    "/aep/APP_createOrder_SBO/v1": ("cmi", "cmi.create_order", "cmi_create_order"),
+    "/aep/APP_queryOrder_SBO/v1": ("cmi", "cmi.query_order", "cmi_query_order"),
+}
+"""Paths served at one exact place: (provider, route name, handler method)."""
+
+
 def _rid() -> str:
     return secrets.token_hex(6)
 
@@ -97,38 +120,16 @@ class Providers:
         pay = self.wechatpay.route(request)
         if pay is not None:
             return "wechat", *pay
-        wechat = {
-            "/cgi-bin/token": ("wechat.token", self.wechat_token),
-            "/cgi-bin/stable_token": ("wechat.stable_token", self.wechat_stable_token),
-            "/cgi-bin/message/custom/send": ("wechat.send", self.wechat_send),
-            "/cgi-bin/user/info": ("wechat.userinfo", self.wechat_user_info),
-            "/shop/order/add": ("wechat.order_add", self.wechat_order_add),
-            "/cgi-bin/component/api_component_token": (
-                "wechat.component_token",
-                self.wechat_component_token,
-            ),
-            "/cgi-bin/component/api_create_preauthcode": (
-                "wechat.preauthcode",
-                self.wechat_preauthcode,
-            ),
-        }
-        if path in wechat:
-            name, handler = wechat[path]
-            return "wechat", name, handler
+        fixed = _FIXED_ROUTES.get(path)
+        if fixed is not None:
+            provider, name, handler = fixed
+            return provider, name, getattr(self, handler)
         if path.endswith("/oauth2/v3/token"):
             return "huawei", "huawei.token", self.huawei_token
         if path.endswith("/purchases/tokens/verify"):
             return "huawei", "huawei.verify", self.huawei_verify
         if path.endswith("/purchases/confirm"):
             return "huawei", "huawei.confirm", self.huawei_confirm
-        cmi = {
-            "/aep/APP_getAccessToken_SBO/v1": ("cmi.token", self.cmi_token),
-            "/aep/APP_createOrder_SBO/v1": ("cmi.create_order", self.cmi_create_order),
-            "/aep/APP_queryOrder_SBO/v1": ("cmi.query_order", self.cmi_query_order),
-        }
-        if path in cmi:
-            name, handler = cmi[path]
-            return "cmi", name, handler
         return None
 
     def keys(self, route: str, request: Incoming) -> list[tuple[str, str]]:
