@@ -125,6 +125,28 @@ class Engine:
         self.coordinator.clear_cooldown(scope)
 
 
+class EngineViews:
+    """What every payerr client wrapper shows of its engine: policy, budget, cooldowns."""
+
+    _engine: Engine
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._engine.policy
+
+    def budget_left(self, provider: str | None = None) -> int | None:
+        """Retry-budget tokens left for a provider app (None when the budget is off)."""
+        return self._engine.budget_available(provider)
+
+    def cooldowns(self) -> list[Cooldown]:
+        """Every cooldown holding requests back right now (scope, seconds left, code, message)."""
+        return self._engine.cooldowns()
+
+    def clear_cooldown(self, scope: str | None = None) -> None:
+        """End one cooldown (its ``scope``), or all of them, here and for every worker."""
+        self._engine.clear_cooldown(scope)
+
+
 class Cooldown(NamedTuple):
     """A cooldown: who it holds (``provider:app``, ``…@/api/path``, ``…@host:name``)."""
 

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -28,7 +28,7 @@ from ._bodies import (
 )
 from ._coordinator import Coordinator
 from ._credentials import Credentials
-from ._engine import IDEMPOTENT_MARK, Call, Cooldown, Engine
+from ._engine import IDEMPOTENT_MARK, Call, Engine, EngineViews
 from ._enums import Category
 from ._errors import PayError, as_client_error
 from ._policy import RetryPolicy
@@ -67,33 +67,28 @@ def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawRe
     )
 
 
-class _Base:
+Inner = TypeVar("Inner", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class _Base(EngineViews, Generic[Inner]):
+    """What both transports share: the engine, and the httpx transport they wrap."""
+
     def __init__(
         self,
-        policy: RetryPolicy | None,
-        provider: str | None,
-        credentials: Credentials | None,
-        coordinator: Coordinator | None,
-        app: str,
+        transport: Inner | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        provider: str | None = None,
+        credentials: Credentials | None = None,
+        coordinator: Coordinator | None = None,
+        app: str = "default",
     ) -> None:
         self._engine = Engine(policy, provider, credentials, coordinator, app)
         self._cap = self._engine.policy.body_cap
+        self._inner: Inner = transport if transport is not None else self._default_inner()
 
-    @property
-    def policy(self) -> RetryPolicy:
-        return self._engine.policy
-
-    def budget_left(self, provider: str | None = None) -> int | None:
-        """Retry-budget tokens left for a provider app (None when the budget is off)."""
-        return self._engine.budget_available(provider)
-
-    def cooldowns(self) -> list[Cooldown]:
-        """Every cooldown holding requests back right now (scope, seconds left, code, message)."""
-        return self._engine.cooldowns()
-
-    def clear_cooldown(self, scope: str | None = None) -> None:
-        """End one cooldown (its ``scope``), or all of them, here and for every worker."""
-        self._engine.clear_cooldown(scope)
+    def _default_inner(self) -> Inner:
+        raise NotImplementedError  # each transport names httpx's own
 
     def _start(self, request: httpx.Request) -> Call | None:
         engine = self._engine
@@ -156,21 +151,11 @@ class _Base:
         return call.end(error, local)
 
 
-class Transport(_Base, httpx.BaseTransport):
+class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
     """Typed errors and safe retries for a sync ``httpx.Client``."""
 
-    def __init__(
-        self,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        policy: RetryPolicy | None = None,
-        provider: str | None = None,
-        credentials: Credentials | None = None,
-        coordinator: Coordinator | None = None,
-        app: str = "default",
-    ) -> None:
-        super().__init__(policy, provider, credentials, coordinator, app)
-        self._inner = transport if transport is not None else httpx.HTTPTransport()
+    def _default_inner(self) -> httpx.BaseTransport:
+        return httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)
@@ -214,21 +199,11 @@ class Transport(_Base, httpx.BaseTransport):
         self._inner.__exit__(exc_type, exc, tb)
 
 
-class AsyncTransport(_Base, httpx.AsyncBaseTransport):
+class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """Typed errors and safe retries for an ``httpx.AsyncClient``."""
 
-    def __init__(
-        self,
-        transport: httpx.AsyncBaseTransport | None = None,
-        *,
-        policy: RetryPolicy | None = None,
-        provider: str | None = None,
-        credentials: Credentials | None = None,
-        coordinator: Coordinator | None = None,
-        app: str = "default",
-    ) -> None:
-        super().__init__(policy, provider, credentials, coordinator, app)
-        self._inner = transport if transport is not None else httpx.AsyncHTTPTransport()
+    def _default_inner(self) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)

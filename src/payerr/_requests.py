@@ -26,7 +26,7 @@ from ._bodies import (
 )
 from ._coordinator import Coordinator
 from ._credentials import Credentials
-from ._engine import IDEMPOTENT_HEADER, Call, Cooldown, Engine
+from ._engine import IDEMPOTENT_HEADER, Call, Engine, EngineViews
 from ._enums import Category
 from ._errors import PayError, as_client_error
 from ._policy import RetryPolicy
@@ -75,7 +75,7 @@ def _category(exc: Exception) -> Category | None:
     return None
 
 
-class RequestsAdapter(HTTPAdapter):
+class RequestsAdapter(EngineViews, HTTPAdapter):
     """Typed errors and safe retries for a ``requests.Session``."""
 
     __attrs__ = [*HTTPAdapter.__attrs__, "_payerr_args"]  # noqa: RUF012  (requests pickles these)
@@ -98,22 +98,6 @@ class RequestsAdapter(HTTPAdapter):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)  # type: ignore[misc]
         self._engine = Engine(*self._payerr_args)
-
-    @property
-    def policy(self) -> RetryPolicy:
-        return self._engine.policy
-
-    def budget_left(self, provider: str | None = None) -> int | None:
-        """Retry-budget tokens left for a provider app (None when the budget is off)."""
-        return self._engine.budget_available(provider)
-
-    def cooldowns(self) -> list[Cooldown]:
-        """Every cooldown holding requests back right now (scope, seconds left, code, message)."""
-        return self._engine.cooldowns()
-
-    def clear_cooldown(self, scope: str | None = None) -> None:
-        """End one cooldown (its ``scope``), or all of them, here and for every worker."""
-        self._engine.clear_cooldown(scope)
 
     def send(
         self,
