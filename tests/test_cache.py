@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from payerr import _cache
-from payerr._catalog import adapter_dir, load_adapter_file
+from payerr._catalog import LazyTable, ProviderSpec, adapter_dir, load_adapter_file
+from payerr._enums import Category, RetryHint
 
 
 @pytest.fixture
@@ -23,12 +24,52 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "payerr"
 
 
+_VALIDATED = _cache._validated
+
+
+@pytest.fixture(autouse=True)
+def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer from the adapter files would hide a broken reader: only the tests
+    that damage the cache may fall back (``fallback``)."""
+    monkeypatch.setattr(_cache, "_validated", lambda: pytest.fail("fell back to the files"))
+
+
+@pytest.fixture
+def fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cache, "_validated", _VALIDATED)
+
+
+def _built(key: str) -> list[ProviderSpec]:
+    """Every provider in the cache, built (reading it builds none)."""
+    pending = _cache.read(key)
+    assert pending is not None
+    return [spec.build() for spec in pending]
+
+
+def _wechat(specs: list[ProviderSpec]) -> ProviderSpec:
+    return next(spec for spec in specs if spec.name == "wechat")
+
+
 def test_round_trip_gives_the_same_specs(files: list[Path]) -> None:
     """Specs rebuilt from the cache equal the specs validated from the files."""
     specs = [load_adapter_file(path) for path in files]
     key = _cache.digest(files)
     _cache.write(key, specs)
-    assert _cache.read(key) == specs
+    assert _built(key) == specs
+
+
+def test_look_ups_answer_as_the_files_do(files: list[Path]) -> None:
+    """Every look-up a request or a person makes gives the same entry from either source."""
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(key, specs)
+    for validated, cached in zip(specs, _built(key), strict=True):
+        for code in [*validated.codes, *validated.sub_codes, "no-such-code", "200", "404"]:
+            assert cached.lookup(code) == validated.lookup(code), (validated.name, code)
+            assert cached.find(code) == validated.find(code), (validated.name, code)
+        for sub_code in validated.sub_codes:
+            parent = validated.sub_codes[sub_code].code
+            assert cached.lookup(parent, sub_code) == validated.lookup(parent, sub_code)
 
 
 def test_key_changes_with_the_files(files: list[Path], tmp_path: Path) -> None:
@@ -44,8 +85,142 @@ def test_broken_cache_is_ignored(files: list[Path], cache_home: Path) -> None:
     """A corrupt cache file reads as a miss, not an error."""
     key = _cache.digest(files)
     cache_home.mkdir(parents=True)
-    (cache_home / f"adapters-{key}.json").write_text(json.dumps([{"name": "x"}]))
+    _cache.cache_path(key).write_text(json.dumps([{"name": "x"}]))
     assert _cache.read(key) is None
+
+
+def test_truncated_cache_is_ignored(files: list[Path]) -> None:
+    """A file shorter than its first line says (a copy cut short) reads as a miss."""
+    key = _cache.digest(files)
+    _cache.write(key, [load_adapter_file(path) for path in files])
+    path = _cache.cache_path(key)
+    path.write_bytes(path.read_bytes()[:-10])
+    assert _cache.read(key) is None
+
+
+def test_entries_are_built_when_first_looked_up(files: list[Path]) -> None:
+    """Reading the cache builds no code entry; a look-up builds that one entry only."""
+    key = _cache.digest(files)
+    _cache.write(key, [load_adapter_file(path) for path in files])
+    specs = _built(key)
+    assert all(" 0 built" in repr(spec.codes) for spec in specs)
+    wechat = _wechat(specs)
+    assert wechat.codes["40001"].category is Category.AUTH
+    assert "40001" in wechat.codes and "no-such-code" not in wechat.codes
+    assert wechat.codes.get("no-such-code") is None
+    assert repr(wechat.codes).endswith(" 1 built)")
+
+
+def test_providers_not_built_still_mask_their_secrets(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider read from the cache but never used still has its secret names masked."""
+    from payerr import _redact
+
+    key = _cache.digest(files)
+    _cache.write(key, [load_adapter_file(path) for path in files])
+    monkeypatch.setattr(_redact, "_extra_names", set())
+    monkeypatch.setattr(_redact, "_SECRET", None)
+    monkeypatch.setattr(_redact, "_QUOTED", None)
+    assert not _redact.is_secret_name("alipay_root_cert_sn")
+    assert _cache.read(key) is not None
+    assert _redact.is_secret_name("alipay_root_cert_sn")
+    assert "s3cr3t" not in _redact.redact_text("alipay_root_cert_sn=s3cr3t")
+
+
+def _damage(path: Path, old: bytes, new: bytes) -> None:
+    """Change bytes in place, keeping the length (so only that part reads wrong)."""
+    assert len(old) == len(new)
+    blob = path.read_bytes()
+    assert blob.count(old) >= 1
+    path.write_bytes(blob.replace(old, new, 1))
+
+
+@pytest.mark.usefixtures("fallback")
+def test_a_damaged_entry_is_answered_from_the_adapter_files(files: list[Path]) -> None:
+    """An entry that no longer parses is read from the validated files, not raised."""
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(key, specs)
+    expected = _wechat(specs).codes["40001"]
+    line = _cache._json(_cache._info(expected))
+    _damage(_cache.cache_path(key), line, line.replace(b'"auth"', b'"xxxx"'))
+    assert _wechat(_built(key)).codes["40001"] == expected
+
+
+@pytest.mark.usefixtures("fallback")
+def test_a_damaged_table_is_answered_from_the_adapter_files(files: list[Path]) -> None:
+    """A table whose keys no longer read is taken whole from the validated files."""
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(key, specs)
+    keys = _cache._json(list(_wechat(specs).codes))
+    _damage(_cache.cache_path(key), keys, b"{" + keys[1:])
+    assert _wechat(_built(key)).codes == _wechat(specs).codes
+
+
+@pytest.mark.usefixtures("fallback")
+def test_a_cache_removed_after_reading_is_answered_from_the_adapter_files(
+    files: list[Path],
+) -> None:
+    """Tables are read when first used; a file gone by then is no error."""
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(key, specs)
+    pending = _cache.read(key)
+    assert pending is not None
+    _cache.cache_path(key).unlink()
+    assert [spec.build() for spec in pending] == specs
+
+
+def test_a_cache_written_again_meanwhile_still_reads(files: list[Path]) -> None:
+    """Another checkout with the same files writes the same tables under a first line
+    of another length (its own paths); tables read after that still match."""
+    from dataclasses import replace
+
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(
+        key, [replace(spec, source="/a/much/longer/checkout" + spec.source) for spec in specs]
+    )
+    pending = _cache.read(key)
+    assert pending is not None
+    _cache.write(key, specs)
+    built = [spec.build() for spec in pending]
+    assert [spec.codes for spec in built] == [spec.codes for spec in specs]
+    assert [spec.sub_codes for spec in built] == [spec.sub_codes for spec in specs]
+
+
+@pytest.mark.usefixtures("fallback")
+def test_a_damaged_provider_is_answered_from_the_adapter_files(files: list[Path]) -> None:
+    """A provider whose line lost a field is built from the validated files."""
+    specs = [load_adapter_file(path) for path in files]
+    key = _cache.digest(files)
+    _cache.write(key, specs)
+    _damage(_cache.cache_path(key), b'"display":"WeChat', b'"displaX":"WeChat')
+    assert _built(key) == specs
+
+
+def test_override_on_a_catalog_read_from_the_cache(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """override_code changes one entry of a lazily read table and leaves the rest."""
+    import payerr
+    from payerr import _catalog
+
+    _cache.write(_cache.digest(files), [load_adapter_file(path) for path in files])
+    monkeypatch.setattr(_catalog, "_catalog", None)
+    before = payerr.explain("wechat", "40014")
+    assert isinstance(_catalog.catalog().spec("wechat").codes, LazyTable)  # from the cache
+    payerr.override_code("wechat", "40013", category=Category.INVALID_REQUEST)
+    payerr.override_code("wechat", "61999", category=Category.CONFIGURATION)
+    payerr.override_code("alipay", "ACQ.TRADE_NOT_EXIST", retry=RetryHint.NEVER)
+    assert payerr.explain("wechat", "40013").category is Category.INVALID_REQUEST
+    assert payerr.explain("wechat", "61999").category is Category.CONFIGURATION
+    assert payerr.explain("alipay", "ACQ.TRADE_NOT_EXIST").retry is RetryHint.NEVER
+    assert payerr.explain("wechat", "40014") == before
+    assert "61999" in _catalog.catalog().spec("wechat").codes
+    monkeypatch.setattr(_catalog, "_catalog", None)
 
 
 def test_cache_can_be_turned_off(

@@ -48,7 +48,6 @@ from ._errors import (
 )
 from ._raw import RawResponse
 from ._redact import add_secret_names
-from ._wsse import wsse_headers
 
 if TYPE_CHECKING:
     from ._classify import RequestFacts
@@ -63,6 +62,7 @@ if TYPE_CHECKING:
     from ._policy import Attempt, RetryPolicy
     from ._redis import RedisCoordinator
     from ._requests import RequestsAdapter
+    from ._wsse import wsse_headers
     from .integrations.alipay import alipay_result
 
 import logging as _logging
@@ -72,8 +72,8 @@ _logging.getLogger("payerr").addHandler(_logging.NullHandler())
 PROVIDERS: tuple[str, ...] = ("alipay", "wechat", "huawei", "cmi")
 """The providers payerr ships adapters for."""
 
-# Names whose modules import httpx or requests: loaded on first use
-# so that ``import payerr`` stays cheap.
+# Names whose modules import httpx or requests (or, like _wsse, that no
+# request needs): loaded on first use so that ``import payerr`` stays cheap.
 _LAZY = {
     "Transport": "._httpx",
     "AsyncTransport": "._httpx",
@@ -88,6 +88,7 @@ _LAZY = {
     "HeaderToken": "._credentials",
     "JsonBodyToken": "._credentials",
     "alipay_result": ".integrations.alipay",
+    "wsse_headers": "._wsse",
 }
 
 

@@ -6,10 +6,13 @@ compiled data (class defaults, models, envelopes), and kept in the user's
 cache directory. Any problem reading or writing it just means the files are
 read and validated as usual. ``PAYERR_NO_CACHE=1`` turns it off.
 
-One file, one JSON document per line: first every provider without its code
-tables (hosts, envelopes, success codes, statuses, and the table keys), then
-one line per code-table entry. Reading it parses the first line only; an
-entry is parsed and built when it is first looked up (``LazyTable``).
+One file of JSON lines: first every provider without its code tables (hosts,
+envelopes, success codes, statuses), then each code table as a line of keys
+and a line per entry. First use reads the first line only; a provider is
+built when it is first asked for, a table read when it is first used, and an
+entry built when it is first looked up (``LazyTable``). A table read later
+still matches the first line read before, even if the file was written again
+meanwhile: its name is its key, and the tables depend on nothing else.
 """
 
 from __future__ import annotations
@@ -17,13 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._catalog import CodeInfo, LazyTable, MethodRule, ProviderSpec
+from ._catalog import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import Envelope
 
@@ -34,7 +36,10 @@ _SHAPING_MODULES = ("_catalog.py", "_cache.py", "_enums.py", "_envelopes.py", "_
 (a class default, a model field) must never be answered from an old cache."""
 
 _TABLES = ("codes", "sub_codes")
-"""The tables kept as one line per entry and built lazily; the rest is small."""
+"""The tables read lazily (1,600 entries); the rest of a provider is small."""
+
+_DAMAGED = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+"""What reading a cache file that was changed after it was written can raise."""
 
 
 def cache_dir() -> Path:
@@ -113,7 +118,7 @@ def _from_info(data: dict[str, Any]) -> CodeInfo:
 
 
 def _head(spec: ProviderSpec) -> dict[str, Any]:
-    """A provider without its code tables, which follow as lines (only their keys here)."""
+    """A provider without its code tables, which follow it in the file."""
     return {
         "name": spec.name,
         "display": spec.display,
@@ -126,39 +131,70 @@ def _head(spec: ProviderSpec) -> dict[str, Any]:
         "money_methods": list(spec.money_methods),
         "token_paths": list(spec.token_paths),
         "secret_names": list(spec.secret_names),
-        "codes": list(spec.codes),
-        "sub_codes": list(spec.sub_codes),
         "statuses": {str(k): _info(v) for k, v in spec.statuses.items()},
         "source": spec.source,
     }
 
 
+def _section(table: Mapping[str, CodeInfo]) -> bytes:
+    """A code table: its keys on one line, then one line per entry."""
+    return b"\n".join([_json(list(table)), *(_json(_info(info)) for info in table.values())])
+
+
 def dump(specs: Iterable[ProviderSpec]) -> bytes:
-    """The cache file: the providers on the first line, then one line per table entry."""
-    specs = list(specs)
-    lines = [_json([_head(spec) for spec in specs])]
+    """The cache file: the providers on the first line, then their code tables.
+
+    Each provider says where its tables are (byte offsets after the first line),
+    so a table is read only when it is first used.
+    """
+    heads, sections, position = [], [], 0
     for spec in specs:
+        head = _head(spec)
         for table in _TABLES:
-            lines.extend(_json(_info(info)) for info in getattr(spec, table).values())
-    return b"\n".join(lines)
+            section = _section(getattr(spec, table))
+            head[table] = [position, position + len(section)]
+            sections.append(section)
+            position += len(section) + 1
+        heads.append(head)
+    return b"\n".join([_json(heads), *sections])
 
 
-def load(blob: bytes) -> list[ProviderSpec]:
-    """Providers from a cache file; their tables keep the raw lines until looked up."""
-    lines = blob.split(b"\n")
-    heads = json.loads(lines[0])
-    position, specs = 1, []
-    for head in heads:
-        tables: dict[str, LazyTable] = {}
-        for table in _TABLES:
-            keys = head[table]
-            entries = lines[position : position + len(keys)]
-            position += len(keys)
-            tables[table] = LazyTable(dict(zip(keys, entries)), _decoder(head["name"], table))
-        specs.append(_spec(head, tables))
-    if position != len(lines):
-        raise ValueError("cache file has the wrong number of entries")
+def load(path: Path) -> list[PendingSpec]:
+    """Providers from a cache file's first line, each built when first asked for.
+
+    The code tables (nine tenths of the file) are not read here: a table is
+    read from the file when it is first used (see ``_rows``).
+    """
+    from ._redact import add_secret_names
+
+    with open(path, "rb") as file:
+        first = file.readline()
+        size = os.fstat(file.fileno()).st_size
+    specs, end = [], -1
+    for head in json.loads(first):
+        end = head[_TABLES[-1]][1]
+        add_secret_names(*head["secret_names"])  # masked before the provider is built
+        specs.append(PendingSpec(head["name"], tuple(head["hosts"]), _builder(head, path)))
+    if len(first) + end != size:
+        raise ValueError("the cache file is not as long as its first line says")
     return specs
+
+
+def _builder(head: dict[str, Any], path: Path) -> Callable[[], ProviderSpec]:
+    """Builds one provider from its line; its code tables are read when first used."""
+
+    def build() -> ProviderSpec:
+        tables: dict[str, LazyTable] = {}
+        try:
+            for table in _TABLES:
+                start, end = head[table]
+                rows = _rows(path, start, end, head["name"], table)
+                tables[table] = LazyTable(rows, _decoder(head["name"], table))
+            return _spec(head, tables)
+        except _DAMAGED:
+            return _validated()[head["name"]]
+
+    return build
 
 
 def _spec(head: dict[str, Any], tables: Mapping[str, LazyTable]) -> ProviderSpec:
@@ -181,6 +217,29 @@ def _spec(head: dict[str, Any], tables: Mapping[str, LazyTable]) -> ProviderSpec
     )
 
 
+def _rows(
+    path: Path, start: int, end: int, provider: str, table: str
+) -> Callable[[], dict[str, bytes]]:
+    """Reads one table's keys and lines from the file (its offsets count from the end of
+    the first line). A file gone or damaged since is answered from the adapter files."""
+
+    def rows() -> dict[str, bytes]:
+        try:
+            with open(path, "rb") as file:
+                base = len(file.readline())
+                file.seek(base + start)
+                keys, *lines = file.read(end - start).split(b"\n")
+            names = json.loads(keys)
+            if isinstance(names, list):
+                return dict(zip(names, lines, strict=True))
+        except (OSError, *_DAMAGED):
+            pass
+        validated: Mapping[str, CodeInfo] = getattr(_validated()[provider], table)
+        return {key: _json(_info(info)) for key, info in validated.items()}
+
+    return rows
+
+
 def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
     """Builds one entry from its line; a line that will not parse (the file was
     damaged after it was written) is answered from the adapter files instead."""
@@ -188,7 +247,7 @@ def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
     def decode(key: str, line: bytes) -> CodeInfo:
         try:
             return _from_info(json.loads(line))
-        except (ValueError, KeyError, TypeError):
+        except _DAMAGED:
             validated: Mapping[str, CodeInfo] = getattr(_validated()[provider], table)
             return validated[key]
 
@@ -198,18 +257,18 @@ def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
 @cache
 def _validated() -> dict[str, ProviderSpec]:
     """The shipped adapters read and validated from their files (no cache involved)."""
-    from ._catalog import adapter_dir, load_adapter_file
+    from ._catalog import adapter_files, load_adapter_file
 
-    specs = (load_adapter_file(path) for path in sorted(adapter_dir().glob("*.toml")))
+    specs = (load_adapter_file(path) for path in adapter_files())
     return {spec.name: spec for spec in specs}
 
 
-def read(key: str) -> list[ProviderSpec] | None:
+def read(key: str) -> list[PendingSpec] | None:
     if os.environ.get("PAYERR_NO_CACHE"):
         return None
     try:
-        return load(cache_path(key).read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return load(cache_path(key))
+    except (OSError, *_DAMAGED):
         return None
 
 
@@ -217,6 +276,8 @@ def write(key: str, specs: Iterable[ProviderSpec]) -> None:
     """Store the compiled form atomically; a read-only home is no error."""
     if os.environ.get("PAYERR_NO_CACHE"):
         return
+    import tempfile  # only when writing: reading is on every process's first use
+
     directory = cache_dir()
     temporary = None
     try:

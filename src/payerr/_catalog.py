@@ -8,6 +8,7 @@ broken file names itself, the code and the field.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,11 +21,6 @@ from typing import Any, Literal, cast
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import Envelope, Format
 from ._errors import CATEGORY_CLASSES
-
-ADAPTER_DIRS = (
-    Path(__file__).parent / "adapters",  # installed wheel
-    Path(__file__).resolve().parents[2] / "adapters",  # source checkout, editable install
-)
 
 Window = Literal["second", "minute", "day"]
 _NOT_CHOSEN: Any = object()
@@ -228,53 +224,61 @@ class ProviderSpec:
 
 
 class LazyTable(Mapping[str, CodeInfo]):
-    """A code table whose entries are built on their first look-up.
+    """A code table read on first use and whose entries are built on their first look-up.
 
     Building all 1,600 shipped entries from the compiled cache was most of
-    payerr's first use (8 ms); a process meets a handful of codes.
+    payerr's first use (8 ms), and a success never looks a code up.
     """
 
-    __slots__ = ("_built", "_decode", "_raw")
+    __slots__ = ("_built", "_decode", "_load", "_raw")
 
     def __init__(
         self,
-        raw: Mapping[str, bytes],
+        load: Callable[[], Mapping[str, bytes]],
         decode: Callable[[str, bytes], CodeInfo],
         built: Mapping[str, CodeInfo] | None = None,
     ) -> None:
-        self._raw = raw
+        self._load = load
         self._decode = decode
+        self._raw: Mapping[str, bytes] | None = None
         self._built: dict[str, CodeInfo] = dict(built or {})
+
+    def _rows(self) -> Mapping[str, bytes]:
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = self._load()
+        return raw
 
     def __getitem__(self, key: str) -> CodeInfo:
         found = self._built.get(key)
         if found is None:
             # setdefault: two threads building one entry both get the first one stored
-            found = self._built.setdefault(key, self._decode(key, self._raw[key]))
+            found = self._built.setdefault(key, self._decode(key, self._rows()[key]))
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
         found = self._built.get(key)
         if found is not None:
             return found
-        return self[key] if key in self._raw else default
+        return self[key] if key in self._rows() else default
 
     def __contains__(self, key: object) -> bool:
-        return key in self._raw
+        return key in self._rows()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(self._rows())
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._rows())
 
     def __repr__(self) -> str:
-        return f"LazyTable({len(self._raw)} entries, {len(self._built)} built)"
+        return f"LazyTable({len(self)} entries, {len(self._built)} built)"
 
     def with_entry(self, key: str, info: CodeInfo) -> LazyTable:
         """A copy with one entry set, the rest still unbuilt (``override_code``)."""
-        raw = self._raw if key in self._raw else {**self._raw, key: b""}
-        return LazyTable(raw, self._decode, {**self._built, key: info})
+        raw = self._rows()
+        rows = raw if key in raw else {**raw, key: b""}
+        return LazyTable(lambda: rows, self._decode, {**self._built, key: info})
 
 
 def _with_entry(table: Mapping[str, CodeInfo], key: str, info: CodeInfo) -> Mapping[str, CodeInfo]:
@@ -523,11 +527,30 @@ def _spec(model: Any, path: Path) -> ProviderSpec:
     )
 
 
+class PendingSpec:
+    """A provider known by its name and hosts, built when first asked for.
+
+    The compiled cache holds every shipped provider; a process usually talks to
+    one, so the others' envelopes and tables are never built.
+    """
+
+    __slots__ = ("build", "hosts", "name")
+
+    def __init__(self, name: str, hosts: tuple[str, ...], build: Callable[[], ProviderSpec]):
+        self.name = name
+        self.hosts = hosts
+        self.build = build
+
+
 class Catalog:
     """Every loaded provider, plus the hosts and overrides users registered in code."""
 
-    def __init__(self, specs: Iterable[ProviderSpec]) -> None:
-        self._specs: dict[str, ProviderSpec] = {spec.name: spec for spec in specs}
+    def __init__(self, specs: Iterable[ProviderSpec | PendingSpec]) -> None:
+        given = {spec.name: spec for spec in specs}
+        self._names: dict[str, None] = dict.fromkeys(given)
+        self._specs: dict[str, ProviderSpec] = {}
+        """The providers built so far: a request's look-up is this one dict."""
+        self._pending: dict[str, PendingSpec] = {}
         self._exact_hosts: dict[str, str] = {}
         self._host_patterns: list[tuple[str, str]] = []
         self._host_cache: dict[str, str | None] = {}
@@ -535,23 +558,42 @@ class Catalog:
         self.generation = object()
         """Replaced on every change, so whoever cached a spec knows to look again."""
         self._by_host: dict[str, tuple[object, ProviderSpec | None]] = {}
-        for spec in self._specs.values():
+        for spec in given.values():
+            if isinstance(spec, PendingSpec):
+                self._pending[spec.name] = spec
+            else:
+                self._specs[spec.name] = spec
             for host in spec.hosts:
                 self._add_host(host, spec.name)
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._specs)
+        return tuple(self._names)
 
     def spec(self, provider: str) -> ProviderSpec:
         try:
             return self._specs[provider]
         except KeyError:
-            known = ", ".join(self._specs)
-            raise UnknownProviderError(f"unknown provider {provider!r}; known: {known}") from None
+            return self._build(provider)
+
+    def _build(self, provider: str) -> ProviderSpec:
+        pending = self._pending.get(provider)
+        if pending is None:
+            found = self._specs.get(provider)  # another thread has just built it
+            if found is None:
+                known = ", ".join(self._names)
+                message = f"unknown provider {provider!r}; known: {known}"
+                raise UnknownProviderError(message) from None
+            return found
+        built = pending.build()
+        with self._lock:
+            if self._pending.get(provider) is pending:
+                self._specs[provider] = built
+                del self._pending[provider]
+        return self._specs[provider]  # ours, another thread's, or one a user added meanwhile
 
     def __iter__(self) -> Iterator[ProviderSpec]:
-        return iter(self._specs.values())
+        return iter([self.spec(name) for name in list(self._names)])
 
     def _add_host(self, host: str, provider: str) -> None:
         if any(ch in host for ch in "*?["):
@@ -590,7 +632,7 @@ class Catalog:
             return entry[1]
         generation = self.generation  # read first: a change while we look is seen next time
         name = self.provider_for_host(host)
-        spec = None if name is None else self._specs[name]
+        spec = None if name is None else self.spec(name)
         if len(self._by_host) >= 4096:
             self._by_host.clear()
         self._by_host[host] = (generation, spec)
@@ -598,9 +640,11 @@ class Catalog:
 
     def add(self, spec: ProviderSpec, *, replace_existing: bool = False) -> None:
         with self._lock:
-            if spec.name in self._specs and not replace_existing:
+            if spec.name in self._names and not replace_existing:
                 raise ValueError(f"provider {spec.name!r} is already loaded")
             self._specs[spec.name] = spec
+            self._pending.pop(spec.name, None)
+            self._names[spec.name] = None
             for host in spec.hosts:
                 self._add_host(host, spec.name)
             self._host_cache.clear()
@@ -631,9 +675,12 @@ class Catalog:
                 solution_en=changes.get("solution_en", "Handle as the caller documented."),
             )
         updated = replace(current, **changes, rules=() if changes else current.rules)
+        changed = _with_entry(table, key, updated)
         with self._lock:
-            changed = {kind: _with_entry(table, key, updated)}
-            self._specs[provider] = replace(spec, **changed)
+            if kind == "codes":
+                self._specs[provider] = replace(spec, codes=changed)
+            else:
+                self._specs[provider] = replace(spec, sub_codes=changed)
             self.generation = object()
         return updated
 
@@ -642,11 +689,27 @@ _catalog: Catalog | None = None
 _catalog_lock = threading.Lock()
 
 
+def _adapter_dirs() -> Iterator[Path]:
+    """Where the shipped files may be; the second is resolved (system calls) only if needed."""
+    yield Path(__file__).parent / "adapters"  # installed wheel
+    yield Path(__file__).resolve().parents[2] / "adapters"  # source checkout, editable install
+
+
+def adapter_files() -> list[Path]:
+    """The shipped adapter files in name order (one directory listing: every first use)."""
+    for directory in _adapter_dirs():
+        try:
+            names = sorted(name for name in os.listdir(directory) if name.endswith(".toml"))
+        except OSError:
+            continue
+        if names:
+            return [directory / name for name in names]
+    searched = " or ".join(map(str, _adapter_dirs()))
+    raise AdapterFileError(f"no adapter files found in {searched}")
+
+
 def adapter_dir() -> Path:
-    for directory in ADAPTER_DIRS:
-        if directory.is_dir() and any(directory.glob("*.toml")):
-            return directory
-    raise AdapterFileError(f"no adapter files found in {' or '.join(map(str, ADAPTER_DIRS))}")
+    return adapter_files()[0].parent
 
 
 def catalog() -> Catalog:
@@ -659,16 +722,17 @@ def catalog() -> Catalog:
     return _catalog
 
 
-def _shipped_specs() -> list[ProviderSpec]:
+def _shipped_specs() -> list[ProviderSpec] | list[PendingSpec]:
     """The shipped adapters: from the compiled cache when it matches the files, else read."""
     from . import _cache
 
-    files = sorted(adapter_dir().glob("*.toml"))
+    files = adapter_files()
     key = _cache.digest(files)
-    specs = _cache.read(key)
-    if specs is None:
-        specs = [load_adapter_file(path) for path in files]
-        _cache.write(key, specs)
+    cached = _cache.read(key)
+    if cached is not None:
+        return cached
+    specs = [load_adapter_file(path) for path in files]
+    _cache.write(key, specs)
     return specs
 
 
