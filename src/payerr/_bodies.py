@@ -536,6 +536,8 @@ def read_bounded_requests(
     content = _decode_kept(coding, chunks, cap)
     raw = b"".join(chunks)
     response.raw = ReplayRaw(raw, None, coding, content)
+    if content is not None:  # what .content would read again: handed over as it is
+        response._content, response._content_consumed = content, True
     original.release_conn()
     return content, raw[:ERROR_HEAD] if content is None else b""
 
