@@ -192,3 +192,14 @@ def test_settings_beside_an_adapter_are_refused(sandbox: Sandbox) -> None:
             policy=payerr.RetryPolicy(),
             app="shop",
         )
+
+
+def test_an_sdk_that_no_longer_makes_the_call_is_refused_at_install() -> None:
+    """rebind names the SDK function that stopped calling what payerr replaces."""
+    from payerr.integrations._sdk import rebind
+
+    def verified_sync_response(self: object) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="no longer calls urlopen"):
+        rebind(verified_sync_response, object(), urlopen=lambda url, timeout=None: None)

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -85,10 +85,11 @@ class _Base(EngineViews, Generic[Inner]):
     ) -> None:
         self._engine = Engine(policy, provider, credentials, coordinator, app)
         self._cap = self._engine.policy.body_cap
-        self._inner: Inner = transport if transport is not None else self._default_inner()
-
-    def _default_inner(self) -> Inner:
-        raise NotImplementedError  # each transport names httpx's own
+        if transport is None:  # httpx's own transport of the same kind
+            asynchronous = isinstance(self, httpx.AsyncBaseTransport)
+            made = httpx.AsyncHTTPTransport() if asynchronous else httpx.HTTPTransport()
+            transport = cast(Inner, made)
+        self._inner: Inner = transport
 
     def _start(self, request: httpx.Request) -> Call | None:
         engine = self._engine
@@ -154,9 +155,6 @@ class _Base(EngineViews, Generic[Inner]):
 class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
     """Typed errors and safe retries for a sync ``httpx.Client``."""
 
-    def _default_inner(self) -> httpx.BaseTransport:
-        return httpx.HTTPTransport()
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)
         if call is None:
@@ -201,9 +199,6 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
 
 class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """Typed errors and safe retries for an ``httpx.AsyncClient``."""
-
-    def _default_inner(self) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)
