@@ -22,10 +22,30 @@ USER_INFO = {
 }
 """A WeChat user-info success: what every benchmark request gets back."""
 BODY = json.dumps(USER_INFO).encode()
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-    b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (len(BODY), BODY)
-)
+BIG_PATH = b"/cgi-bin/user/info/batchget"
+"""Requests for this path get a 500 KiB batch of users, Chinese nicknames and all."""
+
+
+def _batch(size: int) -> bytes:
+    users, total = [], 0
+    while total < size:
+        user = {**USER_INFO, "nickname": f"微信用户{len(users)}", "city": "深圳", "remark": "备注"}
+        users.append(user)
+        total += len(json.dumps(user, ensure_ascii=False).encode()) + 1
+    return json.dumps({"user_info_list": users}, ensure_ascii=False).encode()
+
+
+BIG_BODY = _batch(500 * 1024)
+
+
+def _response(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+        b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (len(body), body)
+    )
+
+
+RESPONSE, BIG_RESPONSE = _response(BODY), _response(BIG_BODY)
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -33,12 +53,13 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
+            big = BIG_PATH in head[: head.find(b"\r\n")]
             for line in head.split(b"\r\n"):
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             if length:
                 await reader.readexactly(length)
-            writer.write(RESPONSE)
+            writer.write(BIG_RESPONSE if big else RESPONSE)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:

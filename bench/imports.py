@@ -8,6 +8,12 @@ PYTHONPYCACHEPREFIX, and each case runs once before timing. Otherwise a
 checkout run with PYTHONDONTWRITEBYTECODE=1 compiles payerr's sources on every
 start while httpx comes from site-packages bytecode, and the difference
 measures the compiler, not the import.
+
+The "wheel" cases run payerr as installed from a wheel built here (with the
+compiled catalog its build hook adds): with a warm user cache, and with a
+cache that cannot be written (its directory under a file; ``PAYERR_NO_CACHE``).
+Each case's cost over ``import httpx`` is the median of the differences taken
+within each round (paired), beside an A/A row: ``import httpx`` against itself.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -43,6 +50,16 @@ CASES = {
     ),
 }
 MIDDLEWARE = "httpx user: Transport + inspect"
+WHEEL_CASES = {
+    "wheel: Transport + inspect, warm cache": "warm",
+    "wheel: Transport + inspect, read-only cache": "read-only",
+    "wheel: Transport + inspect, PAYERR_NO_CACHE": "no cache",
+}
+"""The middleware case again, payerr installed from a wheel built with its compiled catalog."""
+CASES["import httpx (again: the noise floor)"] = CASES["import httpx"]
+for _name in WHEEL_CASES:
+    CASES[_name] = CASES[MIDDLEWARE]
+ROUNDS = 21
 CHECK = (
     "import sys, httpx, payerr; payerr.Transport; "
     + INSPECT.format(body=SUCCESS, url=URL, tail="")
@@ -58,27 +75,106 @@ def environment(pycache: str, no_cache: bool) -> dict[str, str]:
     return env
 
 
+def installed(scratch: Path) -> Path:
+    """payerr from a wheel built now, unpacked as pip installs it: its site directory."""
+    root = Path(__file__).resolve().parents[1]
+    dist = scratch / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dist)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = dist.glob("payerr-*.whl")
+    site = scratch / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    return site
+
+
+def wheel_environment(pycache: str, site: Path, scratch: Path, kind: str) -> dict[str, str]:
+    env = environment(pycache, no_cache=kind == "no cache")
+    env["PYTHONPATH"] = str(site)  # ahead of the editable install's path entry
+    if kind == "read-only":
+        blocker = scratch / "not-a-directory"
+        blocker.touch()
+        env["XDG_CACHE_HOME"] = str(blocker / "cache")  # unwritable, even for root
+    else:
+        env["XDG_CACHE_HOME"] = str(scratch / "cache")
+    return env
+
+
 def run(code: str, env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     return time.perf_counter() - started
 
 
-def measure(pycache: str) -> dict[str, float]:
-    """Median milliseconds per case, 15 alternating runs after one warm-up each."""
+def measure(pycache: str, scratch: Path) -> dict[str, list[float]]:
+    """Milliseconds per case and round, ROUNDS alternating rounds after one warm-up each."""
     envs = {name: environment(pycache, name.endswith("no cache")) for name in CASES}
+    site = installed(scratch)
+    for name, kind in WHEEL_CASES.items():
+        envs[name] = wheel_environment(pycache, site, scratch, kind)
     for name, code in CASES.items():  # bytecode written, compiled adapter cache written
         run(code, envs[name])
     samples: dict[str, list[float]] = {name: [] for name in CASES}
-    for _ in range(15):
+    for _ in range(ROUNDS):
         for name, code in CASES.items():
-            samples[name].append(run(code, envs[name]))
-    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+            samples[name].append(run(code, envs[name]) * 1000)
+    return samples
+
+
+def over_httpx(samples: dict[str, list[float]], name: str) -> tuple[float, float]:
+    """The median of the per-round differences from ``import httpx``, and their spread
+    (half the interquartile range)."""
+    differences = [a - b for a, b in zip(samples[name], samples["import httpx"], strict=True)]
+    quartiles = statistics.quantiles(differences, n=4)
+    return statistics.median(differences), (quartiles[2] - quartiles[0]) / 2
+
+
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+
+
+def instructions(code: str, env: dict[str, str]) -> int:
+    """Instructions of one whole process under callgrind: the same on a busy machine."""
+    result = subprocess.run(
+        [*CALLGRIND, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, "PYTHONHASHSEED": "0"},
+    )
+    for line in result.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise RuntimeError(result.stderr[-2000:])
+
+
+def counted() -> int:
+    """``--instructions``: each case's instructions over ``import httpx``'s, counted."""
+    with tempfile.TemporaryDirectory(prefix="payerr-bench-pycache-") as pycache:
+        scratch = Path(pycache) / "scratch"
+        envs = {name: environment(pycache, name.endswith("no cache")) for name in CASES}
+        site = installed(scratch)
+        for name, kind in WHEEL_CASES.items():
+            envs[name] = wheel_environment(pycache, site, scratch, kind)
+        for name, code in CASES.items():  # bytecode and the user cache written first
+            run(code, envs[name])
+        counts = {name: instructions(code, envs[name]) for name, code in CASES.items()}
+    httpx = counts["import httpx"]
+    rows = [
+        [name, f"{n / 1e6:,.1f} M", f"{(n - httpx) / 1e6:+,.1f} M", f"{n / httpx:.2f}×"]
+        for name, n in counts.items()
+    ]
+    print(table(["process", "instructions", "vs import httpx", "ratio"], rows))
+    return 0
 
 
 def main() -> int:
+    if "--instructions" in sys.argv:
+        return counted()
     with tempfile.TemporaryDirectory(prefix="payerr-bench-pycache-") as pycache:
-        medians = measure(pycache)
+        samples = measure(pycache, Path(pycache) / "scratch")
         asyncio_loaded = subprocess.run(
             [sys.executable, "-c", CHECK],
             check=True,
@@ -86,17 +182,18 @@ def main() -> int:
             text=True,
             env=environment(pycache, no_cache=False),
         ).stdout.strip()
-    base, httpx = medians["python (nothing)"], medians["import httpx"]
-    rows = [
-        [name, f"{ms:.0f} ms", f"{ms - base:+.0f} ms", f"{ms - httpx:+.0f} ms"]
-        for name, ms in medians.items()
-    ]
-    print(table(["process", "wall time", "vs bare python", "vs import httpx"], rows))
-    added = medians[MIDDLEWARE] - httpx
-    print(
-        f"\npayerr adds {added:.0f} ms to an httpx user's first request "
-        f"({medians[MIDDLEWARE] / httpx:.2f}x `import httpx`; target < 20 ms)"
-    )
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    base = medians["python (nothing)"]
+    rows = []
+    for name, ms in medians.items():
+        paired, spread = over_httpx(samples, name)
+        rows.append(
+            [name, f"{ms:.0f} ms", f"{ms - base:+.0f} ms", f"{paired:+.1f} ± {spread:.1f} ms"]
+        )
+    print(table(["process", "wall time", "vs bare python", "vs import httpx (paired)"], rows))
+    print(f"\n{ROUNDS} paired rounds; target: < 15 ms over `import httpx` for these:")
+    for name in (MIDDLEWARE, *WHEEL_CASES):
+        print(f"  {name}: {over_httpx(samples, name)[0]:+.1f} ms")
     print(f"asyncio imported by sync use: {asyncio_loaded}")
     return 0
 

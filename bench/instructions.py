@@ -20,62 +20,102 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import table
 from e2e import PATH, start_server
 
+BIG = "/cgi-bin/user/info/batchget"
+"""The server answers this path with 500 KiB of WeChat users (bench/_server.py)."""
+
 SHORT, LONG = 200, 1200
+BIG_SHORT, BIG_LONG = 10, 60
+"""Requests per run; a 500 KiB body costs ~20,000 times a small one's parse, so fewer."""
+
+Factory = Callable[[], Callable[[], object]]
 
 
-def contenders(base: str) -> dict[str, Callable[[], Callable[[], object]]]:
-    """Each makes a client and returns one request's worth of work."""
+def contenders(base: str) -> dict[str, tuple[Factory, str]]:
+    """Each: (make a client and return one request's worth of work, the row it is held to)."""
     import httpx
     import requests
     from httpx_retries import Retry, RetryTransport
 
     import payerr
 
-    def client(transport: httpx.BaseTransport) -> Callable[[], object]:
+    def client(transport: httpx.BaseTransport, path: str = PATH) -> Callable[[], Any]:
         http = httpx.Client(base_url=base, transport=transport)
-        return lambda: http.get(PATH)
+        return lambda: http.get(path)
 
-    def session(adapter: requests.adapters.HTTPAdapter) -> Callable[[], object]:
+    def session(adapter: requests.adapters.HTTPAdapter, path: str = PATH) -> Callable[[], Any]:
         http = requests.Session()
         http.mount("http://", adapter)
-        return lambda: http.get(base + PATH)
+        return lambda: http.get(base + path)
 
-    def then_inspect(transport: httpx.BaseTransport) -> Callable[[], object]:
-        get = client(transport)
+    def then_inspect(get: Callable[[], Any]) -> Callable[[], object]:
         return lambda: payerr.inspect(get()).data
 
-    def then_json(transport: httpx.BaseTransport) -> Callable[[], object]:
-        get = client(transport)
-        return lambda: get().json()  # type: ignore[attr-defined]
+    def then_json(get: Callable[[], Any]) -> Callable[[], object]:
+        return lambda: get().json()
 
+    def bare() -> httpx.BaseTransport:
+        return httpx.HTTPTransport()
+
+    def wechat() -> httpx.BaseTransport:
+        return payerr.Transport(provider="wechat")
+
+    def adapter() -> requests.adapters.HTTPAdapter:
+        return payerr.RequestsAdapter(provider="wechat")
+
+    plain = requests.adapters.HTTPAdapter
+    hb, rb = "httpx bare", "requests bare"
+    hj, rj = "httpx bare, then .json()", "requests bare, then .json()"
+    hbig, rbig = "httpx bare, 500 KiB, then .json()", "requests bare, 500 KiB, then .json()"
     return {
-        "httpx bare": lambda: client(httpx.HTTPTransport()),
-        "httpx + payerr.Transport": lambda: client(payerr.Transport(provider="wechat")),
-        "httpx + httpx-retries": lambda: client(RetryTransport(retry=Retry(total=3))),
-        "httpx bare, then .json()": lambda: then_json(httpx.HTTPTransport()),
-        "httpx + httpx-retries, then .json()": lambda: then_json(
-            RetryTransport(retry=Retry(total=3))
+        hb: (lambda: client(bare()), hb),
+        "httpx bare (again: A/A)": (lambda: client(bare()), hb),
+        "httpx + payerr.Transport": (lambda: client(wechat()), hb),
+        "httpx + httpx-retries": (lambda: client(RetryTransport(retry=Retry(total=3))), hb),
+        hj: (lambda: then_json(client(bare())), hb),
+        "httpx + httpx-retries, then .json()": (
+            lambda: then_json(client(RetryTransport(retry=Retry(total=3)))),
+            hj,
         ),
-        "httpx + payerr, then inspect().data": lambda: then_inspect(
-            payerr.Transport(provider="wechat")
+        "httpx + payerr, then inspect().data": (lambda: then_inspect(client(wechat())), hj),
+        "httpx + payerr, then .json()": (lambda: then_json(client(wechat())), hj),
+        hbig: (lambda: then_json(client(bare(), BIG)), hbig),
+        "httpx bare, 500 KiB, then .json() (again: A/A)": (
+            lambda: then_json(client(bare(), BIG)),
+            hbig,
         ),
-        "requests bare": lambda: session(requests.adapters.HTTPAdapter()),
-        "requests + payerr.RequestsAdapter": lambda: session(
-            payerr.RequestsAdapter(provider="wechat")
+        "httpx + payerr, 500 KiB, then .json()": (lambda: then_json(client(wechat(), BIG)), hbig),
+        "httpx + payerr, 500 KiB, then inspect().data": (
+            lambda: then_inspect(client(wechat(), BIG)),
+            hbig,
+        ),
+        rb: (lambda: session(plain()), rb),
+        "requests bare (again: A/A)": (lambda: session(plain()), rb),
+        "requests + payerr.RequestsAdapter": (lambda: session(adapter()), rb),
+        rj: (lambda: then_json(session(plain())), rb),
+        "requests + payerr, then .json()": (lambda: then_json(session(adapter())), rj),
+        rbig: (lambda: then_json(session(plain(), BIG)), rbig),
+        "requests + payerr, 500 KiB, then .json()": (
+            lambda: then_json(session(adapter(), BIG)),
+            rbig,
         ),
     }
 
 
+def counts_for(name: str) -> tuple[int, int]:
+    return (BIG_SHORT, BIG_LONG) if "500 KiB" in name else (SHORT, LONG)
+
+
 def child(name: str, base: str, count: int) -> None:
     """The process valgrind watches: warm up, then ``count`` requests."""
-    one = contenders(base)[name]()
-    for _ in range(100):
+    one = contenders(base)[name][0]()
+    for _ in range(min(100, count)):
         one()
     for _ in range(count):
         one()
@@ -106,12 +146,16 @@ def counted(name: str, base: str, count: int) -> int:
 
 
 def per_request(name: str, base: str) -> float:
-    return (counted(name, base, LONG) - counted(name, base, SHORT)) / (LONG - SHORT)
+    short, long = counts_for(name)
+    return (counted(name, base, long) - counted(name, base, short)) / (long - short)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=3, metavar=("NAME", "BASE", "COUNT"))
+    parser.add_argument(
+        "--only", action="append", default=[], help="rows whose name contains this (repeatable)"
+    )
     args = parser.parse_args(argv)
     if args.child:
         name, base, count = args.child
@@ -122,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     server, base = start_server()
     try:
-        names = list(contenders(base))
+        table_of = contenders(base)
+        names = [n for n in table_of if not args.only or any(o in n for o in args.only)]
+        names += [table_of[n][1] for n in names if table_of[n][1] not in names]
+        names = [n for n in table_of if n in names]  # table order
         with ThreadPoolExecutor(max_workers=2) as pool:
             counts = dict(zip(names, pool.map(lambda n: per_request(n, base), names), strict=True))
     finally:
@@ -132,16 +179,18 @@ def main(argv: list[str] | None = None) -> int:
             server.stdout.close()
     rows = []
     for name, instructions in counts.items():
-        bare = counts["requests bare" if name.startswith("requests") else "httpx bare"]
+        held_to = table_of[name][1]
+        bare = counts[held_to]
         rows.append(
             [
                 name,
                 f"{instructions / 1000:,.1f} k",
+                held_to,
                 f"{(instructions - bare) / 1000:+,.1f} k",
                 f"{instructions / bare:.3f}×",
             ]
         )
-    print(table(["client", "instructions per request", "vs bare", "ratio"], rows))
+    print(table(["client", "instructions per request", "held to", "difference", "ratio"], rows))
     return 0
 
 

@@ -11,7 +11,7 @@ from payerr.sandbox import Sandbox
 
 with Sandbox(signing=True) as sandbox:
 
-    def client(kind: WeChatPayType) -> WeChatPay:
+    def client(kind: WeChatPayType, raise_errors: bool = False) -> WeChatPay:
         pay = WeChatPay(
             wechatpay_type=kind,
             mchid="1900000001",
@@ -24,7 +24,9 @@ with Sandbox(signing=True) as sandbox:
             public_key_id=sandbox.wechatpay_public_key_id,
         )
         # adapter= only to reach the sandbox: payerr_wechatpay.install(pay) in production.
-        return payerr_wechatpay.install(pay, adapter=sandbox.requests_adapter())
+        return payerr_wechatpay.install(
+            pay, adapter=sandbox.requests_adapter(), raise_errors=raise_errors
+        )
 
     native = client(WeChatPayType.NATIVE)
     sandbox.script("wechatpay.native", ["SYSTEM_ERROR", "ok"])  # placing an order is keyed
@@ -35,9 +37,12 @@ with Sandbox(signing=True) as sandbox:
     code, data = native.download_bill(json.loads(text)["download_url"])
     print("bill lines:", len(gzip.decompress(data).decode().splitlines()))
 
+    code, text = native.query(out_trade_no="missing")  # the SDK's contract: (status, text)
+    print("query:", code, json.loads(text)["code"])
+
     sandbox.script("wechatpay.codepay", ["SYSTEM_ERROR!"])  # charged, then the answer failed
-    try:
-        client(WeChatPayType.CODEPAY).pay(
+    try:  # raise_errors=True: typed errors instead of (status, text)
+        client(WeChatPayType.CODEPAY, raise_errors=True).pay(
             description="tea", out_trade_no="C-1", amount={"total": 1}, payer={"auth_code": "1"}
         )
     except payerr.ServiceUnavailableError as error:

@@ -1,18 +1,28 @@
+"""Shared fixtures. The fast tier runs in parallel (pytest-xdist, one process per core):
+this file runs once in each worker process, so whatever it sets up is that worker's own."""
+
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-# The suite never reads or writes the user's compiled adapter cache (subprocesses too).
+# The suite never reads or writes the user's compiled adapter cache (subprocesses too);
+# each worker has a cache of its own, removed when the worker exits.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="payerr-test-cache-")
 
 import pytest
 
 from payerr import _catalog
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The worker's cache goes with it (xdist workers may end without running atexit)."""
+    shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 
 @pytest.fixture
@@ -24,6 +34,8 @@ def fresh_catalog():
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+# The example database (.hypothesis/) is shared by the workers: it writes each example to a
+# temporary file and renames it into place, so concurrent workers never see half a file.
 settings.register_profile(
     "default", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

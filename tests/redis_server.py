@@ -51,3 +51,62 @@ def redis_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def slow_proxy(url: str, delay: float) -> Iterator[str]:
+    """A TCP forwarder to the Redis at ``url`` that holds every reply ``delay`` seconds.
+
+    Yields the proxy's redis:// URL. Each client connection gets two threads:
+    commands pass at once, replies wait, as from a Redis far away or overloaded.
+    """
+    import threading
+    from urllib.parse import urlsplit
+
+    target = urlsplit(url)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)  # so the accepting thread notices the end
+    port = listener.getsockname()[1]
+    stopping = threading.Event()
+    opened: list[socket.socket] = []
+
+    def pipe(source: socket.socket, sink: socket.socket, wait: float) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if wait:
+                    time.sleep(wait)
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            upstream = socket.create_connection((target.hostname, target.port))
+            opened.extend((client, upstream))
+            for source, sink, wait in ((client, upstream, 0.0), (upstream, client, delay)):
+                threading.Thread(target=pipe, args=(source, sink, wait), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{port}{target.path or '/0'}"
+    finally:
+        stopping.set()
+        listener.close()
+        thread.join(timeout=5)
+        for end in opened:
+            end.close()

@@ -268,3 +268,26 @@ def test_a_changed_default_is_never_answered_from_an_old_cache(
     info = _catalog.catalog().spec("wechat").codes["40014"]  # auth, retry left to the default
     assert info.retry is RetryHint.NEVER
     monkeypatch.setattr(_catalog, "_catalog", None)
+
+
+def test_files_of_older_keys_are_removed_when_a_new_one_is_written(
+    files: list[Path], cache_home: Path
+) -> None:
+    """One file stays, not one per adapter change or upgrade."""
+    spec = load_adapter_file(files[0])
+    _cache.write("a" * 32, [spec])
+    _cache.write("b" * 32, [spec])
+    assert sorted(p.name for p in cache_home.iterdir()) == [f"adapters-{'b' * 32}.jsonl"]
+
+
+def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch, files: list[Path]) -> None:
+    """HOME unset and no passwd entry: no cache directory, reading and writing are no-ops."""
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def nowhere() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(nowhere))
+    assert _cache.cache_dir() is None
+    _cache.write(_cache.digest(files), [load_adapter_file(files[0])])
+    assert _cache.read(_cache.digest(files)) is None

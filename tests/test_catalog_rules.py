@@ -56,6 +56,7 @@ def test_catalog_is_broad() -> None:
     assert len(numeric) >= 400
     assert len(named) >= 80  # WeChat Pay v3 + v2
     assert len(catalog().spec("alipay").sub_codes) >= 200
+    assert len(catalog().spec("unionpay").codes) >= 60  # the 5.x respCode table
 
 
 def test_every_entry_is_bilingual() -> None:

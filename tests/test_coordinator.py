@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ import payerr
 import workers
 from payerr import testing
 from payerr.sandbox import Sandbox
-from redis_server import free_port, redis_server
+from redis_server import redis_server
 
 WECHAT = "https://api.weixin.qq.com"
 
@@ -173,6 +174,24 @@ def test_cooldown_is_honoured_by_every_process(redis_url: str, sandbox: Sandbox)
 
 
 @pytest.mark.slow  # several processes: run in the slow tier
+def test_fifty_concurrent_requests_in_fresh_processes_send_nothing(
+    redis_url: str, sandbox: Sandbox
+) -> None:
+    """After one worker's 429 + Retry-After: 30, two freshly started processes fire 25
+    concurrent reads each: all 50 are held, none reaches the provider."""
+    token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+    sandbox.script("wechat.userinfo", ["retry_after=30"])
+    context = _spawn()
+    with context.Pool(1) as pool:
+        pool.apply(workers.one_user_info, (redis_url, sandbox.url, token))
+    hits = sandbox.route_hits["wechat.userinfo"]
+    with context.Pool(2) as pool:
+        held = pool.starmap(workers.held_many, [(redis_url, sandbox.url, token, 25)] * 2)
+    assert held == [25, 25]
+    assert sandbox.route_hits["wechat.userinfo"] == hits
+
+
+@pytest.mark.slow  # several processes: run in the slow tier
 def test_retry_budget_is_shared_across_processes(redis_url: str, sandbox: Sandbox) -> None:
     """A dead route and a budget of 4 retries: all processes together retry at most 4 times."""
     token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
@@ -183,8 +202,18 @@ def test_retry_budget_is_shared_across_processes(redis_url: str, sandbox: Sandbo
     assert sandbox.route_hits["wechat.userinfo"] == sum(sent)
 
 
-def _down_transport(sandbox: Sandbox, fetches: list[int], **options: Any) -> payerr.Transport:
-    coordinator = payerr.RedisCoordinator.from_url(f"redis://127.0.0.1:{free_port()}/0", **options)
+@pytest.fixture
+def down_url() -> Iterator[str]:
+    """A Redis URL whose port is bound and never listens: refused, and no other worker's."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"
+
+
+def _down_transport(
+    url: str, sandbox: Sandbox, fetches: list[int], **options: Any
+) -> payerr.Transport:
+    coordinator = payerr.RedisCoordinator.from_url(url, **options)
 
     def fetch() -> str:
         fetches.append(1)
@@ -200,12 +229,12 @@ def _down_transport(sandbox: Sandbox, fetches: list[int], **options: Any) -> pay
 
 
 def test_redis_down_never_splits_the_fleets_token(
-    caplog: pytest.LogCaptureFixture, sandbox: Sandbox
+    caplog: pytest.LogCaptureFixture, sandbox: Sandbox, down_url: str
 ) -> None:
     """Redis unreachable: no token of its own (it would void the fleet's), a typed error."""
     caplog.set_level(logging.WARNING, logger="payerr")
     fetches: list[int] = []
-    transport = _down_transport(sandbox, fetches)
+    transport = _down_transport(down_url, sandbox, fetches)
     with testing.instant_sleeps(), httpx.Client(base_url=sandbox.url, transport=transport) as c:
         with pytest.raises(payerr.CoordinatorUnavailableError) as info:
             c.post("/cgi-bin/message/custom/send", json={})
@@ -216,10 +245,10 @@ def test_redis_down_never_splits_the_fleets_token(
     assert "coordinating in-process" in caplog.text
 
 
-def test_redis_down_single_worker_may_refresh_alone(sandbox: Sandbox) -> None:
+def test_redis_down_single_worker_may_refresh_alone(sandbox: Sandbox, down_url: str) -> None:
     """refresh_without_redis=True: a lone worker fetches its own token and goes on."""
     fetches: list[int] = []
-    transport = _down_transport(sandbox, fetches, refresh_without_redis=True)
+    transport = _down_transport(down_url, sandbox, fetches, refresh_without_redis=True)
     with httpx.Client(base_url=sandbox.url, transport=transport) as client:
         client.post("/cgi-bin/message/custom/send", json={})
         sandbox.revoke_tokens("wechat")

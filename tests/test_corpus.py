@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import pytest
 import requests
 import responses
 
+import aiohttp_client
 import payerr
+from loopback import Script, Step, serve
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -120,6 +123,26 @@ def test_raise_for_response_agrees(case: Case) -> None:
 
 
 ONE_TRY = payerr.RetryPolicy(max_attempts=1, raise_errors=False)
+# aiohttp reads every case in the slow tier; the fast tier, the first three of each provider.
+_SAMPLED = {c.id for p in payerr.PROVIDERS for c in [c for c in CASES if c.provider == p][:3]}
+AIOHTTP_PARAMS = [
+    pytest.param(case, id=case.id, marks=() if case.id in _SAMPLED else pytest.mark.slow)
+    for case in CASES
+]
+
+
+@pytest.fixture(scope="module")
+def corpus_server() -> Iterator[tuple[Script, str]]:
+    """One loopback server for every case: each test sets the answer it gives."""
+    script = Script(Step())
+    with serve(script) as base:
+        yield script, base
+
+
+def _wire_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The case's headers as a server sends them (the server sets length and connection)."""
+    skip = {"content-length", "connection", "transfer-encoding"}
+    return {k.title(): v for k, v in headers.items() if k.lower() not in skip}
 
 
 def _answer(case: Case) -> httpx.Response:
@@ -151,6 +174,19 @@ def test_httpx_async_transport_reads_it(case: Case) -> None:
             return await client.request(case.method, case.url, content=_content(case))
 
     response = asyncio.run(go())
+    assert response.content == case.body
+    check(case, payerr.inspect(response))
+
+
+@pytest.mark.parametrize("case", AIOHTTP_PARAMS)
+def test_aiohttp_middleware_reads_it(case: Case, corpus_server: Any) -> None:
+    """Through payerr.AiohttpMiddleware, from a loopback server that answers as the provider."""
+    server, base = corpus_server
+    server.steps = [Step(case.status, case.body, _wire_headers(case.headers))]
+    where = case.url.partition("://")[2].partition("/")[2]
+    response = aiohttp_client.send(
+        case.method, f"{base}/{where}", provider=case.provider, policy=ONE_TRY, data=_content(case)
+    )
     assert response.content == case.body
     check(case, payerr.inspect(response))
 

@@ -17,10 +17,11 @@ import httpx
 import pytest
 import requests
 
+import aiohttp_client
 import payerr
 from rawserver import RawServer
 
-CLIENTS = ["httpx", "httpx-async", "requests"]
+CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
 MiB = 1024 * 1024
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 PIECE = JPEG_HEAD + bytes(range(256)) * 255  # about 64 KiB, the first bytes a JPEG's
@@ -77,6 +78,9 @@ def traced() -> Iterator[list[int]]:
 def stream(kind: str, url: str) -> tuple[int, bytes, Any]:
     """Stream one download through payerr: (bytes received, first bytes, the response)."""
     policy = payerr.RetryPolicy(max_attempts=3)
+    if kind == "aiohttp":
+        answer, size = aiohttp_client.send("GET", url, policy=policy, timeout=10, stream="count")
+        return size, answer.content, answer
     if kind == "httpx":
         transport = payerr.Transport(provider="wechat", policy=policy)
         with (

@@ -147,3 +147,13 @@ def test_secrets_never_show(
     ):
         assert SECRET not in text
     assert SECRET.encode() not in pickle.dumps(error)
+
+
+def test_a_pickled_category_this_version_lacks_restores_as_unknown() -> None:
+    """A pickle from a newer payerr never fails to load (a Pool would wait forever)."""
+    from payerr._errors import _restore_combined
+
+    error = _restore_combined("alipay", "a_future_category", {"message": "m", "code": "1"})
+    assert isinstance(error, payerr.UnknownCodeError)
+    assert isinstance(error, payerr.AlipayError)
+    assert error.code == "1"

@@ -23,6 +23,7 @@ EXPECTED = {
     "sdk_alipay.py": "pay: 20000 -> query_first, sent 1 time(s)",
     "sdk_wechatpy.py": "token fetches: 2",
     "sdk_wechatpayv3.py": "charge: SYSTEM_ERROR, query_first, sent 1 time(s)",
+    "unionpay_gateway.py": "consume: 03 -> query_first, sent 1 time(s)\nquery: 00",
     "wechat_token_refresh.py": "token fetches: 2",
 }
 

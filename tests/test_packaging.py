@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.xdist_group("wheel")  # one wheel build for both tests, on one worker
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -53,3 +55,55 @@ def test_installed_layout_finds_adapters(wheel: Path, tmp_path: Path) -> None:
     directory, category = result.stdout.split()
     assert directory.startswith(str(tmp_path / "site"))
     assert category == "conflict"
+
+
+def test_wheel_carries_the_compiled_catalog(wheel: Path) -> None:
+    """The build hook compiles the shipped adapters into the wheel, named by their key."""
+    names = zipfile.ZipFile(wheel).namelist()
+    compiled = [n for n in names if n.startswith("payerr/adapters/compiled-")]
+    assert len(compiled) == 1
+    assert compiled[0].endswith(".jsonl")
+
+
+FIRST_USE = """
+import sys
+import payerr, payerr._cache as cache, payerr._catalog as catalog
+
+def refuse(*args, **kwargs):
+    raise SystemExit("compiled at run time: " + repr(args))
+
+catalog.load_adapter_file = refuse
+cache.write = refuse
+print(payerr.explain("wechat", "40001").category)
+answer = b'{"errcode":45009,"errmsg":"reach max api daily quota limit"}'
+raw = payerr.RawResponse(200, {}, answer, "https://api.weixin.qq.com/cgi-bin/user/info")
+print(payerr.inspect(raw).error.code)
+print("tomllib" in sys.modules, "pydantic" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("unwritable", ["cache dir under a file", "PAYERR_NO_CACHE"])
+def test_unwritable_cache_starts_from_the_compiled_catalog(
+    wheel: Path, tmp_path: Path, unwritable: str
+) -> None:
+    """Where no cache can be written, an installed payerr reads the wheel's compiled
+    catalog: no adapter file is parsed or validated, no cache is written."""
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "", "HOME": str(tmp_path / "home")}
+    if unwritable == "PAYERR_NO_CACHE":
+        env["PAYERR_NO_CACHE"] = "1"
+    else:
+        env["XDG_CACHE_HOME"] = str(blocker / "cache")  # mkdir under a file fails, even as root
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_USE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["auth", "45009", "False", "False"]
+    assert not (tmp_path / "home").exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import payerr
+import payerr._errors
+from payerr._catalog import _part_of, adapter_files
 
 DESIGN_NAMES = [
     "PROVIDERS",
@@ -42,9 +44,17 @@ DESIGN_NAMES = [
 ]
 
 
+def _provider_class_names() -> list[str]:
+    return [payerr._errors.PROVIDER_CLASSES[p].__name__ for p in payerr.PROVIDERS]
+
+
 def test_all_is_sorted_and_importable() -> None:
-    """Every name in __all__ resolves from the package root."""
-    assert payerr.__all__ == sorted(payerr.__all__, key=lambda n: (not n.isupper(), n))
+    """Every name in __all__ resolves from the package root; the hand-written names are
+    sorted, then come the provider classes written from the adapter files."""
+    generated = sorted(_provider_class_names())
+    written = payerr.__all__[: len(payerr.__all__) - len(generated)]
+    assert written == sorted(written, key=lambda n: (not n.isupper(), n))
+    assert payerr.__all__[len(written) :] == generated
     for name in payerr.__all__:
         assert getattr(payerr, name) is not None
 
@@ -54,8 +64,14 @@ def test_design_names_are_exported() -> None:
     assert set(DESIGN_NAMES) <= set(payerr.__all__)
 
 
-def test_providers() -> None:
-    assert payerr.PROVIDERS == ("alipay", "wechat", "huawei", "cmi")
+def test_providers_are_the_adapter_files_in_their_declared_order() -> None:
+    """PROVIDERS is read from adapters/*.toml, ordered by ``[provider] order``."""
+    declared = []
+    for path in adapter_files():
+        provider = _part_of(path.read_text(encoding="utf-8"), "provider")["provider"]
+        declared.append((provider.get("order", 1000), provider["name"]))
+    assert tuple(name for _, name in sorted(declared)) == payerr.PROVIDERS
+    assert payerr.PROVIDERS[:4] == ("alipay", "wechat", "huawei", "cmi")
 
 
 def test_category_members() -> None:

@@ -191,8 +191,9 @@ def test_alipay_v3_names_the_call_by_path() -> None:
         ("https://openapi.alipay.com/v3/alipay/trade/pay", '{"code":"NEW_CODE_X"}'),
         ("https://api.weixin.qq.com/cgi-bin/message/send", '{"errcode":987654,"errmsg":"x"}'),
         ("https://gdschannel.cmlink.com/aep/APP_createOrder_SBO/v1", '{"code":"7777777"}'),
+        ("https://qyapi.weixin.qq.com/cgi-bin/message/send", '{"errcode":987654,"errmsg":"x"}'),
     ],
-    ids=["wechat-pay", "alipay-v3", "wechat", "cmi"],
+    ids=["wechat-pay", "alipay-v3", "wechat", "cmi", "wecom"],
 )
 def test_unknown_code_keeps_what_the_status_says(
     status: int, cls: type[payerr.PayError], hint: H, url: str, body: str
@@ -261,6 +262,7 @@ def test_known_code_says_known() -> None:
         ("iap.cloud.huawei.com", "huawei"),
         ("oauth-login.cloud.huawei.com", "huawei"),
         ("gdschannel.cmlink.com", "cmi"),
+        ("qyapi.weixin.qq.com", "wecom"),
     ],
 )
 def test_documented_host_is_claimed(host: str, provider: str) -> None:

@@ -17,13 +17,14 @@ import httpx
 import pytest
 import requests
 
+import aiohttp_client
 import payerr
 from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
 from payerr.sandbox import Sandbox
 
-CLIENTS = ["httpx", "httpx-async", "requests"]
+CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,8 @@ def instant() -> Iterator[list[float]]:
 def send(kind: str, provider: str, method: str, url: str, **kwargs: object) -> object:
     """One logical request through payerr with the given client."""
     policy = payerr.RetryPolicy(max_attempts=3)
+    if kind == "aiohttp":
+        return aiohttp_client.send(method, url, provider=provider, policy=policy, **kwargs)
     if kind == "httpx":
         with httpx.Client(transport=payerr.Transport(provider=provider, policy=policy)) as c:
             return c.request(method, url, **kwargs)  # type: ignore[arg-type]

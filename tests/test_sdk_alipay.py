@@ -1,20 +1,27 @@
-"""python-alipay-sdk with payerr installed, and ``alipay_result`` over what the SDKs return.
+"""python-alipay-sdk with payerr installed, against a sandbox that signs like Alipay.
 
 The official alipay-sdk-python shares the ``alipay`` package name, so it runs in
-a subprocess of its own (tests/test_sdk_alipay_official.py).
+a subprocess of its own (tests/test_sdk_alipay_official.py); ``alipay_result``
+has its own file (tests/test_alipay_result.py).
 """
 
 from __future__ import annotations
 
+import pickle
+import socket
+from collections.abc import Callable
 from typing import Any
+from urllib.error import HTTPError, URLError
 
 import pytest
 from alipay import AliPay
-from alipay.exceptions import AliPayValidationError
+from alipay.exceptions import AliPayException, AliPayValidationError
 
 import payerr
 from payerr.integrations import alipay as payerr_alipay
+from payerr.integrations import views
 from payerr.sandbox import Sandbox
+from stranger_key import stranger_public_key
 
 AUTH_CODE = "28763443825664394"
 
@@ -22,6 +29,11 @@ AUTH_CODE = "28763443825664394"
 @pytest.fixture
 def sandbox(signed_sandbox: Sandbox) -> Sandbox:
     return signed_sandbox
+
+
+@pytest.fixture(scope="module")
+def wrong_key() -> str:
+    return stranger_public_key()
 
 
 def client(sandbox: Sandbox, public_key: str | None = None) -> AliPay:
@@ -42,6 +54,21 @@ def pay(sdk: AliPay, number: str) -> Any:
     )
 
 
+def query(sdk: AliPay, number: str) -> Any:
+    return sdk.api_alipay_trade_query(out_trade_no=number)
+
+
+def outcome(call: Callable[[], Any]) -> Any:
+    """What a call returned, or the exception it raised."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+# --- the contract is the SDK's ----------------------------------------------------
+
+
 def test_success_is_what_the_sdk_returns(sandbox: Sandbox) -> None:
     plain = pay(client(sandbox), "S0")
     through = pay(payerr_alipay.install(client(sandbox)), "S1")
@@ -49,8 +76,134 @@ def test_success_is_what_the_sdk_returns(sandbox: Sandbox) -> None:
     assert through["code"] == "10000"
 
 
+@pytest.mark.parametrize(
+    ("route", "step", "call"),
+    [
+        ("alipay.trade.query", "ACQ.TRADE_NOT_EXIST", lambda sdk: query(sdk, "missing")),
+        ("alipay.trade.pay", "ACQ.TRADE_HAS_SUCCESS", lambda sdk: pay(sdk, "B1")),
+        ("alipay.trade.pay", "20000!", lambda sdk: pay(sdk, "B2")),
+    ],
+    ids=["not-exist", "has-success", "pay-20000"],
+)
+def test_a_signed_failure_is_returned_as_the_sdk_returns_it(
+    sandbox: Sandbox, route: str, step: str, call: Callable[[AliPay], Any]
+) -> None:
+    sandbox.script(route, [step])
+    alone = call(client(sandbox))
+    sandbox.script(route, [step])
+    through = call(payerr_alipay.install(client(sandbox)))
+    assert through == alone
+    assert through["code"] != "10000"
+
+
+@pytest.mark.parametrize(
+    ("step", "handler"),
+    [
+        ("unsigned:isv.invalid-app-id", AliPayException),
+        ("html502", HTTPError),
+        ("empty!", ValueError),
+        ("reset", OSError),
+    ],
+    ids=["unsigned-error_response", "html-502", "empty-200", "connection-reset"],
+)
+def test_the_handler_an_app_writes_today_still_catches(
+    sandbox: Sandbox, step: str, handler: type[BaseException]
+) -> None:
+    sandbox.script("alipay.trade.pay", [step])
+    alone = outcome(lambda: pay(client(sandbox), "H1"))
+    assert isinstance(alone, handler)
+    sandbox.script("alipay.trade.pay", [step])
+    through = outcome(lambda: pay(payerr_alipay.install(client(sandbox)), "H2"))
+    assert isinstance(through, handler)
+    assert isinstance(through, payerr.PayError)
+
+
+def test_a_refused_connection_is_still_urllibs_error(sandbox: Sandbox) -> None:
+    with socket.socket() as closed:  # bound, not listening: refused, and no one else's port
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        sdk = payerr_alipay.install(client(sandbox))
+        sdk._gateway = f"http://127.0.0.1:{port}/gateway.do"
+        with pytest.raises(URLError) as caught:
+            query(sdk, "C1")
+    assert isinstance(caught.value, payerr.NetworkError)
+
+
+def test_an_unsigned_gateway_error_keeps_the_sdks_code_and_text(sandbox: Sandbox) -> None:
+    sandbox.script("alipay.trade.query", ["unsigned:isv.invalid-app-id"])
+    with pytest.raises(AliPayException) as caught:
+        query(payerr_alipay.install(client(sandbox)), "G1")
+    error: Any = caught.value
+    assert isinstance(error, payerr.ConfigurationError)
+    assert error.sub_code == "isv.invalid-app-id"
+    assert error._AliPayException__code == "40002"
+    assert "error_response" in error._AliPayException__message
+
+
+def test_raise_errors_types_a_verified_business_failure(sandbox: Sandbox) -> None:
+    with pytest.raises(payerr.NotFoundError) as caught:
+        query(payerr_alipay.install(client(sandbox), raise_errors=True), "missing")
+    assert caught.value.sub_code == "ACQ.TRADE_NOT_EXIST"
+    assert isinstance(caught.value, AliPayException)
+
+
+@pytest.mark.parametrize(
+    ("step", "sdk_kind", "payerr_kind"),
+    [
+        ("unsigned:isv.invalid-app-id", AliPayException, payerr.ConfigurationError),
+        ("html502", HTTPError, payerr.ServiceUnavailableError),
+        ("empty!", ValueError, payerr.MalformedResponseError),
+    ],
+    ids=["unsigned-error_response", "html-502", "empty-200"],
+)
+def test_errors_pickle_as_both_kinds(
+    sandbox: Sandbox, step: str, sdk_kind: type[Exception], payerr_kind: type[Exception]
+) -> None:
+    sandbox.script("alipay.trade.pay", [step])
+    with pytest.raises(sdk_kind) as caught:
+        pay(payerr_alipay.install(client(sandbox)), "K1")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(copy, sdk_kind)
+    assert isinstance(copy, payerr_kind)
+    assert copy.http_status == caught.value.http_status  # type: ignore[attr-defined]
+
+
+# --- verify first -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raise_errors", [False, True], ids=["default", "raise_errors"])
+@pytest.mark.parametrize(
+    ("route", "step", "call"),
+    [
+        ("alipay.trade.pay", "ok", lambda sdk: pay(sdk, "V1")),
+        ("alipay.trade.pay", "ACQ.TRADE_HAS_SUCCESS", lambda sdk: pay(sdk, "V2")),
+        ("alipay.trade.query", "ACQ.TRADE_NOT_EXIST", lambda sdk: query(sdk, "V3")),
+        ("alipay.trade.query", "20000", lambda sdk: query(sdk, "V4")),
+        ("alipay.trade.query", "isv.invalid-app-id", lambda sdk: query(sdk, "V5")),
+    ],
+    ids=["success", "has-success", "not-exist", "busy", "signed-40002"],
+)
+def test_a_wrongly_signed_answer_is_the_sdks_validation_error(
+    sandbox: Sandbox,
+    wrong_key: str,
+    raise_errors: bool,
+    route: str,
+    step: str,
+    call: Callable[[AliPay], Any],
+) -> None:
+    sandbox.script(route, [step])
+    sdk = payerr_alipay.install(client(sandbox, wrong_key), raise_errors=raise_errors)
+    with pytest.raises(AliPayValidationError) as caught:
+        call(sdk)
+    assert not isinstance(caught.value, payerr.PayError)
+    assert sandbox.route_hits[route] == 1  # nothing acted on it: not even a retry
+
+
+# --- payments safety ------------------------------------------------------------
+
+
 def test_a_payment_sent_as_get_is_never_resent(sandbox: Sandbox) -> None:
-    sdk = payerr_alipay.install(client(sandbox))
+    sdk = payerr_alipay.install(client(sandbox), raise_errors=True)
     sandbox.script("alipay.trade.pay", ["20000!"])
     with pytest.raises(payerr.ServiceUnavailableError) as caught:
         pay(sdk, "P1")
@@ -64,7 +217,7 @@ def test_a_query_is_retried(sandbox: Sandbox) -> None:
     sdk = payerr_alipay.install(client(sandbox))
     pay(sdk, "Q1")
     sandbox.script("alipay.trade.query", ["20000", "ok"])
-    assert sdk.api_alipay_trade_query(out_trade_no="Q1")["trade_status"] == "TRADE_SUCCESS"
+    assert query(sdk, "Q1")["trade_status"] == "TRADE_SUCCESS"
     assert sandbox.route_hits["alipay.trade.query"] == 2
 
 
@@ -78,102 +231,68 @@ def test_a_refund_with_its_request_number_is_resent_and_made_once(sandbox: Sandb
     assert sandbox.ledger.executions("out_request_no", "F1") == 1
 
 
-def test_a_signed_business_failure_is_a_typed_error(sandbox: Sandbox) -> None:
-    with pytest.raises(payerr.NotFoundError) as caught:
-        payerr_alipay.install(client(sandbox)).api_alipay_trade_query(out_trade_no="missing")
-    assert caught.value.sub_code == "ACQ.TRADE_NOT_EXIST"
-
-
-def test_signatures_are_still_verified(sandbox: Sandbox) -> None:
-    with Sandbox(signing=True) as other:
-        sdk = payerr_alipay.install(client(sandbox, public_key=other.public_key_pem))
-        with pytest.raises(AliPayValidationError):
-            pay(sdk, "V1")
-
-
-def test_raise_errors_false_returns_what_the_sdk_returns(sandbox: Sandbox) -> None:
-    sdk = payerr_alipay.install(client(sandbox), raise_errors=False)
-    result = sdk.api_alipay_trade_query(out_trade_no="missing")
-    assert result["sub_code"] == "ACQ.TRADE_NOT_EXIST"
-    with pytest.raises(payerr.NotFoundError):
-        payerr.alipay_result(result, method="alipay.trade.query")
+# --- installs -------------------------------------------------------------------
 
 
 def test_install_refuses_what_is_not_an_alipay_client() -> None:
-    with pytest.raises(TypeError, match="not a client of a supported Alipay SDK"):
+    with pytest.raises(TypeError, match=r"takes python-alipay-sdk.s AliPay .* not builtins.object"):
         payerr_alipay.install(object())
 
 
-# --- alipay_result: what either SDK returned ---------------------------------
-
-SUCCESS = {"code": "10000", "msg": "Success", "out_trade_no": "A1", "trade_status": "WAIT"}
-GATEWAY_BUSY = {
-    "code": "20000",
-    "msg": "Service Currently Unavailable",
-    "sub_code": "isp.unknow-error",
-}
+def test_install_twice_is_a_no_op(sandbox: Sandbox) -> None:
+    sdk = payerr_alipay.install(client(sandbox))
+    first = sdk.verified_sync_response, views(sdk)
+    assert payerr_alipay.install(sdk, raise_errors=True) is sdk
+    assert (sdk.verified_sync_response, views(sdk)) == first
 
 
-class OfficialResponse:
-    """The shape of alipay-sdk-python's ``*Response`` objects: the node's text in ``body``."""
-
-    def __init__(self, body: str) -> None:
-        self.body = body
-        self.code = "20000"
-
-    def is_success(self) -> bool:
-        return True  # what the official SDK says for 20000
+def test_the_views_show_the_installed_transport(sandbox: Sandbox) -> None:
+    sdk = payerr_alipay.install(client(sandbox))
+    shown = views(sdk)
+    assert shown.cooldowns() == []
+    assert shown.budget_left() == shown.policy.budget
+    with pytest.raises(TypeError, match="no payerr installed"):
+        views(client(sandbox))
 
 
-@pytest.mark.parametrize(
-    "result",
-    [SUCCESS, '{"code":"10000","msg":"Success","out_trade_no":"A1","trade_status":"WAIT"}'],
-    ids=["dict", "text"],
-)
-def test_alipay_result_hands_back_the_node(result: Any) -> None:
-    assert payerr.alipay_result(result, method="alipay.trade.query") == SUCCESS
+def test_per_request_clients_share_cooldowns_through_one_coordinator(sandbox: Sandbox) -> None:
+    shared = payerr.LocalCoordinator()
+    first = payerr_alipay.install(client(sandbox), coordinator=shared)
+    sandbox.script("alipay.trade.query", ["retry_after=30"] * 3)
+    with pytest.raises(HTTPError):
+        query(first, "D1")
+    second = payerr_alipay.install(client(sandbox), coordinator=shared)
+    assert [c.remaining > 0 for c in views(second).cooldowns()] == [True]
 
 
-@pytest.mark.parametrize(
-    ("method", "hint"),
-    [
-        ("alipay.trade.pay", payerr.RetryHint.QUERY_FIRST),
-        ("alipay.trade.query", payerr.RetryHint.BACKOFF),
-    ],
-)
-def test_alipay_result_gives_the_hint_for_the_api(method: str, hint: payerr.RetryHint) -> None:
-    with pytest.raises(payerr.AlipayError) as caught:
-        payerr.alipay_result(GATEWAY_BUSY, method=method)
-    assert caught.value.retry is hint
+def test_an_installed_client_pickles_as_the_plain_one_does(sandbox: Sandbox) -> None:
+    """python-alipay-sdk's RSA key objects do not pickle: installed or not, the same error."""
+    plain = outcome(lambda: pickle.dumps(client(sandbox)))
+    through = outcome(lambda: pickle.dumps(payerr_alipay.install(client(sandbox))))
+    assert type(through) is type(plain)
+    assert isinstance(plain, Exception)
 
 
-def test_alipay_result_reads_an_official_response_object() -> None:
-    import json
+def test_the_transport_alone_refuses_to_pickle_and_says_why(sandbox: Sandbox) -> None:
+    from payerr.integrations._sdk import MARK
 
-    response = OfficialResponse(json.dumps(GATEWAY_BUSY))
-    assert response.is_success()
-    with pytest.raises(payerr.ServiceUnavailableError):
-        payerr.alipay_result(response, method="alipay.trade.pay")
-
-
-def test_alipay_result_sees_a_refunds_request_number() -> None:
-    busy = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.SYSTEM_ERROR"}
-    with pytest.raises(payerr.AlipayError) as caught:
-        payerr.alipay_result(
-            busy, method="alipay.trade.refund", biz_content={"out_request_no": "F1"}
-        )
-    assert caught.value.retry is payerr.RetryHint.BACKOFF
+    sdk = payerr_alipay.install(client(sandbox))
+    with pytest.raises(TypeError, match="pickle the client"):
+        pickle.dumps(getattr(sdk, MARK))
 
 
-def test_alipay_result_keeps_text_that_is_not_json() -> None:
-    with pytest.raises(payerr.MalformedResponseError) as caught:
-        payerr.alipay_result("<html>502 Bad Gateway</html>", method="alipay.trade.query")
-    assert caught.value.raw == b"<html>502 Bad Gateway</html>"
+def test_a_later_patch_of_the_sdk_module_does_not_reach_an_installed_client(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alipay as sdk_module
 
+    sdk = payerr_alipay.install(client(sandbox))
 
-def test_alipay_result_refuses_what_no_sdk_returns() -> None:
-    with pytest.raises(TypeError, match="not int"):
-        payerr.alipay_result(42, method="alipay.trade.query")
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the module's urlopen was called")
+
+    monkeypatch.setattr(sdk_module, "urlopen", refuse)
+    assert pay(sdk, "M1")["code"] == "10000"
 
 
 def test_an_adapter_of_ones_own_carries_the_calls(sandbox: Sandbox) -> None:
@@ -182,6 +301,13 @@ def test_an_adapter_of_ones_own_carries_the_calls(sandbox: Sandbox) -> None:
     payerr_alipay.install(sdk, adapter=sandbox.requests_adapter())
     assert pay(sdk, "O1")["code"] == "10000"
     assert sandbox.received[-1].path == "/gateway.do"
+
+
+def test_one_adapter_verifies_for_one_client(sandbox: Sandbox) -> None:
+    shared = sandbox.requests_adapter()
+    payerr_alipay.install(client(sandbox), adapter=shared)
+    with pytest.raises(TypeError, match="another client"):
+        payerr_alipay.install(client(sandbox), adapter=shared)
 
 
 def test_settings_beside_an_adapter_are_refused(sandbox: Sandbox) -> None:

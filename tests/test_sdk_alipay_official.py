@@ -43,9 +43,15 @@ def test_success_is_the_sdks_verified_node(findings: dict[str, Any]) -> None:
     assert findings["success"]["code"] == "10000"
 
 
-def test_a_payment_is_never_resent(findings: dict[str, Any]) -> None:
-    assert findings["pay_20000"] == ["20000", "query_first"]
+def test_a_signed_failure_is_returned_as_the_sdk_returns_it(findings: dict[str, Any]) -> None:
+    assert findings["pay_20000_default"] == "20000"
     assert findings["pay_20000_sent"] == 1
+
+
+def test_raise_errors_types_it_and_never_resends_a_payment(findings: dict[str, Any]) -> None:
+    assert findings["pay_20000_raised"] == ["ResponseException", "PayError", "20000"]
+    assert findings["pay_20000_hint"] == "query_first"
+    assert findings["pay_20000_raised_sent"] == 1
 
 
 def test_a_query_is_retried(findings: dict[str, Any]) -> None:
@@ -53,6 +59,50 @@ def test_a_query_is_retried(findings: dict[str, Any]) -> None:
     assert findings["query_sent"] == 2
 
 
-def test_alipay_result_corrects_is_success(findings: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("case", "handler"),
+    [
+        ("unsigned:isv.invalid-app-id", "ResponseException"),
+        ("html502", "ResponseException"),
+        ("reset", "RequestException"),
+        ("refused", "RequestException"),
+    ],
+)
+def test_the_handler_an_app_writes_today_still_catches(
+    findings: dict[str, Any], case: str, handler: str
+) -> None:
+    assert findings["handlers"][case] == [handler, "PayError"]
+
+
+def test_errors_pickle_as_both_kinds(findings: dict[str, Any]) -> None:
+    assert findings["pickled"] == ["ResponseException", "PayError", "isv.invalid-app-id"]
+
+
+def test_every_wrongly_signed_answer_is_the_sdks_validation_error(
+    findings: dict[str, Any],
+) -> None:
+    """Successes and errors alike, with and without raise_errors: sent once, never typed."""
+    assert len(findings["unverified"]) == 10
+    for case, seen in findings["unverified"].items():
+        assert seen == ["ResponseException", 1], case
+
+
+def test_alipay_result_reads_the_official_response_objects(findings: dict[str, Any]) -> None:
     assert findings["sdk_is_success_for_20000"] is True
     assert findings["alipay_result_20000"] == ["AlipayServiceUnavailableError", "query_first"]
+    assert findings["alipay_result_not_exist"] == ["AlipayNotFoundError", "ACQ.TRADE_NOT_EXIST"]
+    assert findings["alipay_result_success"] == "TRADE_SUCCESS"
+
+
+def test_install_twice_is_a_no_op_and_the_views_are_reachable(findings: dict[str, Any]) -> None:
+    assert findings["install_twice_same"] is True
+    assert findings["views_cooldowns"] == []
+
+
+def test_an_installed_client_pickles_and_is_installed_again_on_load(
+    findings: dict[str, Any],
+) -> None:
+    assert findings["bare_pickles"] == "bytes"
+    assert findings["copy_query"] == "TRADE_SUCCESS"
+    assert findings["copy_sent"] == 2  # retried: the copy sends through payerr
+    assert findings["copy_views"] == []

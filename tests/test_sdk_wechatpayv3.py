@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import pickle
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,10 +14,13 @@ import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.async_ import AsyncWeChatPay
 from wechatpayv3.async_.type import WeChatPayType as AsyncPayType
+from wechatpy import WeChatClient
 
 import payerr
+from payerr.integrations import views
 from payerr.integrations import wechatpayv3 as payerr_wechatpay
 from payerr.sandbox import Sandbox
+from stranger_key import stranger_public_key
 
 ORIGINAL_GET = requests.get
 
@@ -23,6 +28,11 @@ ORIGINAL_GET = requests.get
 @pytest.fixture
 def sandbox(signed_sandbox: Sandbox) -> Sandbox:
     return signed_sandbox
+
+
+@pytest.fixture(scope="module")
+def wrong_key() -> str:
+    return stranger_public_key()
 
 
 def settings(sandbox: Sandbox, kind: Any = WeChatPayType.NATIVE) -> dict[str, Any]:
@@ -39,10 +49,14 @@ def settings(sandbox: Sandbox, kind: Any = WeChatPayType.NATIVE) -> dict[str, An
     }
 
 
-def installed(sandbox: Sandbox, kind: Any = WeChatPayType.NATIVE, **options: Any) -> WeChatPay:
-    pay = WeChatPay(**settings(sandbox, kind))
+def bare(sandbox: Sandbox, kind: Any = WeChatPayType.NATIVE, **changes: Any) -> WeChatPay:
+    pay = WeChatPay(**{**settings(sandbox, kind), **changes})
     pay._core._gate_way = sandbox.url
-    return payerr_wechatpay.install(pay, **options)
+    return pay
+
+
+def installed(sandbox: Sandbox, kind: Any = WeChatPayType.NATIVE, **options: Any) -> WeChatPay:
+    return payerr_wechatpay.install(bare(sandbox, kind), **options)
 
 
 def test_success_keeps_the_sdks_status_and_text(sandbox: Sandbox) -> None:
@@ -51,13 +65,46 @@ def test_success_keeps_the_sdks_status_and_text(sandbox: Sandbox) -> None:
     assert json.loads(text)["code_url"].startswith("weixin://wxpay/bizpayurl")
 
 
-def test_signatures_are_still_verified(sandbox: Sandbox) -> None:
-    with Sandbox(signing=True) as other:  # signs with a key this client does not trust
-        pay = WeChatPay(**settings(sandbox))
-        pay._core._gate_way = other.url
-        payerr_wechatpay.install(pay)
-        with pytest.raises(Exception, match="failed to verify the signature"):
-            pay.pay(description="x", out_trade_no="V1", amount={"total": 1})
+@pytest.mark.parametrize("raise_errors", [False, True], ids=["default", "raise_errors"])
+@pytest.mark.parametrize(
+    ("route", "step", "call"),
+    [
+        (
+            "wechatpay.native",
+            "ok",
+            lambda pay: pay.pay(description="x", out_trade_no="W1", amount={"total": 1}),
+        ),
+        ("wechatpay.query", "ok", lambda pay: pay.query(out_trade_no="W0")),
+        (
+            "wechatpay.codepay",
+            "USERPAYING",  # a 202: payerr would read it as pending, were it not verified first
+            lambda pay: pay.pay(
+                description="x",
+                out_trade_no="W2",
+                amount={"total": 1},
+                payer={"auth_code": "1"},
+                pay_type=WeChatPayType.CODEPAY,
+            ),
+        ),
+    ],
+    ids=["payment", "query", "202-userpaying"],
+)
+def test_a_wrongly_signed_success_is_the_sdks_validation_error(
+    sandbox: Sandbox,
+    wrong_key: str,
+    raise_errors: bool,
+    route: str,
+    step: str,
+    call: Callable[[WeChatPay], Any],
+) -> None:
+    bare(sandbox).pay(description="x", out_trade_no="W0", amount={"total": 1})
+    pay = payerr_wechatpay.install(bare(sandbox, public_key=wrong_key), raise_errors=raise_errors)
+    before = sandbox.route_hits[route]
+    sandbox.script(route, [step])
+    with pytest.raises(Exception, match="failed to verify the signature") as caught:
+        call(pay)
+    assert not isinstance(caught.value, payerr.PayError)
+    assert sandbox.route_hits[route] - before == 1
 
 
 def test_a_bill_downloads_as_bytes(sandbox: Sandbox) -> None:
@@ -70,7 +117,7 @@ def test_a_bill_downloads_as_bytes(sandbox: Sandbox) -> None:
 
 
 def test_a_payment_code_charge_is_never_resent(sandbox: Sandbox) -> None:
-    pay = installed(sandbox, WeChatPayType.CODEPAY)
+    pay = installed(sandbox, WeChatPayType.CODEPAY, raise_errors=True)
     sandbox.script("wechatpay.codepay", ["SYSTEM_ERROR!"])
     with pytest.raises(payerr.ServiceUnavailableError) as caught:
         pay.pay(
@@ -93,19 +140,98 @@ def test_a_refund_is_resent_with_its_key_and_made_once(sandbox: Sandbox) -> None
     assert sandbox.ledger.executions("out_refund_no", "RF1") == 1
 
 
-def test_raise_errors_false_keeps_the_status_and_text_contract(sandbox: Sandbox) -> None:
-    pay = installed(sandbox, raise_errors=False)
-    pay.pay(description="x", out_trade_no="Q1", amount={"total": 1})
-    sandbox.script("wechatpay.query", ["SYSTEM_ERROR"] * 3)
-    code, text = pay.query(out_trade_no="Q1")
-    assert (code, json.loads(text)["code"]) == (500, "SYSTEM_ERROR")
-    assert sandbox.route_hits["wechatpay.query"] == 3
+@pytest.mark.parametrize(
+    ("route", "steps", "call", "sent"),
+    [
+        ("wechatpay.query", [], lambda pay: pay.query(out_trade_no="missing"), 1),
+        ("wechatpay.query", ["FREQUENCY_LIMITED"] * 3, lambda pay: pay.query(out_trade_no="Q0"), 3),
+        ("wechatpay.query", ["SYSTEM_ERROR"] * 3, lambda pay: pay.query(out_trade_no="Q0"), 3),
+        ("wechatpay.close", [], lambda pay: pay.close(out_trade_no="Q0"), 1),
+    ],
+    ids=["404", "429x3", "500x3", "204"],
+)
+def test_by_default_a_call_returns_what_the_sdk_alone_returns(
+    sandbox: Sandbox,
+    route: str,
+    steps: list[str],
+    call: Callable[[WeChatPay], Any],
+    sent: int,
+) -> None:
+    bare(sandbox).pay(description="x", out_trade_no="Q0", amount={"total": 1})
+    sandbox.script(route, steps[:1])
+    alone = call(bare(sandbox))
+    before = sandbox.route_hits[route]
+    sandbox.script(route, steps)
+    through = call(installed(sandbox))
+    assert through == alone
+    assert sandbox.route_hits[route] - before == sent  # retried only where safe
 
 
-def test_a_typed_error_otherwise(sandbox: Sandbox) -> None:
+def test_fewer_calls_fail_once_installed(sandbox: Sandbox) -> None:
+    bare(sandbox).pay(description="x", out_trade_no="F0", amount={"total": 1})
+    sandbox.script("wechatpay.query", ["SYSTEM_ERROR"])
+    assert bare(sandbox).query(out_trade_no="F0")[0] == 500
+    sandbox.script("wechatpay.query", ["SYSTEM_ERROR", "ok"])
+    assert installed(sandbox).query(out_trade_no="F0")[0] == 200
+
+
+def test_raise_errors_opts_into_typed_errors(sandbox: Sandbox) -> None:
     with pytest.raises(payerr.NotFoundError) as caught:
-        installed(sandbox).query(out_trade_no="missing")
+        installed(sandbox, raise_errors=True).query(out_trade_no="missing")
     assert (caught.value.code, caught.value.http_status) == ("ORDER_NOT_EXIST", 404)
+    assert pickle.loads(pickle.dumps(caught.value)).code == "ORDER_NOT_EXIST"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [object(), requests.Session(), WeChatClient("wx00sandbox", "secret")],
+    ids=["object", "requests-session", "wechatpy-client"],
+)
+def test_install_refuses_what_is_not_a_wechatpayv3_client(wrong: object) -> None:
+    with pytest.raises(TypeError, match="takes wechatpayv3's WeChatPay or AsyncWeChatPay"):
+        payerr_wechatpay.install(wrong)
+
+
+def test_install_twice_is_a_no_op(sandbox: Sandbox) -> None:
+    pay = installed(sandbox)
+    first = pay._core.request, views(pay)
+    assert payerr_wechatpay.install(pay, raise_errors=True) is pay
+    assert (pay._core.request, views(pay)) == first
+    assert pay.query(out_trade_no="missing")[0] == 404  # still the first install's contract
+
+
+def test_an_installed_client_pickles_as_the_plain_one_does(sandbox: Sandbox) -> None:
+    """wechatpayv3's private key object does not pickle: installed or not, the same error."""
+
+    def failure(pay: WeChatPay) -> type[BaseException] | None:
+        try:
+            pickle.dumps(pay)
+        except Exception as exc:
+            return type(exc)
+        return None
+
+    assert failure(installed(sandbox)) is failure(bare(sandbox)) is TypeError
+
+
+def test_the_views_show_the_transport(sandbox: Sandbox) -> None:
+    pay = installed(sandbox)
+    sandbox.script("wechatpay.query", ["retry_after=30"] * 3)
+    pay.query(out_trade_no="missing")
+    assert [c.scope for c in views(pay).cooldowns()] == ["wechat:1900000001@host:127.0.0.1"]
+    views(pay).clear_cooldown()
+    assert views(pay).cooldowns() == []
+
+
+def test_a_later_patch_of_requests_does_not_reach_an_installed_client(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pay = installed(sandbox)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the module's requests.post was called")
+
+    monkeypatch.setattr(requests, "post", refuse)
+    assert pay.pay(description="x", out_trade_no="M1", amount={"total": 1})[0] == 200
 
 
 def test_the_requests_module_is_left_alone(sandbox: Sandbox) -> None:
@@ -115,15 +241,18 @@ def test_the_requests_module_is_left_alone(sandbox: Sandbox) -> None:
     assert "request" not in vars(other._core)
 
 
-def run_async(sandbox: Sandbox, body: Any, *, before_entering: bool) -> Any:
+def run_async(
+    sandbox: Sandbox, body: Any, *, before_entering: bool, public_key: str = "", **options: Any
+) -> Any:
     async def main() -> Any:
-        pay = AsyncWeChatPay(**settings(sandbox, AsyncPayType.NATIVE))
+        changes = {"public_key": public_key} if public_key else {}
+        pay = AsyncWeChatPay(**{**settings(sandbox, AsyncPayType.NATIVE), **changes})
         pay._core._gate_way = sandbox.url
         if before_entering:
-            payerr_wechatpay.install(pay)
+            payerr_wechatpay.install(pay, **options)
         async with pay:
             if not before_entering:
-                payerr_wechatpay.install(pay)
+                payerr_wechatpay.install(pay, **options)
             return await body(pay)
 
     return asyncio.run(main())
@@ -152,8 +281,37 @@ def test_async_typed_error(sandbox: Sandbox) -> None:
         return await pay.query(out_trade_no="A1")
 
     with pytest.raises(payerr.RateLimitError) as caught:
-        run_async(sandbox, query, before_entering=True)
+        run_async(sandbox, query, before_entering=True, raise_errors=True)
     assert caught.value.attempts == 3
+
+
+@pytest.mark.parametrize("raise_errors", [False, True], ids=["default", "raise_errors"])
+def test_async_a_wrongly_signed_success_is_the_sdks_validation_error(
+    sandbox: Sandbox, wrong_key: str, raise_errors: bool
+) -> None:
+    async def place(pay: AsyncWeChatPay) -> Any:
+        return await pay.pay(
+            description="x", out_trade_no="AW1", amount={"total": 1}, pay_type=AsyncPayType.NATIVE
+        )
+
+    before = sandbox.route_hits["wechatpay.native"]
+    with pytest.raises(Exception, match="failed to verify the signature") as caught:
+        run_async(
+            sandbox, place, before_entering=False, public_key=wrong_key, raise_errors=raise_errors
+        )
+    assert not isinstance(caught.value, payerr.PayError)
+    assert sandbox.route_hits["wechatpay.native"] - before == 1
+
+
+def test_async_keeps_the_status_and_text_by_default(sandbox: Sandbox) -> None:
+    sandbox.script("wechatpay.query", ["FREQUENCY_LIMITED"] * 3)
+
+    async def query(pay: AsyncWeChatPay) -> Any:
+        code, _text = await pay.query(out_trade_no="A1")
+        return code, [c.scope for c in views(pay).cooldowns()]
+
+    code, _cooling = run_async(sandbox, query, before_entering=False)
+    assert code == 429
 
 
 def test_an_adapter_of_ones_own_carries_the_calls(sandbox: Sandbox) -> None:
@@ -162,6 +320,15 @@ def test_an_adapter_of_ones_own_carries_the_calls(sandbox: Sandbox) -> None:
     )  # the SDK's real gateway URL, sent to the sandbox
     code, _ = pay.pay(description="x", out_trade_no="AD1", amount={"total": 1})
     assert code == 200
+
+
+def test_an_adapter_that_raises_still_keeps_the_contract(sandbox: Sandbox) -> None:
+    """The sandbox's adapter raises typed errors; the app did not ask for them."""
+    pay = payerr_wechatpay.install(
+        WeChatPay(**settings(sandbox)), adapter=sandbox.requests_adapter()
+    )
+    code, text = pay.query(out_trade_no="missing")
+    assert (code, json.loads(text)["code"]) == (404, "ORDER_NOT_EXIST")
 
 
 def test_the_async_client_takes_no_requests_adapter(sandbox: Sandbox) -> None:

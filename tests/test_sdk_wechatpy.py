@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -210,3 +211,159 @@ def test_workers_sharing_redis_adopt_the_token_one_of_them_fetched(sandbox: Sand
         assert second.session.get(second.access_token_key) == first.session.get(
             first.access_token_key
         )
+
+
+# --- one token owner across clients, restarts and processes ---------------------------
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+def _redis_client(redis_url: str, appid: str, sandbox: Sandbox) -> WeChatClient:
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    storage = RedisStorage(redis.Redis.from_url(redis_url))
+    client = WeChatClient(appid, "secret", session=storage)
+    return payerr_wechatpy.install(client, adapter=sandbox.requests_adapter())
+
+
+def test_install_twice_changes_nothing(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    adapter, fetch = client._http.get_adapter("https://x"), client.fetch_access_token
+    assert payerr_wechatpy.install(client) is client
+    assert client._http.get_adapter("https://x") is adapter
+    assert client.fetch_access_token is fetch
+    client.user.get("o-1")
+    assert sandbox.route_hits["wechat.token"] == 1
+
+
+def test_an_installed_client_pickles_as_a_plain_one_installed_again(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    copy = pickle.loads(pickle.dumps(client))
+    assert type(copy) is WeChatClient and copy.appid == "wx-sandbox"
+    assert copy.user._client is copy
+    assert payerr.integrations.views(copy).cooldowns() == []
+    assert copy.auto_retry is False
+
+
+def test_an_adapter_on_a_longer_prefix_is_refused_at_install() -> None:
+    import requests
+
+    client = WeChatClient("wx1", "secret")
+    client._http.mount("https://api.weixin.qq.com/", requests.adapters.HTTPAdapter())
+    with pytest.raises(ValueError, match=r"https://api\.weixin\.qq\.com/"):
+        payerr_wechatpy.install(client)
+
+
+def test_cooldown_views_of_an_installed_client(sandbox: Sandbox) -> None:
+    client = installed(sandbox)
+    sandbox.script("wechat.userinfo", ["45009"])
+    with pytest.raises(APILimitedException):
+        client.user.get("o-1")
+    [cooldown] = payerr.integrations.views(client).cooldowns()
+    assert cooldown.code == "45009"
+    payerr.integrations.views(client).clear_cooldown()
+    assert payerr.integrations.views(client).cooldowns() == []
+
+
+def test_a_client_built_per_request_over_shared_redis_storage_fetches_once(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """20 threads, each with a new client over one RedisStorage; the token voided: 1 fetch."""
+    _redis_client(redis_url, "wx-per-request", sandbox).user.get("o-1")
+    sandbox.revoke_tokens("wechat")
+    errors = in_threads(
+        20, lambda: _redis_client(redis_url, "wx-per-request", sandbox).user.get("o-2")
+    )
+    assert errors == []
+    assert sandbox.route_hits["wechat.token"] == 2  # the first, and the one refresh
+
+
+def test_clients_built_per_request_share_a_memory_storage_token(sandbox: Sandbox) -> None:
+    """One in-process storage and one coordinator for 20 per-request clients: 1 fetch."""
+    from wechatpy.session.memorystorage import MemoryStorage
+
+    storage, shared = MemoryStorage(), payerr.LocalCoordinator()
+
+    def call() -> None:
+        client = WeChatClient("wx-mem", "secret", session=storage)
+        adapter = sandbox.requests_adapter(coordinator=shared, app="wx-mem")
+        payerr_wechatpy.install(client, adapter=adapter).user.get("o-1")
+
+    call()
+    sandbox.revoke_tokens("wechat")
+    assert in_threads(20, call) == []
+    assert sandbox.route_hits["wechat.token"] == 2
+
+
+@pytest.mark.parametrize("storage", ["redis-storage", "own-memory"])
+@pytest.mark.parametrize("shared_by", ["redis", "local"])
+def test_restarted_workers_fetch_once_instead_of_taking_the_failed_token(
+    sandbox: Sandbox, redis_url: str, shared_by: str, storage: str
+) -> None:
+    """The fleet's token was fetched, then voided; workers restarted after that (the same
+    coordinator, and the same storage or an empty one of their own) fetch once between
+    them instead of adopting the token that just failed, and every call succeeds."""
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    appid = f"wx-restart-{shared_by}-{storage}"
+    if shared_by == "redis":
+        coordinator: payerr.Coordinator = payerr.RedisCoordinator(
+            redis.Redis.from_url(redis_url), prefix=appid
+        )
+    else:
+        coordinator = payerr.LocalCoordinator()
+
+    def worker() -> WeChatClient:
+        adapter = sandbox.requests_adapter(coordinator=coordinator, app=appid)
+        session = (
+            RedisStorage(redis.Redis.from_url(redis_url)) if storage == "redis-storage" else None
+        )
+        return payerr_wechatpy.install(
+            WeChatClient(appid, "secret", session=session), adapter=adapter
+        )
+
+    worker().user.get("o-1")  # the fleet's token: fetch 1
+    sandbox.revoke_tokens("wechat")
+    restarted = [worker() for _ in range(2)]
+    errors = in_threads(20, lambda: restarted[threading.get_ident() % 2].user.get("o-2"))
+    assert errors == []
+    assert sandbox.route_hits["wechat.token"] == 2
+
+
+@pytest.mark.slow  # two OS processes, twenty rounds
+def test_two_processes_over_redis_storage_fetch_once_every_round(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """2 processes × 10 threads over wechatpy's RedisStorage, install() alone, the token
+    voided before each round: exactly 1 fetch and 20/20 calls ok, 20 rounds in a row."""
+    import multiprocessing
+
+    import redis
+
+    import workers
+
+    shared = redis.Redis.from_url(redis_url)
+    _redis_client(redis_url, "wx-fleet", sandbox).user.get("o-1")
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        for round_ in range(20):
+            appid = "wx-fleet"
+            shared.delete(f"{appid}:ready", f"{appid}:go")
+            fetched = sandbox.route_hits["wechat.token"]
+            sandbox.revoke_tokens("wechat")
+            pending = pool.starmap_async(
+                workers.wechatpy_round, [(redis_url, sandbox.url, appid, 10)] * 2
+            )
+            while int(shared.get(f"{appid}:ready") or 0) < 2:
+                time.sleep(0.01)
+            shared.set(f"{appid}:go", 1)
+            assert pending.get(timeout=60) == [10, 10], f"round {round_}"
+            assert sandbox.route_hits["wechat.token"] - fetched == 1, f"round {round_}"
+    shared.close()

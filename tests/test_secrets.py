@@ -187,7 +187,7 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=16).map("".join))
 def test_the_quick_look_never_skips_what_the_pattern_masks(text: str) -> None:
     """Skipping the full pattern on texts without 'name' then '=' or ':' loses nothing."""
-    assert _redact.redact_text(text) == _redact._patterns()[0].sub(_redact._mask, text)
+    assert _redact.redact_text(text) == _redact._patterns()[0].sub(_redact._MASKED, text)
 
 
 def test_every_secret_name_holds_a_core() -> None:
@@ -206,3 +206,28 @@ def test_every_secret_name_holds_a_core() -> None:
 )
 def test_named_secrets_are_masked_in_text(text: str, masked: str) -> None:
     assert masked in _redact.redact_text(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("X-Authorization: Bearer abc", "X-Authorization: ***"),  # a listed name after a dash
+        ("my-nonce=abc", "my-nonce=***"),
+        ("foo_key=abc", "foo_key=***"),
+        ("appkeyx=abc", "appkeyx=abc"),  # not a secret name: left alone
+        ('token = "abc"', 'token = "***"'),
+    ],
+)
+def test_names_are_whole_words(text: str, masked: str) -> None:
+    """A name is a whole word that is listed, ends with ``-<listed>`` or a secret suffix."""
+    assert _redact.redact_text(text) == masked
+
+
+def test_a_long_text_is_cut_never_inside_a_secret() -> None:
+    """Past TEXT_CAP a text is cut, and never so that part of a secret is left behind."""
+    secret = "S3cretValue-0123456789"
+    cap = _redact.TEXT_CAP
+    text = "x" * (cap - 5) + secret + "y" * 100
+    out = _redact.redact_text(text, [secret])
+    assert out.endswith(_redact.CUT)
+    assert "S3cr" not in out and len(out) <= cap + 1

@@ -42,6 +42,37 @@ def test_a_fake_answer_reads_back_as_its_code(
     assert code in (error.code, error.sub_code) or options.get("sub_code") == error.sub_code
 
 
+STATUS_ENTRIES = [
+    ("huawei", "500", "https://orders-drcn.iap.cloud.huawei.com.cn/applications/v2/purchases"),
+    ("huawei", "503", "https://orders-drcn.iap.cloud.huawei.com.cn/applications/v2/purchases"),
+    ("huawei", "401", "https://orders-drcn.iap.cloud.huawei.com.cn/applications/v2/purchases"),
+    ("cmi", "500", "https://gdschannel.cmlink.com/aep/APP_createOrder_SBO/v1"),
+]
+
+
+@pytest.mark.parametrize(("provider", "status", "url"), STATUS_ENTRIES)
+def test_a_status_entry_is_faked_as_that_status(provider: str, status: str, url: str) -> None:
+    """An entry keyed by HTTP status is that status on the wire, not a 200 with the status
+    as a body code: it reads back typed, known and with the entry's hint."""
+    answer = provider_answer(provider, status)
+    assert answer[0] == int(status)
+    error = payerr.inspect(payerr.RawResponse(*answer, url)).error
+    entry = payerr.explain(provider, status)
+    assert error is not None and error.known
+    assert error.category is entry.category
+    assert error.http_status == int(status)
+
+
+def test_a_lone_alipay_sub_code_is_faked_under_its_parent() -> None:
+    """``provider_answer("alipay", "ACQ.TRADE_NOT_EXIST")``: the sub_code under 40004, as
+    Alipay's gateway sends it, not in ``code``."""
+    answer = provider_answer("alipay", "ACQ.TRADE_NOT_EXIST", api="alipay.trade.query")
+    error = payerr.inspect(payerr.RawResponse(*answer, "https://openapi.alipay.com/gateway.do"))
+    assert error.error is not None
+    assert (error.error.code, error.error.sub_code) == ("40004", "ACQ.TRADE_NOT_EXIST")
+    assert isinstance(error.error, payerr.NotFoundError)
+
+
 def test_an_unknown_code_is_refused() -> None:
     with pytest.raises(KeyError, match="no code"):
         provider_answer("wechat", "123456789")

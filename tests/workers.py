@@ -89,3 +89,68 @@ def failing_reads(redis_url: str, sandbox: str, token: str, count: int) -> int:
 
 def dumps(value: Any) -> str:
     return json.dumps(value)
+
+
+def wechatpy_round(redis_url: str, sandbox: str, appid: str, threads: int) -> int:
+    """A freshly started worker: a wechatpy client over the shared ``RedisStorage`` with
+    ``install()`` alone; ``threads`` calls released together once every worker is ready.
+    Returns how many succeeded."""
+    import threading
+    import time
+
+    import redis
+    from wechatpy import WeChatClient
+    from wechatpy.session.redisstorage import RedisStorage
+
+    from payerr.integrations import wechatpy as payerr_wechatpy
+    from payerr.sandbox._redirect import sandbox_adapter
+
+    shared = redis.Redis.from_url(redis_url)
+    client = WeChatClient(appid, "secret", session=RedisStorage(shared))
+    payerr_wechatpy.install(client, adapter=sandbox_adapter(sandbox))
+    shared.incr(f"{appid}:ready")
+    while not shared.exists(f"{appid}:go"):
+        time.sleep(0.005)
+    barrier = threading.Barrier(threads)
+    ok: list[int] = []
+
+    def call() -> None:
+        barrier.wait()
+        client.user.get("o-1")
+        ok.append(1)
+
+    with testing.instant_sleeps():
+        workers = [threading.Thread(target=call) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    shared.close()
+    return len(ok)
+
+
+def held_many(redis_url: str, sandbox: str, token: str, count: int) -> int:
+    """``count`` concurrent reads from a freshly started worker; how many a cooldown held."""
+
+    async def run() -> int:
+        coordinator = payerr.RedisCoordinator.from_url(redis_url)
+        transport = payerr.AsyncTransport(
+            provider="wechat",
+            app=APP,
+            coordinator=coordinator,
+            policy=payerr.RetryPolicy(max_retry_after=5),
+        )
+        async with httpx.AsyncClient(base_url=sandbox, transport=transport) as client:
+            replies = await asyncio.gather(
+                *(
+                    client.get("/cgi-bin/user/info", params={"access_token": token})
+                    for _ in range(count)
+                ),
+                return_exceptions=True,
+            )
+        await coordinator.aclose()
+        return sum(
+            1 for r in replies if isinstance(r, payerr.RateLimitError) and "not sent" in r.message
+        )
+
+    return asyncio.run(run())

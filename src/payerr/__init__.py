@@ -22,15 +22,12 @@ from ._classify import Outcome, inspect, raise_for_response
 from ._coordinator import Coordinator, LocalCoordinator
 from ._enums import Category, Processed, RetryHint
 from ._errors import (
-    AlipayError,
     AuthError,
     BusinessError,
-    CMIError,
     ConfigurationError,
     ConflictError,
     CoordinatorUnavailableError,
     ForbiddenError,
-    HuaweiError,
     InvalidRequestError,
     MalformedResponseError,
     NetworkError,
@@ -44,12 +41,15 @@ from ._errors import (
     ServiceUnavailableError,
     TransportError,
     UnknownCodeError,
-    WeChatError,
 )
 from ._raw import RawResponse
 from ._redact import add_secret_names
 
 if TYPE_CHECKING:
+    PROVIDERS: tuple[str, ...]
+    """The providers payerr ships adapters for, in the order their files declare."""
+
+    from ._aiohttp import AiohttpMiddleware as AiohttpMiddleware  # not in __all__: needs aiohttp
     from ._classify import RequestFacts
     from ._credentials import (
         Credentials,
@@ -69,13 +69,12 @@ import logging as _logging
 
 _logging.getLogger("payerr").addHandler(_logging.NullHandler())
 
-PROVIDERS: tuple[str, ...] = ("alipay", "wechat", "huawei", "cmi")
-"""The providers payerr ships adapters for."""
 
 # Names whose modules import httpx or requests (or, like _wsse, that no
 # request needs): loaded on first use so that ``import payerr`` stays cheap.
 _LAZY = {
     "Transport": "._httpx",
+    "AiohttpMiddleware": "._aiohttp",
     "AsyncTransport": "._httpx",
     "RequestsAdapter": "._requests",
     "RetryPolicy": "._policy",
@@ -99,6 +98,17 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
+    if name == "PROVIDERS":
+        from ._catalog import catalog
+
+        return catalog().shipped  # not kept: the catalog may be reloaded
+    if name.endswith("Error"):
+        from . import _errors
+
+        try:
+            return getattr(_errors, name)  # a provider class whose file is newer than the code
+        except AttributeError:
+            pass
     if name == "__version__":
         from importlib.metadata import version
 
@@ -109,12 +119,10 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "PROVIDERS",
     "AdapterFileError",
-    "AlipayError",
     "AsyncTransport",
     "Attempt",
     "AuthError",
     "BusinessError",
-    "CMIError",
     "Category",
     "CodeInfo",
     "ConfigurationError",
@@ -125,7 +133,6 @@ __all__ = [
     "Credentials",
     "ForbiddenError",
     "HeaderToken",
-    "HuaweiError",
     "InvalidRequestError",
     "JsonBodyToken",
     "LocalCoordinator",
@@ -152,7 +159,6 @@ __all__ = [
     "TransportError",
     "UnknownCodeError",
     "UnknownProviderError",
-    "WeChatError",
     "add_secret_names",
     "alipay_result",
     "explain",
@@ -163,3 +169,24 @@ __all__ = [
     "register_host",
     "wsse_headers",
 ]
+
+# BEGIN GENERATED provider classes: `python -m payerr._codegen` writes this block from
+# adapters/*.toml ([provider] error_class); a test compares.
+from ._errors import (  # noqa: E402
+    AlipayError,
+    CMIError,
+    HuaweiError,
+    UnionPayError,
+    WeChatError,
+    WeComError,
+)
+
+__all__ += [
+    "AlipayError",
+    "CMIError",
+    "HuaweiError",
+    "UnionPayError",
+    "WeChatError",
+    "WeComError",
+]
+# END GENERATED provider classes

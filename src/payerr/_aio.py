@@ -45,4 +45,5 @@ async def wait(future: Future[T]) -> T:
         return result
     import asyncio
 
-    return await asyncio.wrap_future(future)
+    # Shielded: a waiter that is cancelled leaves; the shared future stays for the others.
+    return await asyncio.shield(asyncio.wrap_future(future))

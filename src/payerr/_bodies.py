@@ -12,128 +12,23 @@ beyond the bytes already taken (replayed in front of the rest).
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, NamedTuple
 
 import httpx
 
+from ._inflate import BodyDecodeError, Pipeline, decode_bounded, decode_head, pipeline
+
+__all__ = ["BodyDecodeError", "Pipeline", "decode_bounded", "decode_head"]
+
 PEEK = 64
 """Bytes of a file-typed body looked at to tell a file from an error envelope."""
-_STEP = 64 * 1024
-"""Decoded bytes asked of a decoder at a time: no call ever allocates more."""
 ERROR_HEAD = 64 * 1024
 """Bytes of an error body over the cap kept for the error's ``raw`` (as much as it keeps)."""
 
 
-class BodyDecodeError(ValueError):
-    """The body's Content-Encoding does not decode (a broken gzip, say)."""
-
-
 class ReadDeadline(TimeoutError):
     """Reading the body would pass the retry policy's deadline."""
-
-
-# --- decoding, bounded ----------------------------------------------------------
-
-
-def _codings(header: str | None) -> list[str]:
-    """The content codings to undo, last applied first (``gzip, br`` → br, then gzip)."""
-    if not header:
-        return []
-    names = [part.strip().lower() for part in header.split(",")]
-    return [name for name in reversed(names) if name and name != "identity"]
-
-
-class Decoder:
-    """Incremental decoding of one coding, each call giving at most ``limit`` bytes more."""
-
-    def __init__(self, coding: str) -> None:
-        self.coding = coding
-        self._zlib: Any = None
-        self._other: Any = None
-        if coding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            self._zlib = None  # zlib-wrapped or raw: decided on the first bytes
-        elif coding == "br":
-            import brotli  # type: ignore[import-not-found]
-
-            self._other = brotli.Decompressor()
-        elif coding == "zstd":
-            import zstandard  # type: ignore[import-not-found]
-
-            self._other = zstandard.ZstdDecompressor().decompressobj()
-        else:
-            raise LookupError(coding)
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        """Up to ``limit`` decoded bytes of ``data`` (more may be pending: see ``more``)."""
-        try:
-            if self.coding == "deflate" and self._zlib is None:
-                self._zlib = zlib.decompressobj(
-                    zlib.MAX_WBITS if data[:1] and (data[0] & 0x0F) == 8 else -zlib.MAX_WBITS
-                )
-            if self._zlib is not None:
-                return bytes(self._zlib.decompress(data, limit))
-            if self.coding == "br":
-                return bytes(self._other.process(data))
-            return bytes(self._other.decompress(data))
-        except Exception as exc:  # zlib.error, brotli.error, ZstdError: all one thing here
-            raise BodyDecodeError(f"{self.coding} body does not decode: {exc}") from exc
-
-    def more(self, limit: int) -> bytes:
-        """Output still held back by an earlier ``limit`` (zlib only)."""
-        if self._zlib is not None and self._zlib.unconsumed_tail:
-            return self.decode(self._zlib.unconsumed_tail, limit)
-        return b""
-
-
-def _decoders(header: str | None) -> list[Decoder]:
-    found = []
-    for coding in _codings(header):
-        try:
-            found.append(Decoder(coding))
-        except (LookupError, ImportError):
-            return []  # a coding nobody here can undo: httpx passes such bodies as they are
-    return found
-
-
-def decode_bounded(header: str | None, raw: bytes | list[bytes], cap: int) -> bytes | None:
-    """The decoded body, or None when it would pass ``cap`` bytes; raises BodyDecodeError.
-
-    ``raw`` may be the chunks as read: they are fed one by one, never joined.
-    """
-    decoders = _decoders(header)
-    chunks = [raw] if isinstance(raw, bytes) else raw
-    if not decoders:
-        return b"".join(chunks)
-    for decoder in decoders:
-        out: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            piece = decoder.decode(chunk, min(cap + 1 - size, _STEP))
-            while True:
-                out.append(piece)
-                size += len(piece)
-                if size > cap:
-                    return None
-                piece = decoder.more(min(cap + 1 - size, _STEP))
-                if not piece:
-                    break
-        chunks = out
-    return b"".join(chunks)
-
-
-def decode_head(encoding: str | None, head: bytes) -> bytes | None:
-    """The first decoded bytes of a body (bounded), or None when they cannot be told."""
-    try:
-        out = head
-        for decoder in _decoders(encoding):
-            out = decoder.decode(out[:4096], 4096)[:4096]
-        return out
-    except BodyDecodeError:
-        return None
 
 
 def plain_headers(headers: Any) -> Any:
@@ -435,7 +330,7 @@ class ReplayRaw:
     def __init__(self, raw: bytes, rest: Any, coding: str | None, decoded: bytes | None) -> None:
         self._raw = raw
         self._rest = rest
-        self._decoders = _decoders(coding)
+        self._flow = pipeline(coding)
         self._decoded = b""
         if decoded is not None:  # payerr read and decoded it all: nothing more to decode
             self._decoded, self._raw_done = decoded, True
@@ -463,19 +358,41 @@ class ReplayRaw:
                 data += more
             self._raw = b"" if amt is None else data[amt:]
             return data if amt is None else data[:amt]
-        while not self._raw_done and (amt is None or len(self._decoded) < amt):
-            chunk = self._next_raw(amt or 65536)
+        if amt is None:
+            pieces = [self._decoded]
+            while piece := self._decode_step(65536):
+                pieces.append(piece)
+            self._decoded = b""
+            return b"".join(pieces)
+        while len(self._decoded) < amt:
+            piece = self._decode_step(amt - len(self._decoded))
+            if not piece:
+                break
+            self._decoded += piece
+        data, self._decoded = self._decoded[:amt], self._decoded[amt:]
+        return data
+
+    def _decode_step(self, limit: int) -> bytes:
+        """At most ``limit`` more decoded bytes (one bounded step), reading raw as needed.
+
+        Each call decodes only what it returns: a later read never inflates the
+        rest of a bomb in one go, whatever was asked before.
+        """
+        flow = self._flow
+        while True:
+            if flow is not None:
+                piece = flow.read(limit)
+                if piece:
+                    return piece
+            if self._raw_done:
+                return b""
+            chunk = self._next_raw(65536)
             if not chunk:
                 self._raw_done = True
-                break
-            for decoder in self._decoders:
-                chunk = decoder.decode(chunk, 1 << 62)
-            self._decoded += chunk
-        if amt is None:
-            data, self._decoded = self._decoded, b""
-        else:
-            data, self._decoded = self._decoded[:amt], self._decoded[amt:]
-        return data
+                return b""
+            if flow is None:
+                return chunk
+            flow.feed(chunk)
 
     def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
         """What is at hand: the replayed bytes first, then one read of the rest."""
@@ -533,6 +450,8 @@ def read_bounded_requests(
             original.close()  # the connection is given up, not left half read
             original.release_conn()
             raise ReadDeadline("reading the answer passed the deadline")
+    if time.monotonic() > deadline_at:  # the end came from the deadline's watchdog, not the server
+        raise ReadDeadline("reading the answer passed the deadline")
     content = _decode_kept(coding, chunks, cap)
     raw = b"".join(chunks)
     response.raw = ReplayRaw(raw, None, coding, content)

@@ -28,10 +28,18 @@ from typing import Any
 from ._catalog import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
 from ._enums import Category, Processed, RetryHint
 from ._envelopes import Envelope
+from ._provider_data import TokenPlacement
 
 FORMAT = 3
 
-_SHAPING_MODULES = ("_catalog.py", "_cache.py", "_enums.py", "_envelopes.py", "_errors.py")
+_SHAPING_MODULES = (
+    "_catalog.py",
+    "_cache.py",
+    "_enums.py",
+    "_envelopes.py",
+    "_errors.py",
+    "_provider_data.py",
+)
 """Modules whose code decides what the compiled data holds: a change to any of them
 (a class default, a model field) must never be answered from an old cache."""
 
@@ -42,13 +50,41 @@ _DAMAGED = (ValueError, KeyError, TypeError, IndexError, AttributeError)
 """What reading a cache file that was changed after it was written can raise."""
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def cache_dir() -> Path | None:
+    """Where the cache lives, or None when this process has nowhere to keep one.
+
+    ``XDG_CACHE_HOME`` counts only when absolute (as the XDG spec says); otherwise
+    ``~/.cache``, unless there is no home at all (``HOME`` unset and a uid with no
+    passwd entry, as containers run with ``--user N``): then no cache.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            home = Path.home()
+        except (RuntimeError, KeyError, OSError):
+            return None
+        if not home.is_absolute() or str(home) == "/":
+            return None
+        base = str(home / ".cache")
     return Path(base) / "payerr"
 
 
-def cache_path(key: str) -> Path:
-    return cache_dir() / f"adapters-{key}.jsonl"
+def cache_path(key: str) -> Path | None:
+    directory = cache_dir()
+    return None if directory is None else directory / f"adapters-{key}.jsonl"
+
+
+_told = False
+
+
+def _unused(why: object) -> None:
+    """Say once per process, at debug level, that the cache is not used and why."""
+    global _told
+    if not _told:
+        _told = True
+        import logging
+
+        logging.getLogger("payerr").debug("payerr: adapter cache not used (%s)", why)
 
 
 def digest(files: Sequence[Path]) -> str:
@@ -133,6 +169,11 @@ def _head(spec: ProviderSpec) -> dict[str, Any]:
         "secret_names": list(spec.secret_names),
         "statuses": {str(k): _info(v) for k, v in spec.statuses.items()},
         "source": spec.source,
+        "order": spec.order,
+        "error_class": spec.error_class,
+        "day_reset": spec.day_reset,
+        "nested_fields": list(spec.nested_fields),
+        "token": spec.token.as_dict() if spec.token else None,
     }
 
 
@@ -174,7 +215,12 @@ def load(path: Path) -> list[PendingSpec]:
     for head in json.loads(first):
         end = head[_TABLES[-1]][1]
         add_secret_names(*head["secret_names"])  # masked before the provider is built
-        specs.append(PendingSpec(head["name"], tuple(head["hosts"]), _builder(head, path)))
+        build = _builder(head, path)
+        specs.append(
+            PendingSpec(
+                head["name"], tuple(head["hosts"]), build, head["order"], head["error_class"]
+            )
+        )
     if len(first) + end != size:
         raise ValueError("the cache file is not as long as its first line says")
     return specs
@@ -214,6 +260,19 @@ def _spec(head: dict[str, Any], tables: Mapping[str, LazyTable]) -> ProviderSpec
         sub_codes=tables["sub_codes"],
         statuses={int(k): _from_info(v) for k, v in head["statuses"].items()},
         source=head["source"],
+        order=head["order"],
+        error_class=head["error_class"],
+        day_reset=head["day_reset"],
+        nested_fields=tuple(head["nested_fields"]),
+        token=_token(head["token"]),
+    )
+
+
+def _token(data: dict[str, Any] | None) -> TokenPlacement | None:
+    if data is None:
+        return None
+    return TokenPlacement(
+        data["in"], data["name"], data["template"], data["prefix"], data["encode"]
     )
 
 
@@ -263,11 +322,32 @@ def _validated() -> dict[str, ProviderSpec]:
     return {spec.name: spec for spec in specs}
 
 
+def shipped_name(key: str) -> str:
+    """The compiled catalog a wheel carries beside its adapter files (see hatch_build.py)."""
+    return f"compiled-{key}.jsonl"
+
+
+def _shipped(key: str) -> list[PendingSpec] | None:
+    """The wheel's own compiled catalog, when its key matches the files installed with it:
+    no cache to write, so a read-only or homeless process starts as fast as a warm one."""
+    try:
+        return load(Path(__file__).parent / "adapters" / shipped_name(key))
+    except (OSError, *_DAMAGED):
+        return None  # a checkout or an editable install: compiled on first use
+
+
 def read(key: str) -> list[PendingSpec] | None:
+    shipped = _shipped(key)
+    if shipped is not None:
+        return shipped
     if os.environ.get("PAYERR_NO_CACHE"):
         return None
+    path = cache_path(key)
+    if path is None:
+        _unused("no home directory and no absolute XDG_CACHE_HOME")
+        return None
     try:
-        return load(cache_path(key))
+        return load(path)
     except (OSError, *_DAMAGED):
         return None
 
@@ -278,17 +358,33 @@ def write(key: str, specs: Iterable[ProviderSpec]) -> None:
         return
     import tempfile  # only when writing: reading is on every process's first use
 
-    directory = cache_dir()
+    directory, path = cache_dir(), cache_path(key)
+    if directory is None or path is None:
+        return  # read() has said why
     temporary = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             out.write(dump(specs))
-        os.replace(temporary, cache_path(key))
+        os.replace(temporary, path)
         temporary = None
-    except Exception:  # the cache only saves time: it never stops payerr loading
-        pass
+    except Exception as exc:  # the cache only saves time: it never stops payerr loading
+        _unused(exc)
+        return
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+    _forget_older(directory, path)
+
+
+def _forget_older(directory: Path, kept: Path) -> None:
+    """Remove the files of older keys (another adapter set, another version): one file
+    stays, not one per upgrade. A process still reading an older file reads the adapter
+    files instead when its file is gone."""
+    try:
+        for old in directory.glob("adapters-*.jsonl"):
+            if old != kept:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ._enums import Category, Processed, RetryHint
-from ._envelopes import Envelope, Format
-from ._errors import CATEGORY_CLASSES
+from ._envelopes import Envelope, Format, safe_pattern
+from ._errors import CATEGORY_CLASSES, category_defaults, provider_class_name, provider_renamed
+from ._provider_data import TokenPlacement, day_reset_offset, sandbox_model
 
 Window = Literal["second", "minute", "day"]
 _NOT_CHOSEN: Any = object()
@@ -70,8 +71,9 @@ class CodeInfo:
     provider_message: str = ""
     sub_code: str | None = None
     window: Window | None = None
-    cooldown: Literal["api", "app"] = "app"
-    """How far a rate limit with this code reaches: the one API, or the whole app."""
+    cooldown: Literal["api", "app", "host", "subject"] = "app"
+    """How far a rate limit with this code reaches: the one API, the whole app, the
+    host (a merchant's API), or one subject (a payee, a user): then nothing else waits."""
     rules: tuple[MethodRule, ...] = field(default=(), repr=False)
 
     @property
@@ -136,9 +138,20 @@ class ProviderSpec:
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
     source: str
+    order: int = 1000
+    """Where the provider sits in ``payerr.PROVIDERS`` (then by name)."""
+    error_class: str = ""
+    """The name of the provider's own error class (``AlipayError``)."""
+    day_reset: int = 0
+    """``day_reset_offset`` of when the provider's daily quotas reset (0: UTC midnight)."""
+    nested_fields: tuple[str, ...] = ()
+    """Request fields whose value is a JSON object of more request fields (``biz_content``)."""
+    token: TokenPlacement | None = None
+    """How an access token travels with a request, when the provider uses one."""
     reads_path: bool = field(init=False, repr=False, compare=False)
     """Whether choosing the envelope needs the URL path (several envelopes, or paths given)."""
     reads_xml: bool = field(init=False, repr=False, compare=False)
+    reads_form: bool = field(init=False, repr=False, compare=False)
     _chosen: dict[tuple[str, str], Envelope | None] = field(init=False, repr=False, compare=False)
     """The envelope chosen for each (path, format) seen, so choosing costs a dict look-up."""
 
@@ -147,9 +160,12 @@ class ProviderSpec:
             from ._redact import add_secret_names
 
             add_secret_names(*self.secret_names)
+        if not self.error_class:
+            object.__setattr__(self, "error_class", provider_class_name(self.name))
         envelopes = self.envelopes
         object.__setattr__(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
         object.__setattr__(self, "reads_xml", any(e.format == "xml" for e in envelopes))
+        object.__setattr__(self, "reads_form", any(e.format == "form" for e in envelopes))
         object.__setattr__(self, "_chosen", {})
 
     def envelope_for(self, path: str, body_format: Format = "json") -> Envelope | None:
@@ -185,7 +201,7 @@ class ProviderSpec:
         if sub_code:
             return self.lookup(code, sub_code)
         found = self.lookup(code) or self.success.get(code)
-        if found is None and code.isdigit() and 100 <= int(code) <= 599:
+        if found is None and len(code) == 3 and code.isdigit() and 100 <= int(code) <= 599:
             found = self.statuses.get(int(code))
         return found
 
@@ -328,20 +344,38 @@ def _load_models() -> Any:
         fix_en: str = Field(min_length=1)
         code: str | None = None
         window: Window | None = None
-        cooldown: Literal["api", "app"] = "app"
+        cooldown: Literal["api", "app", "host", "subject"] = "app"
         when: list[Rule] = []
+
+    class ProviderToken(Strict):
+        in_: Literal["query", "header", "json"] = Field(alias="in")
+        name: str = Field(min_length=1)
+        template: str = Field("{token}", pattern=r"\{token\}")
+        prefix: str = ""
+        encode: Literal["none", "base64"] = "none"
 
     class Provider(Strict):
         name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
         display: str
+        order: int = Field(1000, ge=0)
+        error_class: str | None = Field(None, pattern=r"^[A-Z][A-Za-z0-9]*Error$")
         hosts: list[str] = []
         request_id_headers: list[str] = []
         token_paths: list[str] = []
+        token: ProviderToken | None = None
         secrets: list[str] = []
+        nested_fields: list[str] = []
+        day_reset: str = "00:00+00:00"
+
+        @field_validator("day_reset")
+        @classmethod
+        def _reset(cls, value: str) -> str:
+            day_reset_offset(value)
+            return value
 
     class EnvelopeModel(Strict):
         name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-        format: Literal["json", "xml"] = "json"
+        format: Literal["json", "xml", "form"] = "json"
         paths: list[str] = []
         node: str | None = None
         error_nodes: list[str] = []
@@ -355,13 +389,16 @@ def _load_models() -> Any:
         pending_statuses: list[int] = []
         api_method: list[str] = ["path"]
         message_request_id: str | None = None
+        result_code: list[str] = []
+        result_message: list[str] = []
+        code_required: bool = False
 
         @field_validator("message_request_id")
         @classmethod
         def _compiles(cls, value: str | None) -> str | None:
             if value is not None:
                 try:
-                    re.compile(value)
+                    safe_pattern(value)  # compiles it, and refuses one that could take forever
                 except re.error as exc:
                     raise ValueError(f"not a regular expression: {exc}") from None
             return value
@@ -374,6 +411,8 @@ def _load_models() -> Any:
                 if kind not in ("param", "node", "path") or (kind == "param" and not argument):
                     raise ValueError(f"{source!r}: use param:<name>, node, path or path:<prefix>")
             return value
+
+    SandboxModel = sandbox_model(Strict)
 
     class Idempotency(Strict):
         methods: list[str] = []
@@ -388,6 +427,7 @@ def _load_models() -> Any:
     class AdapterFile(Strict):
         provider: Provider
         envelope: list[EnvelopeModel] = Field(min_length=1)
+        sandbox: SandboxModel | None = None  # type: ignore[valid-type]
         idempotency: Idempotency = Idempotency()
         success: dict[str, Success] = Field(min_length=1)
         statuses: dict[str, Code] = {}
@@ -402,14 +442,14 @@ def _load_models() -> Any:
                     raise ValueError(f"{key!r} is not an HTTP status")
             return value
 
-    return AdapterFile, Code
+    return AdapterFile, Code, SandboxModel
 
 
 def _code_info(
     provider: str, key: str, entry: Any, *, sub: bool, parent: CodeInfo | None = None
 ) -> CodeInfo:
     """A table entry as ``CodeInfo`` (long: one line per field, and its per-API rules)."""
-    default = CATEGORY_CLASSES[entry.category]
+    retry, processed = category_defaults(entry.category, entry.retry, entry.processed)
     rules = (
         parent.rules
         if parent is not None and not entry.when
@@ -436,8 +476,8 @@ def _code_info(
         code=(entry.code or "") if sub else key,
         sub_code=key if sub else None,
         category=entry.category,
-        retry=entry.retry or default.default_retry,
-        processed=entry.processed or default.default_processed,
+        retry=retry,
+        processed=processed,
         provider_message=entry.message,
         message_zh=entry.zh,
         message_en=entry.en,
@@ -461,24 +501,56 @@ def adapter_schema() -> dict[str, Any]:
     return schema
 
 
+def _part_of(text: str, part: str) -> dict[str, Any] | None:
+    """The tables of one top-level key, parsed without the rest of the file (a code
+    table of ten thousand lines is not read for the sandbox); None if that fails."""
+    import tomllib
+
+    lines, keep = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            keep = line.lstrip("[").startswith((f"{part}]", f"{part}."))
+        if keep:
+            lines.append(line)
+    try:
+        document = tomllib.loads("\n".join(lines))
+    except tomllib.TOMLDecodeError:
+        return None
+    return document if part in document else None
+
+
 def load_adapter_file(path: Path) -> ProviderSpec:
     """Read and validate one adapter file; every failure names the file and the key."""
+    return _spec(validated_model(path), path)
+
+
+def validated_model(path: Path, *, part: str | None = None) -> Any:
+    """One adapter file as its validated pydantic model; with ``part="sandbox"`` only its
+    ``[sandbox]`` table (None when absent), which the sandbox reads without the code table."""
     import tomllib
 
     from pydantic import ValidationError
 
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = _part_of(text, part) if part is not None else None
+        document = document if document is not None else tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AdapterFileError(f"{path}: cannot read adapter file: {exc}") from None
+    model = _load_models()[0]
+    prefix: tuple[str, ...] = ()
+    if part is not None:
+        model, prefix, document = _load_models()[2], (part,), document.get(part)
+        if document is None:
+            return None
     try:
-        model = _load_models()[0].model_validate(document)
+        return model.model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in (*prefix, *err['loc']))}: {err['msg']}"
+            for err in exc.errors()
         )
         raise AdapterFileError(f"{path}: {problems}") from None
-    return _spec(model, path)
 
 
 def _success(provider: str, code: str, entry: Any) -> CodeInfo:
@@ -524,7 +596,18 @@ def _spec(model: Any, path: Path) -> ProviderSpec:
         },
         statuses={int(k): _code_info(name, k, v, sub=False) for k, v in model.statuses.items()},
         source=str(path),
+        order=provider.order,
+        error_class=provider.error_class or "",
+        day_reset=day_reset_offset(provider.day_reset),
+        nested_fields=tuple(provider.nested_fields),
+        token=_token(provider.token),
     )
+
+
+def _token(model: Any) -> TokenPlacement | None:
+    if model is None:
+        return None
+    return TokenPlacement(model.in_, model.name, model.template, model.prefix, model.encode)
 
 
 class PendingSpec:
@@ -534,20 +617,35 @@ class PendingSpec:
     one, so the others' envelopes and tables are never built.
     """
 
-    __slots__ = ("build", "hosts", "name")
+    __slots__ = ("build", "error_class", "hosts", "name", "order")
 
-    def __init__(self, name: str, hosts: tuple[str, ...], build: Callable[[], ProviderSpec]):
+    def __init__(
+        self,
+        name: str,
+        hosts: tuple[str, ...],
+        build: Callable[[], ProviderSpec],
+        order: int = 1000,
+        error_class: str = "",
+    ):
         self.name = name
         self.hosts = hosts
         self.build = build
+        self.order = order
+        self.error_class = error_class or provider_class_name(name)
 
 
 class Catalog:
     """Every loaded provider, plus the hosts and overrides users registered in code."""
 
     def __init__(self, specs: Iterable[ProviderSpec | PendingSpec]) -> None:
-        given = {spec.name: spec for spec in specs}
+        ordered = sorted(specs, key=lambda spec: (spec.order, spec.name))
+        given = {spec.name: spec for spec in ordered}
         self._names: dict[str, None] = dict.fromkeys(given)
+        self.shipped: tuple[str, ...] = tuple(given)
+        """The providers the catalog started with (``payerr.PROVIDERS``), in their order."""
+        self._classes: dict[str, str] = {spec.name: spec.error_class for spec in ordered}
+        for name, class_name in self._classes.items():
+            provider_renamed(name, class_name)
         self._specs: dict[str, ProviderSpec] = {}
         """The providers built so far: a request's look-up is this one dict."""
         self._pending: dict[str, PendingSpec] = {}
@@ -569,6 +667,14 @@ class Catalog:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self._names)
+
+    def class_name(self, provider: str) -> str | None:
+        """The provider's error class name as its adapter declares it (None: unknown)."""
+        return self._classes.get(provider)
+
+    def provider_of_class(self, class_name: str) -> str | None:
+        """The provider whose adapter declares this error class name."""
+        return next((p for p, name in self._classes.items() if name == class_name), None)
 
     def spec(self, provider: str) -> ProviderSpec:
         try:
@@ -645,6 +751,8 @@ class Catalog:
             self._specs[spec.name] = spec
             self._pending.pop(spec.name, None)
             self._names[spec.name] = None
+            self._classes[spec.name] = spec.error_class
+            provider_renamed(spec.name, spec.error_class)
             for host in spec.hosts:
                 self._add_host(host, spec.name)
             self._host_cache.clear()
@@ -662,13 +770,14 @@ class Catalog:
         if current is None:
             if "category" not in changes:
                 raise KeyError(f"{provider} has no code {key!r}; pass category= to add one")
+            retry, processed = category_defaults(changes["category"])
             current = CodeInfo(
                 provider=provider,
                 code=code,
                 sub_code=sub_code,
                 category=changes["category"],
-                retry=CATEGORY_CLASSES[changes["category"]].default_retry,
-                processed=CATEGORY_CLASSES[changes["category"]].default_processed,
+                retry=retry,
+                processed=processed,
                 message_zh=changes.get("message_zh", "使用方自定义的错误码。"),
                 message_en=changes.get("message_en", "A code defined by the caller."),
                 solution_zh=changes.get("solution_zh", "按使用方的说明处理。"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -20,11 +20,19 @@ from . import _catalog as _catalog_module
 from ._catalog import CodeInfo, ProviderSpec, catalog
 from ._decode import parse_json, parse_json_slowly
 from ._enums import Category, Processed, RetryHint
-from ._envelopes import Format, Reading, looks_like_envelope, looks_like_xml, parse_xml
+from ._envelopes import (
+    Format,
+    Reading,
+    looks_like_envelope,
+    looks_like_form,
+    looks_like_xml,
+    parse_form,
+    parse_xml,
+)
 from ._errors import PayError, error_class
 from ._generic import generic, is_file
 from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
-from ._redact import redact_text, redact_url, secret_values
+from ._redact import is_secret_name, redact_text, redact_url, secret_values, spellings
 from ._retry_after import parse_retry_after, window_wait
 from ._safety import resolve_hint, safe_to_resend
 
@@ -113,8 +121,9 @@ class RequestFacts:
     headers: Mapping[str, str]
     marked_idempotent: bool | None = None
 
-    def fields(self) -> dict[str, Any]:
-        """Top-level parameters from the query, a form or a JSON body (and Alipay biz_content)."""
+    def fields(self, nested: Iterable[str] = ()) -> dict[str, Any]:
+        """Top-level parameters from the query, a form or a JSON body, and those of the
+        ``nested`` fields holding a JSON object (the adapter's ``nested_fields``)."""
         found: dict[str, Any] = {}
         try:
             found.update(parse_qsl(urlsplit(self.url).query))
@@ -133,14 +142,15 @@ class RequestFacts:
                 found.update(parse_qsl(body.decode("utf-8", "replace")))
             except ValueError:
                 pass
-        biz = found.get("biz_content")
-        if isinstance(biz, str) and biz.lstrip().startswith("{"):
-            try:
-                inner = json.loads(biz)
-            except (ValueError, RecursionError):
-                inner = None
-            if isinstance(inner, dict):
-                found = {**inner, **found}
+        for name in nested:
+            value = found.get(name)
+            if isinstance(value, str) and value.lstrip().startswith("{"):
+                try:
+                    inner = json.loads(value)
+                except (ValueError, RecursionError):
+                    inner = None
+                if isinstance(inner, dict):
+                    found = {**inner, **found}
         return found
 
     def path(self) -> str:
@@ -174,6 +184,9 @@ def read_envelope(
         if spec.reads_xml and looks_like_xml(body):
             data, problem = parse_xml(body)
             body_format = "xml"
+        elif spec.reads_form and looks_like_form(body):
+            data, problem = parse_form(body, headers.get("content-type"))
+            body_format = "form"
         else:
             data, problem = parse_json_slowly(body, headers.get("content-type"))
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
@@ -286,7 +299,7 @@ def _build(
     Long only because the error carries every attribute of the error model.
     """
     facts = facts or facts_of(raw)
-    fields = facts.fields()
+    fields = facts.fields(spec.nested_fields if spec else ())
     api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
     info, known = _meaning(spec, info, raw.status_code, api_method)
     category, retry, processed = info.category or Category.UNKNOWN, info.retry, info.processed
@@ -294,9 +307,9 @@ def _build(
         # Throttled at the door: whatever the code says, nothing ran and waiting helps.
         category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
     now = time.time() if now is None else now
-    retry_after = parse_retry_after(raw.headers, now)
+    sent_wait = retry_after = parse_retry_after(raw.headers, now)
     if retry_after is None:
-        retry_after = window_wait(info.window, now)
+        retry_after = window_wait(info.window, now, spec.day_reset if spec else 0)
     resendable = safe_to_resend(
         spec, facts.http_method, api_method, fields, facts.marked_idempotent
     )
@@ -306,7 +319,7 @@ def _build(
     if not message and known:
         message = info.provider_message or info.message_en
     cls = error_class(category, spec.name if spec else None)
-    return cls(
+    error = cls(
         redact_text(message, secrets),
         provider=spec.name if spec else None,
         code=reading.code,
@@ -325,6 +338,9 @@ def _build(
         processed=processed,
         known=known,
     )
+    if sent_wait is not None:
+        error.server_retry_after = sent_wait
+    return error
 
 
 def _name_of_call(
@@ -353,12 +369,23 @@ def _meaning(
 
 
 def _scrubbed(raw: RawResponse, data: Any, secrets: tuple[str, ...]) -> tuple[bytes, Any]:
-    """The body with every spelling of the request's secrets masked, and its parse."""
+    """The body with every spelling of the request's secrets masked, and its parse.
+
+    A form answer carries its own secrets by name (UnionPay's card number,
+    signature and certificate): their values go too.
+    """
     body = raw.body
+    form = type(data) is dict and looks_like_form(body)
+    if form:
+        own = [v for k, v in data.items() if is_secret_name(k) and isinstance(v, str) and v]
+        every = {*secrets, *(spelled for value in own for spelled in spellings(value))}
+        secrets = tuple(sorted(every, key=len, reverse=True))  # longest first: none cut short
     if not secrets or not any(s.encode() in body for s in secrets):
         return body, data
     for value in secrets:
         body = body.replace(value.encode(), b"***")
+    if form:
+        return body, parse_form(body, raw.headers.get("content-type"))[0]
     if looks_like_xml(body):
         return body, parse_xml(body)[0]
     return body, parse_json(body, raw.headers.get("content-type"))[0]

@@ -80,7 +80,12 @@ class Coordinator(Protocol):
         ...
 
     def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
-        """A token newer than generation ``seen``: fetched here, or taken from whoever did."""
+        """A token newer than generation ``seen``: fetched here, or taken from whoever did.
+
+        A coordinator with ``compares_tokens = True`` also takes ``carried=``, the token
+        the failing request carried: a shared token other than it is taken as it is
+        (someone refreshed), the same one is fetched anew by exactly one worker.
+        """
         ...
 
     async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
@@ -96,8 +101,23 @@ async def resolve(fetch: Fetch) -> str:
     return result
 
 
+def moved_on(token: str | None, generation: int, seen: int, carried: str | None) -> bool:
+    """Whether the shared token is already newer than what the failing request used.
+
+    With ``carried`` (the token that request carried): the shared one differs from it,
+    so someone refreshed; a worker restarted since cannot mistake it for news. Without:
+    the generation moved past ``seen``.
+    """
+    if token is None:
+        return False
+    return token != carried if carried is not None else generation != seen
+
+
 class LocalCoordinator:
     """The coordinator of one process: locks and dictionaries."""
+
+    compares_tokens = True
+    """``refresh_token`` takes ``carried=``: the token the failing request carried."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -183,16 +203,20 @@ class LocalCoordinator:
         with self._lock:
             return self._refresh_locks.setdefault(scope, threading.Lock())
 
-    def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+    def refresh_token(
+        self, scope: str, seen: int, fetch: Callable[[], str], carried: str | None = None
+    ) -> tuple[str, int]:
         with self._refresh_lock(scope):
             token, generation = self.shared_token(scope)
-            if generation != seen and token is not None:
+            if token is not None and moved_on(token, generation, seen, carried):
                 return token, generation
             fresh = fetch()
             self._tokens[scope] = (fresh, generation + 1)
             return fresh, generation + 1
 
-    async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+    async def arefresh_token(
+        self, scope: str, seen: int, fetch: Fetch, carried: str | None = None
+    ) -> tuple[str, int]:
         from concurrent.futures import Future  # only async users pay for these
 
         from ._aio import wait
@@ -200,7 +224,7 @@ class LocalCoordinator:
         while True:
             with self._lock:
                 token, generation = self.shared_token(scope)
-                if generation != seen and token is not None:
+                if token is not None and moved_on(token, generation, seen, carried):
                     return token, generation
                 flight = self._flights.get(scope)
                 owner = flight is None

@@ -8,7 +8,6 @@ latest refresh is simply sent again with the current one.
 
 from __future__ import annotations
 
-import base64
 import inspect
 import json
 import threading
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 R = TypeVar("R")
+_FETCHES: set[Any] = set()
+"""Token fetches still running for waiters after their own request was cancelled."""
 
 
 @runtime_checkable
@@ -139,8 +140,21 @@ class RefreshGate:
         finally:
             REFRESHING.reset(marker)
 
-    def refresh(self, scope: str, seen: int, error: PayError | None) -> None:
-        """A token newer than generation ``seen``, fetched only if nobody else has."""
+    def _moved_on(self, carried: str | None) -> bool:
+        """Whether the token is no longer the one the failing request carried: someone
+        refreshed it (here, or in the storage these credentials share): resend with it."""
+        return carried is not None and getattr(self.credentials, "token", carried) != carried
+
+    def _sharing(self, carried: str | None) -> dict[str, str | None]:
+        """The token comparison, for a coordinator that makes it."""
+        compares = getattr(self.coordinator, "compares_tokens", False)
+        return {"carried": carried} if compares and carried is not None else {}
+
+    def refresh(
+        self, scope: str, seen: int, error: PayError | None, carried: str | None = None
+    ) -> None:
+        """A token other than ``carried`` (the one the failing request used; else newer
+        than generation ``seen``), fetched only if nobody else has."""
         flight, owner = self._join(seen)
         if flight is None:
             return
@@ -148,13 +162,23 @@ class RefreshGate:
             flight.result()
             return
         with self._running(flight):
+            if self._moved_on(carried):
+                return self._land(flight, None, None)
+            shared = getattr(self.credentials, "refresh_shared", None)
+            if shared is not None:  # the credentials' own storage is shared, and locks
+                if shared(carried, error):
+                    self._fetched(scope, error)
+                return self._land(flight, None, None)
             if not self.shares_token:
                 self._fetch(scope, error)
                 return self._land(flight, None, None)
             fetch = partial(self._fetch, scope, error)
-            self._land(flight, *self.coordinator.refresh_token(scope, seen, fetch))
+            found = self.coordinator.refresh_token(scope, seen, fetch, **self._sharing(carried))
+            self._land(flight, *found)
 
-    async def arefresh(self, scope: str, seen: int, error: PayError | None) -> None:
+    async def arefresh(
+        self, scope: str, seen: int, error: PayError | None, carried: str | None = None
+    ) -> None:
         """``refresh`` for the async transport; waits without blocking its event loop."""
         flight, owner = self._join(seen)
         if flight is None:
@@ -163,12 +187,48 @@ class RefreshGate:
             from ._aio import wait
 
             return await wait(flight)
+        await _shielded(partial(self._aown, flight, scope, seen, error, carried))
+
+    async def _aown(
+        self,
+        flight: Future[None],
+        scope: str,
+        seen: int,
+        error: PayError | None,
+        carried: str | None,
+    ) -> None:
+        """The fetch ``arefresh`` runs for every waiter: it lands, or fails, for all."""
         with self._running(flight):
+            if self._moved_on(carried):
+                return self._land(flight, None, None)
             if not self.shares_token:
                 await self._afetch(scope, error)
                 return self._land(flight, None, None)
             fetch = partial(self._afetch, scope, error)
-            self._land(flight, *await self.coordinator.arefresh_token(scope, seen, fetch))
+            sharing = self._sharing(carried)
+            self._land(
+                flight, *await self.coordinator.arefresh_token(scope, seen, fetch, **sharing)
+            )
+
+
+async def _shielded(run: Callable[[], Awaitable[None]]) -> None:
+    """``run()`` carried to its end even if the request that started it is cancelled:
+    the token it fetches is the one its waiters wait for (asyncio: it goes on as a task;
+    trio: the canceller waits for it)."""
+    from ._aio import _library
+
+    if _library() == "trio":
+        import trio
+
+        with trio.CancelScope(shield=True):
+            await run()
+        return
+    import asyncio
+
+    task = asyncio.ensure_future(run())
+    _FETCHES.add(task)  # a task nobody awaits any more must stay referenced
+    task.add_done_callback(_FETCHES.discard)
+    await asyncio.shield(task)
 
 
 def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:
@@ -282,12 +342,11 @@ class HeaderToken(_Token):
 
     @classmethod
     def huawei(cls, fetch: Fetch) -> HeaderToken:
-        """Huawei IAP: ``Authorization: Basic base64("APPAT:" + app_access_token)``."""
-
-        def basic(token: str) -> str:
-            return "Basic " + base64.b64encode(f"APPAT:{token}".encode()).decode()
-
-        return cls(fetch, "Authorization", basic)
+        """Huawei IAP: ``Authorization: Basic base64("APPAT:" + app_access_token)``, as
+        the adapter's ``[provider] token`` declares it."""
+        placed = token_for("huawei", fetch)
+        assert isinstance(placed, HeaderToken)
+        return placed
 
     def _apply_httpx(self, request: Any) -> Any:
         headers = request.headers.copy()
@@ -328,3 +387,17 @@ class JsonBodyToken(_Token):
             request.body = body
             request.headers["Content-Length"] = str(len(body))
         return request
+
+
+def token_for(provider: str, fetch: Fetch) -> QueryParamToken | HeaderToken | JsonBodyToken:
+    """Credentials that carry the token where the provider's adapter says it travels."""
+    from ._catalog import catalog
+
+    placement = catalog().spec(provider).token
+    if placement is None:
+        raise ValueError(f"the {provider} adapter declares no [provider] token placement")
+    if placement.place == "query":
+        return QueryParamToken(fetch, placement.name)
+    if placement.place == "json":
+        return JsonBodyToken(fetch, placement.name)
+    return HeaderToken(fetch, placement.name, placement.value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from . import _catalog as _catalog_module
@@ -28,7 +28,7 @@ from ._classify import (
 )
 from ._coordinator import Coordinator, LocalCoordinator
 from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
-from ._enums import Category
+from ._enums import Category, RetryHint
 from ._errors import RAW_CAP, PayError
 from ._policy import Attempt, Decision, RetryPolicy, Stop
 from ._raw import RawResponse, attach_outcome
@@ -116,7 +116,7 @@ class Engine:
     def cooldowns(self) -> list[Cooldown]:
         """Every cooldown holding requests back right now, longest first."""
         found = [
-            Cooldown(scope, left, *(reason.partition("\t")[::2]))
+            Cooldown(scope, left, *_reason_parts(reason)[:2])
             for scope, (left, reason) in self.coordinator.cooldowns().items()
         ]
         return sorted(found, key=lambda c: -c.remaining)
@@ -178,6 +178,8 @@ class Call:
     refreshed = False
     refresh_due: PayError | None = None
     seen_generation = 0
+    seen_token: str | None = None
+    """The token the last attempt carried: a refresh compares it with the current one."""
     decision = _UNDECIDED
     last_response: Any = None
     spent = 0
@@ -226,14 +228,31 @@ class Call:
         coordinator = engine.coordinator
         if type(coordinator) is LocalCoordinator and not coordinator.cooling:
             return True  # nothing anywhere is cooling down: the common case, decided at once
-        return all(coordinator.cooldown(scope) <= 0 for scope in self.scopes)
+        return all(left <= 0 for left in self._lefts())
 
     async def aready(self) -> bool:
         """``ready`` for the async transport: the cooldown looks never block the loop."""
         if self.gate is not None:
             return False
-        cooldown = self.engine.coordinator.acooldown
-        return all([await cooldown(scope) <= 0 for scope in self.scopes])
+        return all(left <= 0 for left in await self._alefts())
+
+    def _lefts(self) -> list[float]:
+        """Seconds left in each scope's cooldown (one look-up for all, where it can)."""
+        coordinator = self.engine.coordinator
+        scopes = self.scopes
+        look_all = getattr(coordinator, "cooldown_all", None)
+        if look_all is not None:
+            return list(look_all(scopes))
+        return [coordinator.cooldown(scope) for scope in scopes]
+
+    async def _alefts(self) -> list[float]:
+        """``_lefts`` for the async transport."""
+        coordinator = self.engine.coordinator
+        scopes = self.scopes
+        look_all = getattr(coordinator, "acooldown_all", None)
+        if look_all is not None:
+            return list(await look_all(scopes))
+        return [await coordinator.acooldown(scope) for scope in scopes]
 
     def prepare(self) -> None:
         """Before a send: fetch or refresh credentials, and sit out the app's cooldown."""
@@ -268,16 +287,17 @@ class Call:
         self.refresh_due = error
         self.unsent = True
 
-    def refresh_plan(self) -> tuple[str, int, PayError | None] | None:
-        """What to refresh before the next send: (scope, generation seen, error), or None."""
+    def refresh_plan(self) -> tuple[str, int, PayError | None, str | None] | None:
+        """What to refresh before the next send: (scope, generation seen, error, token
+        carried), or None."""
         gate = self.gate
         if gate is None:
             return None
         if self.refresh_due is not None:
             error, self.refresh_due = self.refresh_due, None
-            return self.scope, self.seen_generation, error
+            return self.scope, self.seen_generation, error, self.seen_token
         if gate.needs_first_fetch():
-            return self.scope, gate.generation, None
+            return self.scope, gate.generation, None, None
         return None
 
     def cooldown_wait(self) -> float:
@@ -286,13 +306,11 @@ class Call:
         Another worker was rate limited with a known window: every worker of the
         app waits it out, or fails at once with ``retry_after`` set.
         """
-        coordinator = self.engine.coordinator
-        return self._hold(*max((coordinator.cooldown(s), s) for s in self.scopes))
+        return self._hold(*max(zip(self._lefts(), self.scopes, strict=True)))
 
     async def acooldown_wait(self) -> float:
         """``cooldown_wait`` for the async transport."""
-        coordinator = self.engine.coordinator
-        return self._hold(*max([(await coordinator.acooldown(s), s) for s in self.scopes]))
+        return self._hold(*max(zip(await self._alefts(), self.scopes, strict=True)))
 
     def _hold(self, remaining: float, scope: str) -> float:
         """What a cooldown of ``remaining`` seconds on ``scope`` means for this request."""
@@ -311,14 +329,21 @@ class Call:
     def _cooling(self, scope: str, remaining: float) -> PayError:
         """The error for a request a cooldown holds back: the original code and message."""
         self.held = self.unsent = True
-        reason = self.engine.coordinator.cooldown_reason(scope)
-        return cooldown_error(self.spec, scope, reason, remaining)
+        code, message, hint, sub_code = _reason_parts(
+            self.engine.coordinator.cooldown_reason(scope)
+        )
+        error = cooldown_error(self.spec, scope, f"{code}\t{message}", remaining)
+        if hint in _HINTS:
+            error.retry = RetryHint(hint)  # as the answer that started it said
+        error.sub_code = sub_code or None
+        return error
 
     def apply(self, request: Any) -> Any:
         gate = self.gate
         if gate is None:
             return request
         self.seen_generation = gate.generation
+        self.seen_token = getattr(gate.credentials, "token", None)
         return gate.credentials.apply(request)
 
     # --- one attempt's result ---------------------------------------------
@@ -364,9 +389,11 @@ class Call:
     def cooldown_due(self, error: PayError) -> tuple[str, float, str] | None:
         """The cooldown a provider's rate limit starts for every worker: (scope, seconds, why).
 
-        A per-API quota (WeChat 45009/45011) holds that API only; a Retry-After
-        that names no code holds the host; anything else the app. A known quota
-        window lasts as documented; a Retry-After is capped by ``max_cooldown``.
+        The adapter says what each code's quota covers (``cooldown`` in its TOML):
+        one API, the host, the app, or one subject (a payee, a user), which holds
+        nothing else. A Retry-After that names no code holds the host. A server's
+        wait is already capped by ``max_cooldown`` (``capped``); a documented
+        window payerr computed itself lasts as computed.
         """
         seconds = error.retry_after
         if error.category is not Category.RATE_LIMITED or not seconds or self.held:
@@ -375,11 +402,19 @@ class Call:
         app, api, host = self.scopes
         if info is None:
             scope = host if error.code is None else app
+        elif info.cooldown == "subject":
+            return None  # one payee's or one user's limit: everyone else goes on
         else:
-            scope = api if info.cooldown == "api" else app
-        if info is None or info.window is None:
-            seconds = min(seconds, self.policy.max_cooldown)
-        return scope, seconds, f"{error.code or ''}\t{error.message}"
+            scope = {"api": api, "host": host}.get(info.cooldown, app)
+        return scope, seconds, _reason(error)
+
+    def capped(self, error: PayError) -> None:
+        """A server-sent wait becomes what payerr honours: at most ``max_cooldown``.
+
+        The server's own value stays on ``error.server_retry_after``.
+        """
+        if error.server_retry_after is not None and error.retry_after is not None:
+            error.retry_after = min(error.retry_after, self.policy.max_cooldown)
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""
@@ -419,7 +454,8 @@ class Call:
         error.http_status = status or None
         raw = getattr(exc, "raw", b"")
         if raw:
-            for value in secret_values(facts.url, facts.headers, facts.fields()):
+            fields = facts.fields(self.spec.nested_fields)
+            for value in secret_values(facts.url, facts.headers, fields):
                 raw = raw.replace(value.encode(), b"***")
             error.raw = raw[:RAW_CAP]
         return error
@@ -430,7 +466,7 @@ class Call:
         The client's exception stays attached as ``__cause__``, its text masked:
         requests puts the full URL, token and all, into its messages.
         """
-        secrets = secret_values(facts.url, facts.headers, facts.fields())
+        secrets = secret_values(facts.url, facts.headers, facts.fields(self.spec.nested_fields))
         _mask_chain(exc, secrets)
         message = f"{type(exc).__name__}: {exc}" if exc.args else type(exc).__name__
         return transport_error(category, message, self.spec, facts)
@@ -444,6 +480,7 @@ class Call:
         sent twice is never sent twice. A retry is recorded (history, logs,
         ``on_retry``) before the caller's loop sleeps.
         """
+        self.capped(error)
         due = self.cooldown_due(error)
         if due is not None:
             self.engine.coordinator.start_cooldown(*due)
@@ -454,6 +491,7 @@ class Call:
 
     async def anext_delay(self, error: PayError) -> float | None:
         """``next_delay`` for the async transport: its Redis calls never block the loop."""
+        self.capped(error)
         due = self.cooldown_due(error)
         if due is not None:
             await self.engine.coordinator.astart_cooldown(*due)
@@ -539,6 +577,18 @@ class Call:
                 if again is not None:
                     again()
 
+    async def arun(self, attempt: Callable[[], Awaitable[T]], end: Callable[[PayError], T]) -> T:
+        """``run`` for event loops: the same steps, its waits never block the loop."""
+        while True:
+            try:
+                return await attempt()
+            except PayError as error:
+                delay = await self.anext_delay(error)
+                if delay is None:
+                    return end(error)
+                if delay > 0:
+                    await testing.asleep(delay)
+
     def end(self, error: PayError, local_answer: Callable[[int, dict[str, str], bytes], T]) -> T:
         """Raise the final error, or hand back the last response when asked to.
 
@@ -601,6 +651,21 @@ class Call:
             extra={**_extra(error, error.attempts, 0.0), "reason": reason},
         )
         return error
+
+
+_HINTS = frozenset(hint.value for hint in RetryHint)
+
+
+def _reason(error: PayError) -> str:
+    """What a cooldown remembers of the error that started it, for the requests it holds."""
+    parts = (error.code or "", error.message, error.retry.value, error.sub_code or "")
+    return "\t".join(" ".join(part.split("\t")) for part in parts)
+
+
+def _reason_parts(reason: str) -> tuple[str, str, str, str]:
+    """(code, message, hint, sub code) of a stored reason; older ones lack the last two."""
+    code, message, hint, sub_code, *_ = (*reason.split("\t"), "", "", "")
+    return code, message, hint, sub_code
 
 
 def _mask_chain(exc: BaseException, secrets: tuple[str, ...]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fnmatch import translate
 from typing import Any, Literal
 
-Format = Literal["json", "xml"]
+Format = Literal["json", "xml", "form"]
 
 
 @dataclass(slots=True)
@@ -103,6 +103,45 @@ def _dotted(paths: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(path.split(".")) for path in paths)
 
 
+SUFFIX_WINDOW = 256
+"""Characters at the end of a message searched for a request-id suffix."""
+
+
+def safe_pattern(pattern: str) -> re.Pattern[str]:
+    """A message pattern from an adapter file, compiled; ValueError when it could take
+    exponential time (a repeat inside a repeat, or alternatives repeated), which even a
+    bounded window would not save."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    compiled = re.compile(pattern)
+
+    def walk(items: Any, repeated: bool) -> None:
+        for op, value in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT"):
+                _low, high, inner = value
+                unbounded = high == _parser.MAXREPEAT or high > 64
+                if repeated and unbounded:
+                    raise ValueError(f"{pattern!r}: a repeat inside a repeat can take forever")
+                walk(inner, repeated or unbounded)
+            elif name == "BRANCH":
+                if repeated:
+                    raise ValueError(f"{pattern!r}: repeated alternatives can take forever")
+                for branch in value[1]:
+                    walk(branch, repeated)
+            elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT"):
+                walk(value[-1], repeated)
+            elif name in ("ATOMIC_GROUP", "POSSESSIVE_REPEAT"):
+                pass  # never backtracked into
+            elif name == "GROUPREF_EXISTS":
+                for branch in value[1:]:
+                    if branch is not None:
+                        walk(branch, repeated)
+
+    walk(_parser.parse(pattern), False)
+    return compiled
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """One response shape of a provider, as its adapter file declares it."""
@@ -131,6 +170,12 @@ class Envelope:
     ``path`` or ``path:<prefix>`` (the path after the prefix, ``/`` read as ``.``)."""
     message_request_id: str | None = None
     """A regex for a request id glued to the end of the message (WeChat ``rid: …``)."""
+    result_code: tuple[str, ...] = ()
+    """Where an answer that itself succeeded reports the outcome of the operation it
+    asked about (UnionPay's query: ``origRespCode``); a failure there is the error."""
+    result_message: tuple[str, ...] = ()
+    code_required: bool = False
+    """A body without the code is unreadable, not a success (a form cut short)."""
     _paths: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _node: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _fields: tuple[tuple[tuple[str, ...], ...], ...] = field(init=False, repr=False, compare=False)
@@ -140,9 +185,17 @@ class Envelope:
         setattr_ = object.__setattr__
         setattr_(self, "_paths", _globs(self.paths))
         setattr_(self, "_node", _globs([self.node]) if self.node else None)
-        fields = (self.code, self.sub_code, self.message, self.sub_message, self.request_id)
+        fields = (
+            self.code,
+            self.sub_code,
+            self.message,
+            self.sub_message,
+            self.request_id,
+            self.result_code,
+            self.result_message,
+        )
         setattr_(self, "_fields", tuple(_dotted(paths) for paths in fields))
-        suffix = re.compile(self.message_request_id) if self.message_request_id else None
+        suffix = safe_pattern(self.message_request_id) if self.message_request_id else None
         setattr_(self, "_suffix", suffix)
 
     def covers(self, path: str, body_format: Format) -> bool:
@@ -169,6 +222,9 @@ class Envelope:
             "pending_statuses": list(self.pending_statuses),
             "api_method": list(self.api_method),
             "message_request_id": self.message_request_id,
+            "result_code": list(self.result_code),
+            "result_message": list(self.result_message),
+            "code_required": self.code_required,
         }
 
     @classmethod
@@ -190,6 +246,9 @@ class Envelope:
             pending_statuses=tuple(data.get("pending_statuses", ())),
             api_method=tuple(data.get("api_method", ("path",))),
             message_request_id=data.get("message_request_id"),
+            result_code=tuple(data.get("result_code", ())),
+            result_message=tuple(data.get("result_message", ())),
+            code_required=bool(data.get("code_required", False)),
         )
 
     # --- reading ------------------------------------------------------------
@@ -213,7 +272,7 @@ class Envelope:
 
         ``success``: the provider's success codes, answered without building a reading.
         """
-        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields
+        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields[:5]
         if status in self.pending_statuses:
             return self._reading(data, code_paths, None, None)
         if self.status_decides and status < 400:
@@ -230,12 +289,12 @@ class Envelope:
             data = node
         raw_code = _first(data, code_paths)
         if raw_code is _MISSING:
-            return OK if status < 400 else None
+            return OK if status < 400 and not self.code_required else None
         code = raw_code.strip() if type(raw_code) is str else code_text(raw_code)
         if not code:
             return None  # a code of the wrong type: the envelope is not readable
         if code in success and status < 400:
-            return OK
+            return self._result(data, node_key, success) if self.result_code else OK
         reading = self._reading(data, code_paths, node_key, code)
         if sub_paths:
             reading.sub_code = code_text(_first(data, sub_paths)) or None
@@ -243,6 +302,21 @@ class Envelope:
             reading.sub_message = text(_first(data, sub_message_paths)) or None
         if id_paths:
             reading.request_id = text(_first(data, id_paths)) or None
+        return reading
+
+    def _result(
+        self, data: Mapping[str, Any], node_key: str | None, success: Container[str]
+    ) -> Reading:
+        """A successful answer about another operation: that operation's failure, or OK."""
+        result_paths, result_message_paths = self._fields[5], self._fields[6]
+        code = code_text(_first(data, result_paths))
+        if not code or code in success:
+            return OK
+        reading = self._reading(data, result_paths, node_key, code)
+        if result_message_paths:
+            reading.message = text(_first(data, result_message_paths)).strip()
+        if self._fields[4]:
+            reading.request_id = text(_first(data, self._fields[4])) or None
         return reading
 
     def _reading(
@@ -267,7 +341,12 @@ class Envelope:
     def split_message(self, message: str) -> tuple[str, str | None]:
         """Cut a diagnostic request-id suffix off a message: (message, request id)."""
         pattern = self._suffix
-        match = pattern.search(message) if pattern is not None else None
+        if pattern is None:
+            return message, None
+        # Only the end of the message is searched: the suffix is short, and a pattern
+        # run over a megabyte of repeated prefixes ("hint: [" ...) would take minutes.
+        offset = max(0, len(message) - SUFFIX_WINDOW)
+        match = pattern.search(message, offset)
         if match is None:
             return message, None
         head = message[: match.start()].rstrip().rstrip(" ,;")
@@ -317,6 +396,105 @@ def looks_like_xml(body: bytes) -> bool:
 
 
 def looks_like_envelope(head: bytes) -> bool:
-    """Whether the first bytes of a body may be an error envelope (JSON object or XML)."""
+    """Whether the first bytes of a body may be an error envelope (JSON object, XML, form)."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return stripped[:1] == b"{" or stripped[:5].lower() in (b"<xml>", b"<?xml", b"<xml ")
+    return (
+        stripped[:1] == b"{"
+        or stripped[:5].lower() in (b"<xml>", b"<?xml", b"<xml ")
+        or _FORM_HEAD.match(stripped) is not None
+    )
+
+
+# --- form answers (UnionPay) ---------------------------------------------------------
+
+_FORM_HEAD = re.compile(rb"\{?[A-Za-z_][A-Za-z0-9_.-]{0,63}=")
+"""A body that starts ``key=``: a form answer, never JSON, XML or a file."""
+_FORM_ENCODING = re.compile(rb"(?:^|&)encoding=([A-Za-z0-9_-]{1,32})")
+_KEY_END = re.compile(r"[=&]")
+_VALUE_STOP = re.compile(r"[&{\[]")
+_CLOSING = {"{": "}", "[": "]"}
+
+
+def looks_like_form(body: bytes) -> bool:
+    """A ``key=value&...`` answer rather than JSON, XML or a file."""
+    return _FORM_HEAD.match(body[:80].lstrip(b"\xef\xbb\xbf \t\r\n")) is not None
+
+
+def parse_form(
+    body: bytes, content_type: str | None = None
+) -> tuple[dict[str, str] | None, str | None]:
+    """A form answer as {key: value}, split the way UnionPay's own SDK splits it.
+
+    The gateway does not URL-encode values (raw UTF-8 ``respMsg``, a PEM
+    certificate with CR LF, a base64 signature with ``+``), so nothing is
+    decoded: a ``parse_qs`` reader would turn ``+`` into a space and break the
+    signature. A body wrapped in ``{...}`` is unwrapped, as the SDK does.
+    """
+    text = _form_text(body, content_type)
+    if text is None:
+        return None, "body is in no known text encoding"
+    text = text.lstrip("\ufeff").strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    return split_form(text), None
+
+
+def split_form(text: str) -> dict[str, str]:
+    """``key=value`` pairs cut at ``&``, except inside a ``{...}`` or ``[...]`` value.
+
+    The rule of UnionPay's ``SDKUtil.parseQString``: a value may hold ``=`` and,
+    once a ``{`` or ``[`` opens in it, ``&`` up to the first matching close
+    (no nesting is counted; an unclosed one runs to the end). Linear: every
+    character is looked at once, by a C-level search. A repeated key keeps its
+    last value, as the SDK's map does; a pair without a name is skipped.
+    """
+    found: dict[str, str] = {}
+    position, end = 0, len(text)
+    while position < end:
+        stop = _KEY_END.search(text, position)
+        if stop is None or stop.group() == "&":
+            key_end = end if stop is None else stop.start()
+            if key_end > position:
+                found[text[position:key_end]] = ""
+            position = key_end + 1
+            continue
+        key, start = text[position : stop.start()], stop.end()
+        value_end = cursor = start
+        while True:
+            mark = _VALUE_STOP.search(text, cursor)
+            if mark is None:
+                value_end = cursor = end
+                break
+            if mark.group() == "&":
+                value_end, cursor = mark.start(), mark.end()
+                break
+            closing = text.find(_CLOSING[mark.group()], mark.end())
+            if closing < 0:
+                value_end = cursor = end
+                break
+            cursor = closing + 1
+        if key:
+            found.pop(key, None)
+            found[key] = text[start:value_end]
+        position = cursor
+    return found
+
+
+def _form_text(body: bytes, content_type: str | None) -> str | None:
+    """UTF-8 first, then the declared charset, the body's own ``encoding=``, then GB18030."""
+    from ._decode import charset_of
+
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    named = _FORM_ENCODING.search(body[:4096])
+    candidates = (charset_of(content_type), named.group(1).decode().lower() if named else None)
+    for charset in (*candidates, "gb18030"):
+        if not charset or charset in ("utf-8", "utf8"):
+            continue
+        try:
+            return body.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None

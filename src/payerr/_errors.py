@@ -19,11 +19,22 @@
         ├── OutcomeUnknownError      it may have been processed
         └── MalformedResponseError   a 2xx whose body cannot be read
 
-    AlipayError, WeChatError, HuaweiError, CMIError  (mixed into every error of that provider)
+Provider classes, one per adapter file, mixed into every error of that provider:
+    AlipayError, WeChatError, HuaweiError, CMIError, UnionPayError, WeComError
 
 An Alipay rate limit is an ``AlipayRateLimitError``, a subclass of both
 ``RateLimitError`` and ``AlipayError``; the combined classes are made once, here.
+
+The provider classes come from the adapter files (``[provider] error_class``):
+the block at the end of this module and the list above are written by
+``python -m payerr._codegen`` and compared with the files by a test, so type
+checkers see them; a provider added at run time (``load_adapter``) gets its
+class on first use, and its errors pickle by provider and category, not by a
+class reference another process could not resolve.
 """
+
+# Over 400 lines on purpose: every class and function a pickle names must be found in
+# payerr._errors, so the error model, its pickling and the generated classes stay together.
 
 from __future__ import annotations
 
@@ -45,6 +56,9 @@ class PayError(Exception):
     response: Any = None
     """The client's own response object (httpx or requests), where there was one.
     Not pickled: it belongs to the process that received it."""
+    server_retry_after: float | None = None
+    """The wait the server itself sent (``Retry-After``), uncapped; ``retry_after`` is
+    what payerr honours (at most ``RetryPolicy.max_cooldown`` when sent by a server)."""
 
     def __init__(
         self,
@@ -127,9 +141,14 @@ class PayError(Exception):
         state = {k: v for k, v in self.__dict__.items() if k not in _LIVE}
         compatible = type(self).__dict__.get("_payerr_compatible")
         if compatible is not None:
-            return (_restore_compatible, (*compatible, state))
-        if self.provider and type(self) is _COMBINED.get((self.provider, self.category)):
-            return (_restore_combined, (self.provider, self.category.value, state))
+            base, client = compatible
+            made = _MADE_FOR.get(base)
+            if made is not None:  # named by provider: another process may lack the class
+                return (_restore_compatible_combined, (*made, client, state))
+            return (_restore_compatible, (base, client, state))
+        made = _MADE_FOR.get(type(self))
+        if made is not None:
+            return (_restore_combined, (*made[:2], state, made[2]))
         return (_restore, (type(self), state))
 
 
@@ -155,6 +174,22 @@ def _restore_compatible(
     base: type[PayError], client: type[BaseException], state: dict[str, Any]
 ) -> PayError:
     return _restore(compatible_class(base, client), state)
+
+
+def _restore_compatible_combined(
+    provider: str, category: str, owner: str, client: type[BaseException], state: dict[str, Any]
+) -> PayError:
+    base = error_class(_restored_category(category), provider, owner)
+    return _restore(compatible_class(base, client), state)
+
+
+def _restored_category(value: str) -> Category:
+    """A pickled category; one this payerr lacks (a newer sender) restores as unknown,
+    since an unpickling that raises leaves a ``multiprocessing.Pool`` waiting forever."""
+    try:
+        return Category(value)
+    except ValueError:
+        return Category.UNKNOWN
 
 
 _COMPATIBLE: dict[tuple[type, type], type[PayError]] = {}
@@ -193,8 +228,10 @@ def as_client_error(
     return twin
 
 
-def _restore_combined(provider: str, category: str, state: dict[str, Any]) -> PayError:
-    return _restore(error_class(Category(category), provider), state)
+def _restore_combined(
+    provider: str, category: str, state: dict[str, Any], owner: str | None = None
+) -> PayError:
+    return _restore(error_class(_restored_category(category), provider, owner), state)
 
 
 class ProviderError(PayError):
@@ -321,22 +358,6 @@ class CoordinatorUnavailableError(NetworkError):
     """
 
 
-class AlipayError(PayError):
-    """Anything Alipay said, or failed to say."""
-
-
-class WeChatError(PayError):
-    """Anything WeChat said, or failed to say."""
-
-
-class HuaweiError(PayError):
-    """Anything Huawei IAP said, or failed to say."""
-
-
-class CMIError(PayError):
-    """Anything China Mobile International said, or failed to say."""
-
-
 CATEGORY_CLASSES: Mapping[Category, type[PayError]] = {
     cls.category: cls
     for cls in (
@@ -358,44 +379,150 @@ CATEGORY_CLASSES: Mapping[Category, type[PayError]] = {
     )
 }
 
-PROVIDER_CLASSES: dict[str, type[PayError]] = {
-    "alipay": AlipayError,
-    "wechat": WeChatError,
-    "huawei": HuaweiError,
-    "cmi": CMIError,
-}
+
+def category_defaults(
+    category: Category, retry: RetryHint | None = None, processed: Processed | None = None
+) -> tuple[RetryHint, Processed]:
+    """The hint and processed state of a code, where its entry leaves them to its category.
+
+    The one place the rule is written: the category's class holds the defaults.
+    """
+    cls = CATEGORY_CLASSES[category]
+    return retry or cls.default_retry, processed or cls.default_processed
+
+
+def provider_class_name(provider: str) -> str:
+    """The class name of a provider that declares none: ``my_bank`` -> ``MyBankError``."""
+    return "".join(part.title() for part in provider.replace("-", "_").split("_")) + "Error"
+
+
+PROVIDER_CLASSES: dict[str, type[PayError]] = {}
+"""Each provider's own base class, by provider name (the generated ones, then any made)."""
 
 _COMBINED: dict[tuple[str, Category], type[PayError]] = {}
+_MADE_FOR: dict[type, tuple[str, str, str]] = {}
+"""A combined class -> (provider, category, provider class name): how it pickles."""
 
 
-def provider_class(provider: str) -> type[PayError]:
-    """The provider's own base class, made on first use for providers added at run time."""
+def provider_renamed(provider: str, class_name: str) -> None:
+    """A provider (re)loaded under another class name gets classes of that name from now
+    on; the shipped providers' classes, written out for type checkers, stay."""
+    cls = PROVIDER_CLASSES.get(provider)
+    if cls is None or cls.__name__ == class_name or provider in _GENERATED:
+        return
+    del PROVIDER_CLASSES[provider]
+    for key in [key for key in _COMBINED if key[0] == provider]:
+        del _COMBINED[key]
+
+
+def _declared_name(provider: str) -> str:
+    """The class name the provider's adapter declares (catalog loaded on demand)."""
+    from ._catalog import catalog
+
+    try:
+        found = catalog().class_name(provider)
+    except Exception:  # no adapter files at all: a name is still owed
+        found = None
+    return found or provider_class_name(provider)
+
+
+def provider_class(provider: str, name: str | None = None) -> type[PayError]:
+    """The provider's own base class, made on first use for providers added at run time.
+
+    ``name`` is the class name a pickle carries, for a provider this process has
+    not loaded; otherwise the adapter's ``error_class`` decides.
+    """
     cls = PROVIDER_CLASSES.get(provider)
     if cls is None:
-        name = "".join(part.title() for part in provider.replace("-", "_").split("_")) + "Error"
-        cls = type(
-            name, (PayError,), {"__module__": __name__, "__doc__": f"Anything {provider} said."}
-        )
-        PROVIDER_CLASSES[provider] = cls
+        name = name or _declared_name(provider)
+        namespace = {"__module__": __name__, "__doc__": f"Anything {provider} said."}
+        cls = PROVIDER_CLASSES.setdefault(provider, type(name, (PayError,), namespace))
+        globals().setdefault(name, cls)
     return cls
 
 
-def error_class(category: Category, provider: str | None) -> type[PayError]:
+def error_class(
+    category: Category, provider: str | None, owner_name: str | None = None
+) -> type[PayError]:
     """The class for this category and provider: both ``except`` styles catch it."""
     base = CATEGORY_CLASSES[category]
     if provider is None:
         return base
     cls = _COMBINED.get((provider, category))
     if cls is None:
-        owner = provider_class(provider)
+        owner = provider_class(provider, owner_name)
         name = owner.__name__.removesuffix("Error") + base.__name__
-        cls = type(name, (base, owner), {"__module__": __name__, "__doc__": base.__doc__})
-        cls.__qualname__ = name
-        _COMBINED[provider, category] = cls
-        globals()[name] = cls
+        made = type(name, (base, owner), {"__module__": __name__, "__doc__": base.__doc__})
+        made.__qualname__ = name
+        cls = _COMBINED.setdefault((provider, category), made)
+        _MADE_FOR[cls] = (provider, category.value, owner.__name__)
+        globals().setdefault(name, cls)
     return cls
 
 
-for _provider in tuple(PROVIDER_CLASSES):
+def __getattr__(name: str) -> Any:
+    """A provider class (or a combined one) of an adapter file not in the generated block."""
+    if name.endswith("Error") and not name.startswith("_"):
+        from ._catalog import catalog
+
+        cat = catalog()
+        provider = cat.provider_of_class(name)
+        if provider is not None:
+            return provider_class(provider)
+        for provider in cat.names:
+            owner = cat.class_name(provider) or ""
+            for category, base in CATEGORY_CLASSES.items():
+                if name == owner.removesuffix("Error") + base.__name__:
+                    return error_class(category, provider)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# BEGIN GENERATED provider classes: `python -m payerr._codegen` writes this block from
+# adapters/*.toml ([provider] name, display, error_class, order); a test compares.
+class AlipayError(PayError):
+    """Anything Alipay said, or failed to say."""
+
+
+PROVIDER_CLASSES["alipay"] = AlipayError
+
+
+class WeChatError(PayError):
+    """Anything WeChat said, or failed to say."""
+
+
+PROVIDER_CLASSES["wechat"] = WeChatError
+
+
+class HuaweiError(PayError):
+    """Anything Huawei IAP said, or failed to say."""
+
+
+PROVIDER_CLASSES["huawei"] = HuaweiError
+
+
+class CMIError(PayError):
+    """Anything CMI said, or failed to say."""
+
+
+PROVIDER_CLASSES["cmi"] = CMIError
+
+
+class UnionPayError(PayError):
+    """Anything UnionPay said, or failed to say."""
+
+
+PROVIDER_CLASSES["unionpay"] = UnionPayError
+
+
+class WeComError(PayError):
+    """Anything WeCom said, or failed to say."""
+
+
+PROVIDER_CLASSES["wecom"] = WeComError
+# END GENERATED provider classes
+
+_GENERATED = frozenset(PROVIDER_CLASSES)
+
+for _provider in _GENERATED:
     for _category in CATEGORY_CLASSES:
         error_class(_category, _provider)

@@ -36,6 +36,38 @@ def _envelope(spec: ProviderSpec, api: str | None, code: str) -> Envelope:
     return spec.envelope_for(path) or spec.envelope
 
 
+def _status_for(envelope: Envelope, category: Category | None) -> int:
+    """The HTTP status of an answer: 200 unless the status decides (REST-style APIs); a
+    pending answer is 2xx only where the envelope declares such a status pending."""
+    if not envelope.status_decides or category is None:
+        return 200
+    status = _STATUS_FOR.get(category, 400)
+    if status < 400 and status not in envelope.pending_statuses:
+        return 400
+    return status
+
+
+def _by_status(spec: ProviderSpec, code: str, sub_code: str | None) -> bool:
+    """Whether ``code`` is an entry of the adapter's HTTP-status table (Huawei 503, CMI
+    500), not a code its envelope carries: such an answer is that status, no envelope."""
+    return (
+        sub_code is None
+        and code.isdigit()
+        and int(code) in spec.statuses
+        and code not in spec.codes
+        and code not in spec.success
+    )
+
+
+def _status_answer(code: int, status: int | None, text: str) -> tuple[int, dict[str, str], bytes]:
+    """What a gateway in front of the provider answers with that status: a page, not JSON
+    (a 2xx such as WeChat Pay's 202 "accepted": no body at all)."""
+    if code < 400:
+        return status or code, {}, b""
+    page = f"<html><body><h1>{code}</h1><p>{text}</p></body></html>"
+    return status or code, {"Content-Type": "text/html"}, page.encode()
+
+
 def _put(target: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
     for part in parents:
@@ -55,7 +87,14 @@ def answer(
     info = spec.find(code, sub_code)
     if info is None:
         raise KeyError(f"{provider} has no code {code!r}: pass one the catalog knows")
+    if _by_status(spec, code, sub_code):
+        return _status_answer(int(code), status, message or info.provider_message)
     envelope = _envelope(spec, api, code)
+    lone = sub_code is None and code not in spec.codes and code in spec.sub_codes
+    if lone and envelope.sub_code and info.code != code:  # a lone sub_code: under its parent
+        code, sub_code = info.code, code
+    elif sub_code and not envelope.sub_code:  # no sub-code field: the most specific is the code
+        code, sub_code = sub_code, None
     text = message if message is not None else (info.provider_message or info.message_en)
     fields: dict[str, Any] = {}
     value: Any = int(code) if code.lstrip("-").isdigit() and envelope.code[0] == "errcode" else code
@@ -67,8 +106,10 @@ def answer(
         if envelope.sub_message:
             _put(fields, envelope.sub_message[0], text)
     if status is None:
-        category = info.category
-        status = _STATUS_FOR.get(category, 400) if envelope.status_decides and category else 200
+        status = _status_for(envelope, info.category)
+    if envelope.format == "form":  # the gateway's way: key=value&..., nothing URL-encoded
+        body = "&".join(f"{k}={v}" for k, v in sorted(fields.items()))
+        return status, {"Content-Type": "text/html;charset=UTF-8"}, body.encode()
     if envelope.format == "xml":
         body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in _v2(fields).items())
         return status, {"Content-Type": "text/xml"}, f"<xml>{body}</xml>".encode()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._catalog import AdapterFileError, CodeInfo, _load_models
-from ._errors import CATEGORY_CLASSES
+from ._errors import category_defaults
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
 
@@ -34,13 +34,13 @@ class Generic:
 
 
 def _info(key: str, entry: Any) -> CodeInfo:
-    cls = CATEGORY_CLASSES[entry.category]
+    retry, processed = category_defaults(entry.category, entry.retry, entry.processed)
     return CodeInfo(
         provider="",
         code="",
         category=entry.category,
-        retry=entry.retry or cls.default_retry,
-        processed=entry.processed or cls.default_processed,
+        retry=retry,
+        processed=processed,
         message_zh=entry.zh,
         message_en=entry.en,
         solution_zh=entry.fix_zh,

@@ -15,7 +15,6 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
-from . import testing
 from ._bodies import (
     BodyDecodeError,
     ReadDeadline,
@@ -31,8 +30,10 @@ from ._credentials import Credentials
 from ._engine import IDEMPOTENT_MARK, Call, Engine, EngineViews
 from ._enums import Category
 from ._errors import PayError, as_client_error
+from ._handover import MISSING, offer, take
+from ._httpx_head import DEADLINE, watch
 from ._policy import RetryPolicy
-from ._raw import RawResponse
+from ._raw import OUTCOME_KEY, RawResponse
 from ._safety import parse_mark
 
 # Errors where the request never reached the provider; everything else after
@@ -67,6 +68,22 @@ def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawRe
     )
 
 
+_DECODES_BYTES = tuple(int(part) for part in httpx.__version__.split(".")[:2]) >= (0, 28)
+"""httpx 0.28 on gives ``json.loads`` the bytes; before, text decoded by the declared charset."""
+
+
+class ParsedResponse(httpx.Response):
+    """An ``httpx.Response`` whose first ``json()`` is the parse payerr already made."""
+
+    def json(self, **kwargs: Any) -> Any:
+        if not kwargs:
+            charset = None if _DECODES_BYTES else self.charset_encoding
+            data = take(self, self.content, charset)
+            if data is not MISSING:
+                return data
+        return super().json(**kwargs)
+
+
 Inner = TypeVar("Inner", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 
@@ -90,6 +107,7 @@ class _Base(EngineViews, Generic[Inner]):
             made = httpx.AsyncHTTPTransport() if asynchronous else httpx.HTTPTransport()
             transport = cast(Inner, made)
         self._inner: Inner = transport
+        watch(transport)  # the deadline covers the status line and headers too
 
     def _start(self, request: httpx.Request) -> Call | None:
         engine = self._engine
@@ -119,7 +137,7 @@ class _Base(EngineViews, Generic[Inner]):
             if response.status_code < 400:
                 return call.passed(response)
             body = head
-        return call.settle(
+        settled = call.settle(
             response,
             response.status_code,
             response.headers,
@@ -127,6 +145,10 @@ class _Base(EngineViews, Generic[Inner]):
             lambda: sent.url.path,
             lambda: (_raw(response, sent, body), self._facts(call, sent)),
         )
+        if type(settled) is httpx.Response:  # a subclass of the caller's own stays as it is
+            offer(settled, settled.extensions[OUTCOME_KEY].data)
+            settled.__class__ = ParsedResponse
+        return settled
 
     def _unreadable(
         self, call: Call, sent: httpx.Request, response: httpx.Response, exc: Exception
@@ -167,6 +189,7 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
         if not call.ready():
             call.prepare()
             sent = call.apply(request)
+        watched = DEADLINE.set(call.read_deadline())
         try:
             response = self._inner.handle_request(sent)
             facts = head_of(response.status_code, response.headers)
@@ -179,6 +202,8 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
             raise self._failed(call, sent, exc) from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             raise self._unreadable(call, sent, response, exc) from exc
+        finally:
+            DEADLINE.reset(watched)
         return self._settle(call, sent, response, body, head)
 
     def close(self) -> None:
@@ -205,21 +230,15 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
         if call is None:
             return await self._inner.handle_async_request(request)
         await request.aread()
-        while True:
-            try:
-                return await self._attempt(call, request)
-            except PayError as error:
-                delay = await call.anext_delay(error)
-                if delay is None:
-                    return self._end(call, request, error)
-                if delay > 0:
-                    await testing.asleep(delay)
+        attempt = partial(self._attempt, call, request)
+        return await call.arun(attempt, partial(self._end, call, request))
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
         if not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
+        watched = DEADLINE.set(call.read_deadline())
         try:
             response = await self._inner.handle_async_request(sent)
             facts = head_of(response.status_code, response.headers)
@@ -233,6 +252,8 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
             raise self._failed(call, sent, exc) from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             raise self._unreadable(call, sent, response, exc) from exc
+        finally:
+            DEADLINE.reset(watched)
         return self._settle(call, sent, response, body, head)
 
     async def aclose(self) -> None:

@@ -40,8 +40,6 @@ SECRET_NAMES: frozenset[str] = frozenset(
         "private_key",
         "password",
         "Cookie",
-        "alipay-signature",
-        "Wechatpay-Signature",
     )
 )
 """Parameter, field and header names whose values are credentials (compared lower-case)."""
@@ -51,7 +49,6 @@ SECRET_SUFFIXES = ("token", "secret", "password", "ticket", "_key", "sign", "sig
 ``authorizer_access_token``, ``accessToken``, ``purchaseToken``…), ``jsapi_ticket``,
 ``session_key``, ``paySign``."""
 
-_SUFFIX_NAMES = r"[\w-]*(?:token|secret|password|ticket|_key|sign|signature)"
 NAME_CORES = (
     "token",
     "sign",
@@ -65,7 +62,8 @@ NAME_CORES = (
     "ticket",
 )
 """Every secret name contains one of these: texts without any skip the masking pattern."""
-_AFTER_NAME = re.compile(r'[\w-]*"?\s*[=:]')
+_WORD_REST = re.compile(r"[\w-]*+")
+_AFTER_WORD = re.compile(r'"?\s*+[=:]')
 
 _extra_names: set[str] = set()
 _QUOTED: re.Pattern[str] | None = None
@@ -80,21 +78,41 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return _SECRET, _QUOTED
 
 
+def _name_pattern() -> str:
+    """A secret name, matched in time linear in the text: a whole word (``[\\w-]``) that
+    is a listed name, ends with ``-<listed name>`` or ends with a secret suffix.
+
+    The word is taken possessively from its first character only, and what it
+    ends with is checked by fixed-width look-behinds: no start inside a word,
+    no backtracking into it, so a megabyte-long word costs one pass.
+    """
+    every = SECRET_NAMES | _extra_names
+    listed = sorted((n for n in every if not n.endswith(SECRET_SUFFIXES)), key=len, reverse=True)
+    exact = "|".join(re.escape(name) for name in listed)  # the suffixes cover the others
+    ends = [*SECRET_SUFFIXES, *(f"-{name}" for name in listed if "-" not in name)]
+    behind = "|".join(f"(?<={re.escape(end)})" for end in ends)
+    return rf"(?<![\w-])(?:[\w-]*+(?:{behind})|(?:{exact})(?![\w-]))"
+
+
 def _compile() -> None:
-    """(Re)build the patterns from the built-in names, the suffixes and any added names."""
+    """(Re)build the patterns from the built-in names, the suffixes and any added names.
+
+    Every value part is possessive and stops at a character its own prefix
+    cannot contain, so each character of a text is looked at a bounded number
+    of times: masking is linear in the size of the text.
+    """
     global _QUOTED, _SECRET
-    names = sorted((re.escape(n) for n in SECRET_NAMES | _extra_names), key=len, reverse=True)
-    alternatives = "|".join([*names, _SUFFIX_NAMES])
-    _QUOTED = re.compile(rf'\b(?:{alternatives})\s*=\s*"([^"]*)"', re.IGNORECASE)
+    name = _name_pattern()
+    _QUOTED = re.compile(rf'{name}\s*+=\s*+"([^"]*+)"', re.IGNORECASE)
     _SECRET = re.compile(
         # "name": "value"  (JSON)
-        rf'(?P<json>"(?:{alternatives})"\s*:\s*")(?:[^"\\]|\\.)*(?=")'
+        rf'(?P<json>"{name}"\s*+:\s*+")(?:[^"\\]++|\\.)*+(?=")'
         # name="value"  (WSSE header parameters)
-        rf'|(?P<quoted>\b(?:{alternatives})\s*=\s*")[^"]*(?=")'
+        rf'|(?P<quoted>{name}\s*+=\s*+")[^"]*+(?=")'
         # name=value  (query strings, forms)
-        rf"|(?P<pair>(?:^|(?<=[?&;,\s]))(?:{alternatives})=)[^&\s\"',;]+"
+        rf"|(?P<pair>(?:^|(?<=[?&;,\s])){name}=)[^&\s\"',;]++"
         # Name: value  (header lines)
-        rf"|(?P<header>\b(?:{alternatives}):[ \t]*)[^\r\n]+",
+        rf"|(?P<header>{name}:[ \t]*+)[^\r\n]++",
         re.IGNORECASE,
     )
     """Every place a secret-named value can sit, in one pattern: one pass over the text."""
@@ -119,14 +137,43 @@ def is_secret_name(name: str) -> bool:
     return lowered in SECRET_NAMES or lowered.endswith(SECRET_SUFFIXES) or lowered in _extra_names
 
 
+TEXT_CAP = 32 * 1024
+"""Characters of one provider text (a message, a sub-message) kept: a megabyte of
+``token=x&`` is a megabyte of matches, and nobody reads past the first screens."""
+CUT = "…"
+
+
 def redact_text(text: str, values: Iterable[str] = ()) -> str:
-    """Mask secret-named values and the given exact secret values in free text."""
+    """Mask secret-named values and the given exact secret values in free text.
+
+    A text longer than ``TEXT_CAP`` is cut first, never inside one of ``values``
+    (a cut secret would not be recognised), and marked with an ellipsis.
+    Everything after the cut is linear: every pattern here is.
+    """
+    values = tuple(values)
+    cut = len(text) > TEXT_CAP
+    if cut:
+        text = _cut(text, values)
     for value in values:
         if len(value) >= 4 and value in text:
             text = text.replace(value, MASK)
-    if not _may_hold_named_secret(text):
-        return text
-    return _patterns()[0].sub(_mask, text)
+    if _may_hold_named_secret(text):
+        text = _patterns()[0].sub(_MASKED, text)
+    return text + CUT if cut else text
+
+
+def _cut(text: str, values: tuple[str, ...]) -> str:
+    """The first ``TEXT_CAP`` characters, moved back before any secret the cut would split."""
+    end, moved = TEXT_CAP, True
+    while moved:  # a move can make another value straddle the new end: until none does
+        moved = False
+        for value in values:
+            if len(value) < 4:
+                continue
+            start = text.find(value, max(0, end - len(value) + 1), end + len(value) - 1)
+            if 0 <= start < end:
+                end, moved = start, True
+    return text[:end]
 
 
 def spellings(value: str) -> tuple[str, ...]:
@@ -172,15 +219,16 @@ def _may_hold_named_secret(text: str) -> bool:
     for core in (*NAME_CORES, *_extra_names):
         start = folded.find(core)
         while start >= 0:
-            if _AFTER_NAME.match(folded, start + len(core)):
+            end = _WORD_REST.match(folded, start + len(core)).end()  # type: ignore[union-attr]
+            if _AFTER_WORD.match(folded, end):
                 return True
-            start = folded.find(core, start + 1)
+            start = folded.find(core, max(end, start + 1))  # the rest of this word is seen
     return False
 
 
-def _mask(match: re.Match[str]) -> str:
-    kept = match.group("json") or match.group("quoted") or match.group("pair")
-    return (kept or match.group("header")) + MASK
+_MASKED = rf"\g<json>\g<quoted>\g<pair>\g<header>{MASK}"
+"""What a match becomes: its name part (one group matched, the others are empty), then the
+mask; a template, so the substitution never calls back into Python."""
 
 
 def redact_url(url: str) -> str:

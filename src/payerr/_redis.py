@@ -13,12 +13,15 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Generator
+from concurrent.futures import Future
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import redis
 import redis.asyncio
 
-from ._coordinator import Fetch, LocalCoordinator, resolve
+from ._aio import _library
+from ._coordinator import Fetch, LocalCoordinator, moved_on, resolve
 from ._errors import CoordinatorUnavailableError
 
 logger = logging.getLogger("payerr")
@@ -43,6 +46,14 @@ local left = redis.call('PTTL', KEYS[1])
 if left < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1]) end
 return 1
 """
+_LOOK = """
+local found = {}
+for _, key in ipairs(KEYS) do
+  found[#found + 1] = redis.call('PTTL', key)
+  found[#found + 1] = redis.call('GET', key) or ''
+end
+return found
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -56,6 +67,7 @@ _SOURCES = {
     "withdraw": _WITHDRAW,
     "deposit": _DEPOSIT,
     "cooldown": _COOLDOWN,
+    "look": _LOOK,
     "release": _RELEASE,
     "store": _STORE_TOKEN,
 }
@@ -77,7 +89,11 @@ class RedisCoordinator:
     ``lock_ttl`` bounds how long a crashed token refresher can hold the others
     back; ``socket_timeout`` bounds how long any request waits on Redis.
     Successes put budget back in batches, one round trip per ``deposit_every``
-    seconds at most, so a success costs no round trip of its own.
+    seconds at most, so a success costs no round trip of its own. A request's
+    cooldown look is one round trip for all its scopes, shared by every request
+    that needs it meanwhile; a cooling answer is kept ``cooldown_cache`` seconds
+    (how late a cooldown cleared elsewhere is noticed), a "not cooling" one
+    ``clear_cache`` seconds (0: never).
     """
 
     def __init__(
@@ -90,6 +106,7 @@ class RedisCoordinator:
         lock_wait: float = 15.0,
         down_for: float = 5.0,
         cooldown_cache: float = 0.05,
+        clear_cache: float = 0.0,
         deposit_every: float = 0.05,
         refresh_without_redis: bool = False,
     ) -> None:
@@ -108,10 +125,19 @@ class RedisCoordinator:
         the policy's deadline. True: fetch in-process (a single-worker deployment)."""
         self._warned_no_async = False
         self.cooldown_cache = cooldown_cache
+        self.clear_cache = clear_cache
+        """Seconds a "not cooling" answer is reused. 0 (the default): never, so no worker
+        sends once another has started a cooldown; more saves the round trip of each
+        request's look at the cost of learning of another worker's cooldown that late."""
         self.fallback = LocalCoordinator()
         self._down_until = 0.0
         self._state_lock = threading.Lock()
-        self._cooldown_seen: dict[str, tuple[float, float]] = {}
+        self._cooldown_seen: dict[str, tuple[float, float, str]] = {}
+        """Cooling answers from Redis: scope → (asked at, cooling until, reason)."""
+        self._looks: dict[tuple[str, ...], Future[Any]] = {}
+        """Look-ups out right now: whoever needs the same answer waits for it."""
+        self._written: dict[str, float] = {}
+        """Cooldowns this worker started that Redis acknowledged: scope → when."""
         self.deposit_every = deposit_every
         self._deposits: dict[str, tuple[int, int]] = {}
         """Budget returned since the last flush: scope → (tokens, capacity)."""
@@ -199,8 +225,14 @@ class RedisCoordinator:
             return cast(T, done.value)
         except _REDIS_DOWN as exc:
             return self._without_redis(exc, fallback)
+        finally:
+            steps.close()  # interrupted (a cancelled task): its waiters ask again
 
     async def _run_async(self, steps: Steps[T], fallback: Callable[[], T]) -> T:
+        if _library() == "trio":  # redis.asyncio needs asyncio: a worker thread asks instead
+            import trio
+
+            return await trio.to_thread.run_sync(self._run_sync, steps, fallback)
         if not self._usable(steps, need_async=True):
             return fallback()
         try:
@@ -215,18 +247,26 @@ class RedisCoordinator:
             return cast(T, done.value)
         except _REDIS_DOWN as exc:
             return self._without_redis(exc, fallback)
+        finally:
+            steps.close()  # interrupted (a cancelled task): its waiters ask again
 
     def _without_redis(self, exc: BaseException, fallback: Callable[[], T]) -> T:
         self._went_down(exc)
         return fallback()
 
     def _call_sync(self, command: Command) -> Any:
+        if command[0] == "wait":  # another request's look-up: its answer is ours
+            return command[1].result(timeout=self.lock_wait)
         if command[0] == "script":
             _, name, keys, args = command
             return self._scripts[name](keys=keys, args=args)
         return getattr(self._redis, command[0])(*command[1:])
 
     async def _call_async(self, command: Command) -> Any:
+        if command[0] == "wait":
+            from ._aio import wait
+
+            return await wait(command[1])
         client = self._async
         assert client is not None
         if command[0] == "script":
@@ -238,72 +278,149 @@ class RedisCoordinator:
 
     # --- cooldowns ---------------------------------------------------------------
 
-    def _cooldown_steps(self, scope: str) -> Steps[float]:
+    # What this worker knows, in memory first: a cooldown it started itself (in
+    # ``fallback``) holds at once, before Redis has even been told; a cooling answer
+    # from Redis is trusted for ``cooldown_cache`` seconds; a "not cooling" answer is
+    # never kept. Requests that arrive while a look-up is out wait for its answer
+    # instead of assuming one, so fifty of them cost one round trip and none slips by.
+
+    def _known(self, scope: str, now: float) -> float | None:
+        """Seconds left from memory alone, or None: only Redis can say."""
+        mine = self.fallback.cooldown(scope) if self.fallback.cooling else 0.0
+        if mine > 0 and scope not in self._written:
+            return mine  # started here, not yet (or not) acknowledged by Redis
+        seen = self._cooldown_seen.get(scope)
+        if seen is None:
+            return None
+        if seen[1] > now:
+            return seen[1] - now if now - seen[0] < self.cooldown_cache else None
+        return 0.0 if now - seen[0] < self.clear_cache else None
+
+    def _look_steps(self, scopes: tuple[str, ...]) -> Steps[list[float]]:
+        """Seconds left for each scope: from memory, or one shared look-up for them all."""
         now = time.monotonic()
         if self._deposits and now - self._flushed_at >= self.deposit_every:
             yield from self._flush_steps()  # every request passes here: budget goes back soon
-        seen = self._cooldown_seen.get(scope)
-        if seen is not None and now - seen[0] < self.cooldown_cache:
-            return max(0.0, seen[1] - now)
-        # One look per scope per cache period: requests arriving while it is out reuse
-        # the last answer instead of each asking Redis (fifty tasks, one round trip).
-        self._cooldown_seen[scope] = (now, seen[1] if seen is not None else now)
-        left = int((yield ("pttl", self._key(scope, "cooldown"))))
-        until = now + max(left, 0) / 1000.0
-        self._cooldown_seen[scope] = (now, until)
-        return max(0.0, until - now)
+        known = [self._known(scope, now) for scope in scopes]
+        ask = tuple(scope for scope, left in zip(scopes, known, strict=True) if left is None)
+        if not ask:
+            return [left or 0.0 for left in known]
+        while True:
+            with self._state_lock:
+                flight = self._looks.get(ask)
+                owner = flight is None
+                if flight is None:
+                    flight = self._looks[ask] = Future()
+            if owner:
+                break
+            answer = yield ("wait", flight)
+            if answer is _AGAIN:
+                continue  # its asker was cancelled: ask again
+            found = answer if answer is not None else self._fallback_looks(ask)
+            return _merge(scopes, known, found)
+        outcome: Any = None
+        try:
+            sent = time.monotonic()
+            keys = [self._key(scope, "cooldown") for scope in ask]
+            reply = yield ("script", "look", keys, [])
+            outcome = self._learn(ask, reply, sent)
+        except GeneratorExit:
+            outcome = _AGAIN
+            raise
+        finally:
+            with self._state_lock:
+                del self._looks[ask]
+            flight.set_result(outcome)
+        return _merge(scopes, known, outcome)
+
+    def _fallback_looks(self, scopes: tuple[str, ...]) -> dict[str, float]:
+        return {scope: self.fallback.cooldown(scope) for scope in scopes}
+
+    def _learn(self, scopes: tuple[str, ...], reply: Any, sent: float) -> dict[str, float]:
+        """Remember what Redis said (and why), merged with what this worker started."""
+        now = time.monotonic()
+        found: dict[str, float] = {}
+        for number, scope in enumerate(scopes):
+            left_ms, value = int(reply[2 * number]), reply[2 * number + 1]
+            written = self._written.get(scope)
+            if left_ms == -2 and written is not None and sent >= written:
+                self.fallback.clear_cooldown(scope)  # ended fleet-wide since we started it
+                self._written.pop(scope, None)
+            left = max(left_ms, 0) / 1000.0
+            if left > 0 or self.clear_cache:
+                self._cooldown_seen[scope] = (now, now + left, _text(value))
+            else:
+                self._cooldown_seen.pop(scope, None)
+            found[scope] = max(left, self.fallback.cooldown(scope))
+        return found
+
+    def cooldown_all(self, scopes: tuple[str, ...]) -> list[float]:
+        """Seconds left for each of ``scopes``, in one round trip at most."""
+        fallback = partial(_as_list, self._fallback_looks, scopes)
+        return self._run_sync(self._look_steps(scopes), fallback)
+
+    async def acooldown_all(self, scopes: tuple[str, ...]) -> list[float]:
+        """``cooldown_all`` for the async transport: never blocks the event loop."""
+        fallback = partial(_as_list, self._fallback_looks, scopes)
+        return await self._run_async(self._look_steps(scopes), fallback)
 
     def cooldown(self, scope: str) -> float:
-        return self._run_sync(self._cooldown_steps(scope), lambda: self.fallback.cooldown(scope))
+        return self.cooldown_all((scope,))[0]
 
     async def acooldown(self, scope: str) -> float:
-        steps = self._cooldown_steps(scope)
-        return await self._run_async(steps, lambda: self.fallback.cooldown(scope))
+        return (await self.acooldown_all((scope,)))[0]
 
     def _start_steps(self, scope: str, seconds: float, reason: str) -> Steps[None]:
-        self.fallback.start_cooldown(scope, seconds, reason)
-        self._cooldown_seen.pop(scope, None)
+        self.fallback.start_cooldown(scope, seconds, reason)  # this worker holds at once
+        self._written.pop(scope, None)
         milliseconds = max(1, int(seconds * 1000))
         key = self._key(scope, "cooldown")
         yield ("script", "cooldown", [key], [milliseconds, reason or "-"])
+        self._written[scope] = time.monotonic()  # from now on Redis knows, and may end it
 
     def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
-        self._run_sync(self._start_steps(scope, seconds, reason), lambda: None)
+        here = partial(self.fallback.start_cooldown, scope, seconds, reason)  # Redis away
+        self._run_sync(self._start_steps(scope, seconds, reason), here)
 
     async def astart_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
-        await self._run_async(self._start_steps(scope, seconds, reason), lambda: None)
+        here = partial(self.fallback.start_cooldown, scope, seconds, reason)
+        await self._run_async(self._start_steps(scope, seconds, reason), here)
 
     def cooldown_reason(self, scope: str) -> str:
-        if self.degraded:
-            return self.fallback.cooldown_reason(scope)
-        try:
-            value = self._redis.get(self._key(scope, "cooldown"))
-        except _REDIS_DOWN as exc:
-            self._went_down(exc)
-            return self.fallback.cooldown_reason(scope)
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
-        return "" if text in ("-", "1", "None") else text
+        """From memory only (the look-up that found the cooldown brought its reason):
+        holding a request back never waits on Redis, on any path."""
+        seen = self._cooldown_seen.get(scope)
+        if seen is not None and seen[2]:
+            return seen[2]
+        return self.fallback.cooldown_reason(scope)
 
     def cooldowns(self) -> dict[str, tuple[float, str]]:
         if self.degraded:
             return self.fallback.cooldowns()
-        found: dict[str, tuple[float, str]] = {}
         head, tail = f"{self._prefix}:", ":cooldown"
         try:
-            for key in self._redis.scan_iter(match=f"{head}*{tail}", count=500):
-                name = key.decode() if isinstance(key, bytes) else str(key)
-                scope = name[len(head) : -len(tail)]
-                left = int(self._redis.pttl(name))
-                if left > 0:
-                    found[scope] = (left / 1000.0, self.cooldown_reason(scope))
+            keys = [
+                key.decode() if isinstance(key, bytes) else str(key)
+                for key in self._redis.scan_iter(match=f"{head}*{tail}", count=500)
+            ]
+            reply = self._scripts["look"](keys=keys, args=[]) if keys else []
         except _REDIS_DOWN as exc:
             self._went_down(exc)
             return self.fallback.cooldowns()
+        found = dict(self.fallback.cooldowns())
+        for number, name in enumerate(keys):
+            left = int(reply[2 * number])
+            if left > 0:
+                found[name[len(head) : -len(tail)]] = (left / 1000.0, _text(reply[2 * number + 1]))
         return found
 
     def clear_cooldown(self, scope: str | None = None) -> None:
         self.fallback.clear_cooldown(scope)
         self._cooldown_seen.clear()
+        if scope is None:
+            self._written.clear()
+        else:
+            self._written.pop(scope, None)
         if self.degraded:
             return
         try:
@@ -384,7 +501,12 @@ class RedisCoordinator:
             return self.fallback.shared_token(scope)
         return _token(values)
 
-    def refresh_token(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+    compares_tokens = True
+    """``refresh_token`` takes ``carried=``: the token the failing request carried."""
+
+    def refresh_token(
+        self, scope: str, seen: int, fetch: Callable[[], str], carried: str | None = None
+    ) -> tuple[str, int]:
         """Single-flight across processes: one holder of the lock fetches, the rest adopt.
 
         Tried on Redis even while other calls fall back (degraded): a refresh is rare,
@@ -397,14 +519,14 @@ class RedisCoordinator:
                 token, generation = _token(
                     self._redis.hmget(self._key(scope, "token"), ["token", "generation"])
                 )
-                if token is not None and generation != seen:
+                if token is not None and moved_on(token, generation, seen, carried):
                     return token, generation
                 if self._redis.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
                     try:
                         token, generation = _token(
                             self._redis.hmget(self._key(scope, "token"), ["token", "generation"])
                         )
-                        if token is not None and generation != seen:
+                        if token is not None and moved_on(token, generation, seen, carried):
                             return token, generation
                         fresh = fetch()
                         self._scripts["store"](
@@ -414,16 +536,26 @@ class RedisCoordinator:
                     finally:
                         self._scripts["release"](keys=[lock], args=[owner])
                 if time.monotonic() > give_up_at:  # the holder is stuck
-                    return self._alone(scope, seen, fetch)
+                    return self._alone(scope, seen, fetch, carried)
                 time.sleep(0.02)
         except _REDIS_DOWN as exc:
             self._went_down(exc)
-            return self._alone(scope, seen, fetch)
+            return self._alone(scope, seen, fetch, carried)
 
-    async def arefresh_token(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+    async def arefresh_token(
+        self, scope: str, seen: int, fetch: Fetch, carried: str | None = None
+    ) -> tuple[str, int]:
+        if _library() == "trio":  # the sync exchange in a worker thread, fetching on trio
+            import trio
+
+            def fetch_on_trio() -> str:
+                return str(trio.from_thread.run(resolve, fetch))
+
+            exchange = partial(self.refresh_token, scope, seen, fetch_on_trio, carried)
+            return await trio.to_thread.run_sync(exchange)
         if self._async is None:
             self._warn_no_async()
-            return await self._aalone(scope, seen, fetch)
+            return await self._aalone(scope, seen, fetch, carried)
         client = self._async  # tried even while degraded: see refresh_token
         lock, owner = self._key(scope, "lock"), secrets.token_hex(8)
         key = self._key(scope, "token")
@@ -431,13 +563,13 @@ class RedisCoordinator:
         try:
             while True:
                 token, generation = _token(await client.hmget(key, ["token", "generation"]))
-                if token is not None and generation != seen:
+                if token is not None and moved_on(token, generation, seen, carried):
                     return token, generation
                 if await client.set(lock, owner, nx=True, px=int(self.lock_ttl * 1000)):
                     try:
                         fields = await client.hmget(key, ["token", "generation"])
                         token, generation = _token(fields)
-                        if token is not None and generation != seen:
+                        if token is not None and moved_on(token, generation, seen, carried):
                             return token, generation
                         fresh = await resolve(fetch)
                         await client.hset(
@@ -447,11 +579,11 @@ class RedisCoordinator:
                     finally:
                         await client.eval(_RELEASE, 1, lock, owner)
                 if time.monotonic() > give_up_at:
-                    return await self._aalone(scope, seen, fetch)
+                    return await self._aalone(scope, seen, fetch, carried)
                 await asyncio.sleep(0.02)
         except _REDIS_DOWN as exc:
             self._went_down(exc)
-            return await self._aalone(scope, seen, fetch)
+            return await self._aalone(scope, seen, fetch, carried)
 
     # --- when the fleet's token cannot be seen ------------------------------------
 
@@ -476,15 +608,19 @@ class RedisCoordinator:
             "refresh_without_redis=True）。",
         )
 
-    def _alone(self, scope: str, seen: int, fetch: Callable[[], str]) -> tuple[str, int]:
+    def _alone(
+        self, scope: str, seen: int, fetch: Callable[[], str], carried: str | None
+    ) -> tuple[str, int]:
         if not self.refresh_without_redis:
             raise self._refused(scope)
-        return self.fallback.refresh_token(scope, seen, fetch)
+        return self.fallback.refresh_token(scope, seen, fetch, carried)
 
-    async def _aalone(self, scope: str, seen: int, fetch: Fetch) -> tuple[str, int]:
+    async def _aalone(
+        self, scope: str, seen: int, fetch: Fetch, carried: str | None
+    ) -> tuple[str, int]:
         if not self.refresh_without_redis:
             raise self._refused(scope)
-        return await self.fallback.arefresh_token(scope, seen, fetch)
+        return await self.fallback.arefresh_token(scope, seen, fetch, carried)
 
 
 def _resume(steps: Steps[Any], reply: Any) -> Command:
@@ -492,6 +628,32 @@ def _resume(steps: Steps[Any], reply: Any) -> Command:
     if isinstance(reply, _REDIS_DOWN):
         return steps.throw(reply)
     return steps.send(reply)
+
+
+_AGAIN = object()
+"""A look-up's asker was cancelled before the answer: its waiters ask again."""
+
+
+def _merge(scopes: tuple[str, ...], known: list[float | None], found: Any) -> list[float]:
+    """Seconds left per scope: what memory knew, else what the look-up found."""
+    answers = found if isinstance(found, dict) else {}
+    return [
+        left if left is not None else answers.get(scope, 0.0)
+        for scope, left in zip(scopes, known, strict=True)
+    ]
+
+
+def _as_list(
+    look: Callable[[tuple[str, ...]], dict[str, float]], scopes: tuple[str, ...]
+) -> list[float]:
+    found = look(scopes)
+    return [found[scope] for scope in scopes]
+
+
+def _text(value: Any) -> str:
+    """A stored reason as text ("" for none)."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+    return "" if text in ("-", "1", "None") else text
 
 
 def _token(values: Any) -> tuple[str | None, int]:

@@ -29,8 +29,10 @@ from ._credentials import Credentials
 from ._engine import IDEMPOTENT_HEADER, Call, Engine, EngineViews
 from ._enums import Category
 from ._errors import PayError, as_client_error
+from ._handover import MISSING, offer, take
 from ._policy import RetryPolicy
 from ._raw import RawResponse, _body_of, _host, _path
+from ._requests_head import WATCH, Watch, watched_pools
 from ._safety import parse_mark
 
 _NEVER_SENT_CAUSES = (
@@ -75,6 +77,17 @@ def _category(exc: Exception) -> Category | None:
     return None
 
 
+class ParsedResponse(requests.Response):
+    """A ``requests.Response`` whose first ``json()`` is the parse payerr already made."""
+
+    def json(self, **kwargs: Any) -> Any:
+        if not kwargs:
+            data = take(self, self.content, self.encoding)
+            if data is not MISSING:
+                return data
+        return super().json(**kwargs)
+
+
 class RequestsAdapter(EngineViews, HTTPAdapter):
     """Typed errors and safe retries for a ``requests.Session``."""
 
@@ -94,6 +107,13 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         self._payerr_args = (policy, provider, credentials, coordinator, app)
         self._engine = Engine(policy, provider, credentials, coordinator, app)
         super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watched_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        return watched_pools(super().proxy_manager_for(proxy, **kwargs))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)  # type: ignore[misc]
@@ -141,6 +161,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
                 sent = call.apply(request.copy())
         _stream, timeout, verify, cert, proxies = options
         response: requests.Response | None = None
+        watch = Watch(call.read_deadline())  # the deadline covers the status line and headers
+        watching = WATCH.set(watch)
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
             facts = head_of(response.status_code, response.headers)
@@ -149,6 +171,10 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             cap = self._engine.policy.body_cap
             content, head = read_bounded_requests(response, cap, call.read_deadline(), facts)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if watch.passed():  # the watchdog cut the connection: the deadline, typed as such
+                late = ReadDeadline("the answer was not in by the retry policy's deadline")
+                error = call.unreadable(late, 0, self._facts(call, sent))
+                raise as_client_error(error, _client_kind(late), None) from exc
             category = _category(exc)
             if category is None:
                 raise
@@ -158,6 +184,9 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             status = response.status_code if response is not None else 0
             error = call.unreadable(exc, status, self._facts(call, sent))
             raise as_client_error(error, _client_kind(exc), None) from exc
+        finally:
+            watch.end()
+            WATCH.reset(watching)
         if content is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
                 return call.passed(response)
@@ -182,7 +211,11 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             return raw, self._facts(call, sent)
 
         status, headers = response.status_code, response.headers
-        return call.settle(response, status, headers, body, lambda: _path(url), details)
+        settled = call.settle(response, status, headers, body, lambda: _path(url), details)
+        if type(settled) is requests.Response:  # a subclass of the caller's own stays as it is
+            offer(settled, settled._payerr_outcome.data)  # type: ignore[attr-defined]
+            settled.__class__ = ParsedResponse
+        return settled
 
     @staticmethod
     def _facts(call: Call, sent: requests.PreparedRequest) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-_BEIJING_OFFSET = 8 * 3600  # WeChat daily quotas reset at midnight China Standard Time
-
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP-date).
@@ -45,12 +43,16 @@ def _number(value: str) -> float | None:
     return seconds
 
 
-def window_wait(window: str | None, now: float) -> float | None:
-    """Seconds until a provider quota window resets (the next minute, the next day)."""
+def window_wait(window: str | None, now: float, day_reset: int = 0) -> float | None:
+    """Seconds until a provider quota window resets (the next minute, the next day).
+
+    ``day_reset`` shifts the day to the provider's own (its adapter's ``day_reset``,
+    e.g. midnight China Standard Time); 0 is midnight UTC.
+    """
     if window == "second":
         return 1.0 - (now % 1.0)
     if window == "minute":
         return 60.0 - (now % 60.0)
     if window == "day":
-        return 86400.0 - ((now + _BEIJING_OFFSET) % 86400.0)
+        return 86400.0 - ((now + day_reset) % 86400.0)
     return None

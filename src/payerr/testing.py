@@ -103,6 +103,15 @@ def httpx_response(provider: str, code: str | int, **options: Any) -> Any:
     return httpx.Response(status, headers=headers, content=body)
 
 
+def aiohttp_reply(provider: str, code: str | int, **options: Any) -> Any:
+    """An ``aiohttp.web.Response`` carrying ``provider_answer(...)``: what a handler of the
+    ``aiohttp.test_utils.TestServer`` your session talks to answers (aiohttp tests)."""
+    from aiohttp import web
+
+    status, headers, body = provider_answer(provider, code, **options)
+    return web.Response(status=status, headers=headers, body=body)
+
+
 def responses_reply(provider: str, code: str | int, **options: Any) -> dict[str, Any]:
     """Keyword arguments for ``responses.add(method, url, **reply)`` (requests tests)."""
     status, headers, body = provider_answer(provider, code, **options)

@@ -7,17 +7,24 @@ python-alipay-sdk's. Prints one JSON line of findings for the test to check.
 from __future__ import annotations
 
 import json
+import pickle
+import socket
+from collections.abc import Callable
+from typing import Any
 
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.domain.AlipayTradePayModel import AlipayTradePayModel
 from alipay.aop.api.domain.AlipayTradeQueryModel import AlipayTradeQueryModel
+from alipay.aop.api.exception.Exception import RequestException, ResponseException
 from alipay.aop.api.request.AlipayTradePayRequest import AlipayTradePayRequest
 from alipay.aop.api.request.AlipayTradeQueryRequest import AlipayTradeQueryRequest
 from alipay.aop.api.response.AlipayTradePayResponse import AlipayTradePayResponse
+from alipay.aop.api.response.AlipayTradeQueryResponse import AlipayTradeQueryResponse
 
 import payerr
 from payerr.integrations import alipay as payerr_alipay
+from payerr.integrations import views
 from payerr.sandbox import Sandbox
 from payerr.testing import instant_sleeps
 
@@ -40,33 +47,134 @@ def query(number: str) -> AlipayTradeQueryRequest:
     return AlipayTradeQueryRequest(biz_model=model)
 
 
-with Sandbox(signing=True) as sandbox, instant_sleeps():
+def config_for(sandbox: Sandbox, public_key: str | None = None) -> AlipayClientConfig:
     config = AlipayClientConfig()
     config.server_url = f"{sandbox.url}/gateway.do"
     config.app_id = "2021000000000001"
     config.app_private_key = bare(sandbox.app_private_key_pem)
-    config.alipay_public_key = bare(sandbox.public_key_pem)
+    config.alipay_public_key = bare(public_key or sandbox.public_key_pem)
+    return config
+
+
+def kinds(outcome: Any) -> list[str]:
+    """What a call ended in: the classes an app's handlers would test, by name."""
+    if not isinstance(outcome, BaseException):
+        return ["returned"]
+    found = [
+        name
+        for name, kind in (
+            ("RequestException", RequestException),
+            ("ResponseException", ResponseException),
+            ("PayError", payerr.PayError),
+        )
+        if isinstance(outcome, kind)
+    ]
+    return found or [type(outcome).__name__]
+
+
+def attempt(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+with Sandbox(signing=True) as sandbox, Sandbox(signing=True) as other, instant_sleeps():
+    config = config_for(sandbox)
     client = payerr_alipay.install(DefaultAlipayClient(config))
     found: dict[str, object] = {"success": json.loads(client.execute(payment("O1")))}
 
+    # The contract is the SDK's: a signed failure is returned as the SDK returns it.
     sandbox.script("alipay.trade.pay", ["20000!"])
-    try:
-        client.execute(payment("O2"))
-    except payerr.ServiceUnavailableError as error:
-        found["pay_20000"] = [error.code, error.retry.value]
+    found["pay_20000_default"] = json.loads(client.execute(payment("O2")))["code"]
     found["pay_20000_sent"] = sandbox.ledger.requests("out_trade_no", "O2")
+
+    raising = payerr_alipay.install(DefaultAlipayClient(config), raise_errors=True)
+    sandbox.script("alipay.trade.pay", ["20000!"])
+    error = attempt(lambda: raising.execute(payment("O3")))
+    found["pay_20000_raised"] = [*kinds(error), getattr(error, "code", None)]
+    found["pay_20000_hint"] = getattr(getattr(error, "retry", None), "value", None)
+    found["pay_20000_raised_sent"] = sandbox.ledger.requests("out_trade_no", "O3")
 
     sandbox.script("alipay.trade.query", ["20000", "ok"])
     found["query_after_20000"] = json.loads(client.execute(query("O1")))["trade_status"]
     found["query_sent"] = sandbox.route_hits["alipay.trade.query"]
 
-    keeping = payerr_alipay.install(DefaultAlipayClient(config), raise_errors=False)
+    # Handlers written for the SDK alone catch the same failures after install(). The SDK
+    # alone cannot be pointed at the sandbox (its do_post breaks on a URL with a port), so
+    # what it raises is read from its source: RequestException when the connection fails,
+    # ResponseException for a non-200 status and for an answer it cannot verify.
+    handlers: dict[str, list[str]] = {}
+    for number, step in enumerate(("unsigned:isv.invalid-app-id", "html502", "reset")):
+        sandbox.script("alipay.trade.pay", [step])
+        handlers[step] = kinds(attempt(lambda n=number: client.execute(payment(f"H{n}"))))
+    refused = config_for(sandbox)
+    refused.server_url = f"http://127.0.0.1:{closed_port()}/gateway.do"
+    unreachable = payerr_alipay.install(DefaultAlipayClient(refused))
+    handlers["refused"] = kinds(attempt(lambda: unreachable.execute(query("H9"))))
+    found["handlers"] = handlers
+
+    sandbox.script("alipay.trade.query", ["unsigned:isv.invalid-app-id"])
+    error = attempt(lambda: client.execute(query("K1")))
+    copy = pickle.loads(pickle.dumps(error))
+    found["pickled"] = [*kinds(copy), getattr(copy, "sub_code", None)]
+
+    # Verify first: every wrongly signed answer is the SDK's own validation error.
+    wrong = config_for(sandbox, other.public_key_pem)
+    unverified: dict[str, list[object]] = {}
+    for raise_errors in (False, True):
+        sdk = payerr_alipay.install(DefaultAlipayClient(wrong), raise_errors=raise_errors)
+        for route, step, request in (
+            ("alipay.trade.pay", "ok", payment("V1")),
+            ("alipay.trade.pay", "ACQ.TRADE_HAS_SUCCESS", payment("V2")),
+            ("alipay.trade.query", "ACQ.TRADE_NOT_EXIST", query("V3")),
+            ("alipay.trade.query", "20000", query("V4")),
+            ("alipay.trade.query", "isv.invalid-app-id", query("V5")),
+        ):
+            before = sandbox.route_hits[route]
+            sandbox.script(route, [step])
+            outcome = attempt(lambda sdk=sdk, request=request: sdk.execute(request))
+            sent = sandbox.route_hits[route] - before
+            unverified[f"{step} raise_errors={raise_errors}"] = [*kinds(outcome), sent]
+    found["unverified"] = unverified
+
+    # alipay_result reads the official response objects, and corrects is_success for 20000.
+    keeping = payerr_alipay.install(DefaultAlipayClient(config))
     sandbox.script("alipay.trade.pay", ["20000"])
     response = AlipayTradePayResponse()
-    response.parse_response_content(keeping.execute(payment("O3")))
+    response.parse_response_content(keeping.execute(payment("O4")))
     found["sdk_is_success_for_20000"] = response.is_success()
-    try:
-        payerr.alipay_result(response, method="alipay.trade.pay")
-    except payerr.PayError as error:
-        found["alipay_result_20000"] = [type(error).__name__, error.retry.value]
+    error = attempt(lambda: payerr.alipay_result(response, method="alipay.trade.pay"))
+    found["alipay_result_20000"] = [type(error).__name__, error.retry.value]
+    sandbox.script("alipay.trade.query", ["ACQ.TRADE_NOT_EXIST"])
+    missing = AlipayTradeQueryResponse()
+    missing.parse_response_content(keeping.execute(query("O5")))
+    error = attempt(lambda: payerr.alipay_result(missing, method="alipay.trade.query"))
+    found["alipay_result_not_exist"] = [type(error).__name__, getattr(error, "sub_code", None)]
+    done = AlipayTradeQueryResponse()
+    done.parse_response_content(keeping.execute(query("O1")))
+    found["alipay_result_success"] = payerr.alipay_result(done, method="alipay.trade.query")[
+        "trade_status"
+    ]
+
+    # Installs: twice is a no-op, the views are reachable.
+    execute = keeping.execute
+    payerr_alipay.install(keeping, raise_errors=True)
+    found["install_twice_same"] = keeping.execute == execute
+    found["views_cooldowns"] = views(keeping).cooldowns()
+    found["bare_pickles"] = type(
+        attempt(lambda: pickle.dumps(DefaultAlipayClient(config)))
+    ).__name__
+    copy = pickle.loads(pickle.dumps(keeping))
+    sandbox.script("alipay.trade.query", ["20000", "ok"])
+    before = sandbox.route_hits["alipay.trade.query"]
+    found["copy_query"] = json.loads(copy.execute(query("O1")))["trade_status"]
+    found["copy_sent"] = sandbox.route_hits["alipay.trade.query"] - before
+    found["copy_views"] = views(copy).cooldowns()
     print(json.dumps(found))

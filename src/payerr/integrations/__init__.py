@@ -11,5 +11,12 @@ errors and payment safety apply without rewriting the calls:
   ``AliPay`` family or the official ``DefaultAlipayClient``, and
   ``alipay_result(...)`` for what their methods return.
 
-A module imports its SDK only when it is imported itself.
+Every ``install()`` refuses a wrong object with a ``TypeError``, does nothing
+the second time, and leaves the SDK's contract as it was. ``views(client)``
+reaches an installed client's transport: ``cooldowns()``, ``clear_cooldown()``,
+``budget_left()``. A module imports its SDK only when it is imported itself.
 """
+
+from ._sdk import views
+
+__all__ = ["views"]

@@ -1,21 +1,173 @@
-"""What every SDK integration needs: a function of the SDK run with its HTTP call swapped.
+"""What every SDK integration shares: the install record, the views, a function rebound.
 
 The SDKs call module-level functions (``requests.get``, ``urlopen``,
 ``do_post``) that no option reaches. Rather than patch those modules for the
 whole process, one client's method is rebuilt over a copy of its module's
 globals in which only that name is ours: the SDK's signing and verification
 run unchanged, for that client alone.
+
+Every ``install()`` follows one lifecycle, kept here so all integrations agree:
+it refuses a wrong object with a ``TypeError`` naming what it takes (``refuse``);
+a second ``install()`` of the same client changes nothing (``installed``); it
+records what it installed (``remember``; ``views(client)`` reads it back); and
+the client pickles as the plain one it was, installed again on load
+(``pickles_as_plain``).
 """
 
 from __future__ import annotations
 
+import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from .._engine import EngineViews
+from .._errors import PayError, compatible_class
+
+__all__ = ["Installed", "views"]
+
+MARK = "_payerr_views"
+"""The instance attribute an installed client carries: its views (see ``views``)."""
+
+
+class Installed:
+    """What ``install()`` leaves on a client: its views (see ``views``).
+
+    A client pickles as the plain one it was (``pickles_as_plain``), without
+    this mark; pickled alone it refuses, since a live transport cannot travel.
+    """
+
+    __slots__ = ("views",)
+
+    def __init__(self, found: EngineViews) -> None:
+        self.views = found
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "payerr's transport of an installed client does not pickle: pickle the client, "
+            "which is installed again when loaded"
+        )
+
+
+def views(client: object) -> EngineViews:
+    """The payerr transport behind an installed SDK client: its ``policy``,
+    ``cooldowns()``, ``clear_cooldown()`` and ``budget_left()``.
+
+    Works for every client an ``install()`` of ``payerr.integrations`` accepted
+    (for wechatpayv3, the ``WeChatPay`` or its core). Raises ``TypeError`` for a
+    client nobody installed, so a missing ``install()`` shows at once.
+    """
+    found = getattr(client, MARK, None)
+    if found is None:
+        found = getattr(getattr(client, "_core", None), MARK, None)
+    if not isinstance(found, Installed):
+        raise TypeError(
+            f"{type(client).__name__} has no payerr installed: "
+            "call payerr.integrations.<sdk>.install(client) first"
+        )
+    return found.views
+
+
+def installed(client: object) -> bool:
+    """Whether ``install()`` already ran on ``client``: a second one changes nothing."""
+    return isinstance(getattr(client, MARK, None), Installed)
+
+
+def remember(client: object, found: EngineViews) -> None:
+    """Record what ``install()`` put on ``client``, for ``views`` and for a second install."""
+    setattr(client, MARK, Installed(found))
+
+
+def refuse(client: object, takes: str) -> TypeError:
+    """The error for an object an ``install()`` cannot work with, naming what it takes."""
+    return TypeError(
+        f"install() takes {takes}, not {type(client).__module__}.{type(client).__name__}"
+    )
+
+
+def pickles_as_plain(client: Any, replaced: Iterable[str], reinstall: Callable[[Any], Any]) -> None:
+    """``client`` pickles as the plain client it was (what ``install`` put on it left
+    out), and ``reinstall(copy)`` installs the copy again when it is loaded. The SDK's
+    own state pickles as it always did, or fails as it always did (keys that do not
+    pickle). A coordinator or adapter given to ``install`` stays behind: ``reinstall``
+    carries only settings, as a new worker would have them."""
+    left_out = frozenset({*replaced, "__reduce_ex__", MARK})
+    client.__reduce_ex__ = functools.partial(_reduce_plain, client, left_out, reinstall)
+
+
+def _reduce_plain(
+    client: Any, left_out: frozenset[str], reinstall: Callable[[Any], Any], protocol: int = 2
+) -> tuple[Any, ...]:
+    state = {k: v for k, v in client.__dict__.items() if k not in left_out}
+    return (_blank, (type(client),), (state, reinstall), None, None, _loaded)
+
+
+def _blank(kind: type) -> Any:
+    return object.__new__(kind)
+
+
+def _loaded(client: Any, state: tuple[dict[str, Any], Callable[[Any], Any]]) -> None:
+    fields, reinstall = state
+    client.__dict__.update(fields)
+    reinstall(client)
+
+
+Check = Callable[[Any, Any, bytes], bool]
+"""``check(sent_request, response, body)``: whether payerr may read this answer."""
+
+
+def verify_first(adapter: Any, check: Check) -> None:
+    """Before ``adapter`` (a ``RequestsAdapter`` or an httpx transport) reads an answer,
+    and so before it retries or raises on it, the SDK's own check must pass; otherwise
+    the answer goes back to the SDK untouched, as if payerr were not there, and the SDK
+    raises its own validation error.
+
+    An adapter verifies for one client: a second client's check is refused.
+    """
+    if getattr(adapter, "_payerr_check", check) is not check:
+        raise TypeError("this adapter already verifies answers for another client: one each")
+    if getattr(adapter, "_payerr_check", None) is check:
+        return
+    settle = adapter._settle
+
+    def checked_settle(call: Any, sent: Any, response: Any, body: bytes | None, *more: Any) -> Any:
+        if not check(sent, response, body or b""):
+            return response  # no outcome attached: nothing read, retried or raised
+        return settle(call, sent, response, body, *more)
+
+    adapter._payerr_check = check
+    adapter._settle = checked_settle
+
+
+def outcome_error(response: Any) -> PayError | None:
+    """The typed error payerr read from a response it handed back, or None for a success."""
+    outcome = getattr(response, "_payerr_outcome", None)
+    return None if outcome is None or outcome.ok else outcome.error
+
+
+def also(error: PayError, kind: type[BaseException], *args: Any, **fields: Any) -> PayError:
+    """``error``, also an instance of the SDK's ``kind`` built from ``args``, with ``fields``
+    set: the app's old ``except kind`` catches it, and it still pickles as payerr's."""
+    base = type(error).__dict__.get("_payerr_compatible", (type(error),))[0]
+    twin = compatible_class(base, kind)
+    made = twin.__new__(twin)
+    try:
+        kind.__init__(made, *args)
+    except TypeError:
+        Exception.__init__(made, error.message)
+    Exception.__init__(made, error.message)  # str() and args stay payerr's
+    made.__dict__.update(error.__dict__)
+    made.__dict__.update(fields)
+    made.__cause__ = error.__cause__
+    return made
 
 
 def rebind(function: Callable[..., Any], owner: object, **names: object) -> types.MethodType:
-    """``function`` bound to ``owner``, seeing ``names`` instead of its module's globals."""
+    """``function`` bound to ``owner``, seeing ``names`` instead of its module's globals.
+
+    The globals are copied now: a later patch of the SDK's module (a test's
+    ``mock.patch``) does not reach a client installed before it.
+    """
     code = function.__code__
     missing = sorted(name for name in names if name not in code.co_names)
     if missing:

@@ -4,102 +4,194 @@
     from payerr.integrations import wechatpayv3 as payerr_wechatpay
 
     pay = payerr_wechatpay.install(WeChatPay(...))
-    code, text = pay.pay(...)        # retried when safe; a typed error when it fails
+    code, text = pay.pay(...)        # the SDK's (status, text), retried when safe
 
     async with AsyncWeChatPay(...) as pay:
         payerr_wechatpay.install(pay)
 
-The SDK keeps signing requests and verifying answers. ``raise_errors=False``
-keeps its ``(status, text)`` contract: payerr retries what is safe, then hands
-back the provider's last answer instead of raising.
+The SDK keeps signing requests and verifying answers, and keeps its contract:
+every call still returns ``(status, text)``, only fewer of them fail, because
+payerr resends what is safe to resend. ``raise_errors=True`` opts into payerr's
+typed errors for failed calls. payerr reads a 2xx answer only after the SDK's
+own signature check of it passed; an answer that fails the check reaches the
+SDK untouched, which raises as it always did.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import types
 from typing import Any, TypeVar
 
 from .._coordinator import Coordinator, LocalCoordinator
+from .._engine import Engine, EngineViews
+from .._errors import PayError
 from .._policy import RetryPolicy
 from .._requests import RequestsAdapter
-from ._sdk import mounted_session, rebind, refuse_settings_beside_adapter
+from . import _sdk
+from ._sdk import Check
 
 __all__ = ["install"]
 
 P = TypeVar("P")
 
+TAKES = "wechatpayv3's WeChatPay or AsyncWeChatPay (or their core)"
+
 
 def install(
     pay: P,
     *,
-    raise_errors: bool = True,
+    raise_errors: bool = False,
     policy: RetryPolicy | None = None,
     coordinator: Coordinator | None = None,
     app: str | None = None,
     adapter: RequestsAdapter | None = None,
 ) -> P:
-    """Send ``pay``'s requests (a ``WeChatPay`` or ``AsyncWeChatPay``, or their core)
-    through payerr; returns ``pay``.
+    """Send ``pay``'s requests through payerr; returns ``pay``.
 
-    ``adapter`` (sync only) is a ready ``RequestsAdapter`` to use instead, such
-    as ``sandbox.requests_adapter()``; it brings its own policy and coordinator.
+    By default calls return the SDK's ``(status, text)`` as before, after payerr's
+    safe retries; ``raise_errors=True`` raises payerr's typed error instead of
+    returning a failed call. ``adapter`` (sync only) is a ready ``RequestsAdapter``
+    to use instead, such as ``sandbox.requests_adapter()``, one per client; it
+    brings its own policy and coordinator. A second ``install()`` changes nothing.
     """
     core: Any = getattr(pay, "_core", pay)
-    if adapter is not None:
-        if _is_async(core):
-            raise TypeError("adapter= is a requests adapter; the async client takes options")
-        refuse_settings_beside_adapter(policy=policy, coordinator=coordinator, app=app)
-        _install_sync(core, adapter)
+    request = getattr(type(core), "request", None)
+    if not callable(request) or not hasattr(type(core), "_verify_signature"):
+        raise _sdk.refuse(pay, TAKES)
+    if _sdk.installed(core):
         return pay
+    asynchronous = inspect.iscoroutinefunction(request)
+    if adapter is not None:
+        if asynchronous:
+            raise TypeError("adapter= is a requests adapter; the async client takes options")
+        _sdk.refuse_settings_beside_adapter(policy=policy, coordinator=coordinator, app=app)
+        _install_sync(core, adapter, raise_errors)
+    else:
+        _install_own(core, asynchronous, raise_errors, policy, coordinator, app)
+    again = functools.partial(install, raise_errors=raise_errors, policy=policy, app=app)
+    _sdk.pickles_as_plain(core, ["request", "__aenter__"], again)
+    return pay
+
+
+def _install_own(
+    core: Any,
+    asynchronous: bool,
+    raise_errors: bool,
+    policy: RetryPolicy | None,
+    coordinator: Coordinator | None,
+    app: str | None,
+) -> None:
+    """payerr's own transport for ``core``, built from the options ``install`` took."""
     options: dict[str, Any] = {
         "policy": dataclasses.replace(policy or RetryPolicy(), raise_errors=raise_errors),
         "provider": "wechat",
         "coordinator": coordinator or LocalCoordinator(),
         "app": app or str(getattr(core, "_mchid", "default")),
     }
-    if _is_async(core):
+    if asynchronous:
         _install_async(core, options)
     else:
-        _install_sync(core, RequestsAdapter(**options))
-    return pay
+        _install_sync(core, RequestsAdapter(**options), raise_errors)
 
 
-def _is_async(core: Any) -> bool:
-    import inspect
+def _verified_by(core: Any) -> Check:
+    """The SDK's own check of a 2xx answer; other statuses it never verifies."""
 
-    return inspect.iscoroutinefunction(type(core).request)
+    def check(sent: Any, response: Any, body: bytes) -> bool:
+        if not 200 <= response.status_code < 300:
+            return True
+        try:
+            return bool(core._verify_signature(response.headers, body.decode("utf-8")))
+        except Exception:  # the SDK refuses it: it will say so itself
+            return False
+
+    return check
 
 
-def _install_sync(core: Any, adapter: RequestsAdapter) -> None:
+def _install_sync(core: Any, adapter: RequestsAdapter, raise_errors: bool) -> None:
     """``Core.request`` calls ``requests.get/post/...``: this core's calls use a payerr session."""
-    core.request = rebind(type(core).request, core, requests=mounted_session(adapter))
+    _sdk.verify_first(adapter, _verified_by(core))
+    calls = _Requests(_sdk.mounted_session(adapter), raise_errors)
+    core.request = _sdk.rebind(type(core).request, core, requests=calls)
+    _sdk.remember(core, adapter)
+
+
+class _Requests:
+    """The ``requests.get/post/patch/put/delete`` that ``Core.request`` calls, sent by a
+    payerr session. A failed answer comes back as a response, as ``requests`` returns it,
+    unless the app asked for typed errors (even when a caller's adapter raises)."""
+
+    def __init__(self, session: Any, raise_errors: bool) -> None:
+        self.session = session
+        self.raise_errors = raise_errors
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            return self.session.request(method, url, **kwargs)
+        except PayError as error:
+            if self.raise_errors or error.response is None:
+                raise
+            return error.response
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._send("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Any:
+        return self._send("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self._send("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self._send("DELETE", url, **kwargs)
+
+
+class _SharedViews(EngineViews):
+    """The views of an async core: one engine behind every client it builds."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
 
 def _install_async(core: Any, options: dict[str, Any]) -> None:
-    """The async core builds its ``httpx.AsyncClient`` on entry: wrap it there, and now if built."""
+    """The async core builds its ``httpx.AsyncClient`` on entry: wrap it there, and now if
+    built. Every client it builds shares one engine: one budget, one set of cooldowns."""
     import httpx
 
+    engine = Engine(options["policy"], "wechat", None, options["coordinator"], options["app"])
+    shared = _SharedViews(engine)
+    check = _verified_by(core)
     if core._client is not None:
-        _wrap_client(core._client, options)
+        _wrap_client(core._client, options, shared, check)
 
     def client(**kwargs: Any) -> Any:
-        return _wrap_client(httpx.AsyncClient(**kwargs), options)
+        return _wrap_client(httpx.AsyncClient(**kwargs), options, shared, check)
 
     shim = types.SimpleNamespace(**{**vars(httpx), "AsyncClient": client})
-    core.__aenter__ = rebind(type(core).__aenter__, core, httpx=shim)
+    core.__aenter__ = _sdk.rebind(type(core).__aenter__, core, httpx=shim)
+    _sdk.remember(core, shared)
 
 
-def _wrap_client(client: Any, options: dict[str, Any]) -> Any:
+def _wrap_client(client: Any, options: dict[str, Any], shared: _SharedViews, check: Check) -> Any:
     """payerr around the client's own transports (its proxy mounts included), so the
     client's settings (proxy, TLS, limits) keep applying underneath."""
     from .._httpx import AsyncTransport
 
-    if isinstance(client._transport, AsyncTransport):
-        return client  # installed already
-    client._transport = AsyncTransport(client._transport, **options)
+    def wrapped(inner: Any) -> AsyncTransport:
+        transport = AsyncTransport(inner, **options)
+        transport._engine = shared._engine
+        _sdk.verify_first(transport, check)
+        return transport
+
+    client._transport = wrapped(client._transport)
     client._mounts = {
-        pattern: AsyncTransport(transport, **options) if transport is not None else None
+        pattern: wrapped(transport) if transport is not None else None
         for pattern, transport in client._mounts.items()
     }
     return client

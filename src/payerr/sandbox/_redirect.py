@@ -63,6 +63,12 @@ class _Moving(httpx.BaseTransport, httpx.AsyncBaseTransport):
         await request.aread()
         return await self.inner.handle_async_request(self._move(request))  # type: ignore[no-any-return]
 
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 def sandbox_transport(url: str, *, asyncio: bool = False, **options: Any) -> Any:
     if asyncio:

@@ -85,6 +85,24 @@ _FIXED_ROUTES = {
 }
 """Paths served at one exact place: (provider, route name, handler method)."""
 
+_SUFFIX_ROUTES = {
+    "/oauth2/v3/token": ("huawei", "huawei.token", "huawei_token"),
+    "/purchases/tokens/verify": ("huawei", "huawei.verify", "huawei_verify"),
+    "/purchases/confirm": ("huawei", "huawei.confirm", "huawei_confirm"),
+}
+"""Paths served under any prefix (Huawei's regional hosts): (provider, route, handler)."""
+
+ALIPAY_METHODS = (
+    "alipay.trade.pay",
+    "alipay.trade.create",
+    "alipay.trade.precreate",
+    "alipay.trade.query",
+    "alipay.trade.refund",
+    "alipay.trade.close",
+    "alipay.trade.cancel",
+)
+"""The Alipay methods the fake gateway carries out (``gateway.do`` and ``/v3/alipay/...``)."""
+
 
 def _rid() -> str:
     return secrets.token_hex(6)
@@ -106,6 +124,10 @@ class Providers:
         self.wechatpay = WeChatPayV3(ledger, Reply)
         self.signer: Signer | None = None
         """Set by ``Sandbox(signing=True)``: Alipay and WeChat Pay answers carry real signatures."""
+        from ._declared import declared_providers
+
+        self.declared = declared_providers(ledger, tokens)
+        """Providers whose adapter file declares their routes (``[sandbox]``): no Python."""
 
     # --- routing -------------------------------------------------------------
 
@@ -124,13 +146,18 @@ class Providers:
         if fixed is not None:
             provider, name, handler = fixed
             return provider, name, getattr(self, handler)
-        if path.endswith("/oauth2/v3/token"):
-            return "huawei", "huawei.token", self.huawei_token
-        if path.endswith("/purchases/tokens/verify"):
-            return "huawei", "huawei.verify", self.huawei_verify
-        if path.endswith("/purchases/confirm"):
-            return "huawei", "huawei.confirm", self.huawei_confirm
+        for suffix, (provider, name, handler) in _SUFFIX_ROUTES.items():
+            if path.endswith(suffix):
+                return provider, name, getattr(self, handler)
+        for declared in self.declared.values():
+            found = declared.route(request)
+            if found is not None:
+                return declared.name, *found
         return None
+
+    def declared_routes(self) -> dict[str, str]:
+        """Route name -> provider, for every route declared in an adapter file."""
+        return {name: d.name for d in self.declared.values() for name in d.route_names}
 
     def keys(self, route: str, request: Incoming) -> list[tuple[str, str]]:
         """The idempotency keys a request carries, counted before any fault is applied."""
@@ -155,12 +182,24 @@ class Providers:
             if body.get("transactionCode"):
                 return [("transactionCode", str(body["transactionCode"]))]
             return [("thirdOrderId", str(body.get("thirdOrderId", "")))]
+        for declared in self.declared.values():
+            if route in declared.route_names:
+                return declared.keys(route, request)
         return []
 
     # --- errors in each provider's envelope ----------------------------------
 
     def error(self, provider: str, route: str, code: str, request: Incoming) -> Reply:
-        """The provider's own answer carrying ``code`` (a code or sub_code of its table)."""
+        """The provider's own answer carrying ``code`` (a code or sub_code of its table).
+
+        Alipay ``unsigned:<code>`` answers as the gateway does before signing: an
+        ``error_response`` with an empty ``sign``.
+        """
+        declared = self.declared.get(provider)
+        if declared is not None:
+            return declared.error(code, request)
+        unsigned = provider == "alipay" and code.startswith("unsigned:")
+        code = code.removeprefix("unsigned:") if unsigned else code
         spec = catalog().spec(provider)
         sub = spec.sub_codes.get(code)
         info = sub or spec.codes.get(code)
@@ -186,6 +225,8 @@ class Providers:
                     "sub_code": code,
                     "sub_msg": literal,
                 }
+            if unsigned:
+                return Reply.json({"error_response": node, "sign": ""})
             key = (route or "error").replace(".", "_") + "_response"
             return self._alipay_reply(key, node)
         if provider == "wechat":

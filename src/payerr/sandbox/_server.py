@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._routes import Incoming, Providers, Reply
 from ._signing import WECHATPAY_PUBLIC_KEY_ID, Signer
-from ._state import Faults, Ledger, Tokens
+from ._state import Faults, Ledger, Tokens, check_script
+from ._table import providers_by_route
 
 if TYPE_CHECKING:
     from .._requests import RequestsAdapter
@@ -34,7 +35,8 @@ class _Reset(Exception):
 
 
 class Sandbox:
-    """A local fake of Alipay, WeChat, Huawei IAP and CMI on 127.0.0.1.
+    """A local fake of Alipay, WeChat, Huawei IAP, CMI and every provider whose adapter file
+    declares its routes (``[sandbox]``), on 127.0.0.1.
 
         with Sandbox() as sandbox:
             sandbox.script("alipay.trade.query", ["20000", "20000", "ok"])
@@ -59,6 +61,9 @@ class Sandbox:
         in production. Hand them ``public_key_pem`` and ``merchant_private_key_pem`` /
         ``app_private_key_pem``."""
         self.providers.signer = self.providers.wechatpay.signer = self.signer
+        for declared in self.providers.declared.values():
+            declared.signer = self.signer
+            self.faults.transient[declared.name] = declared.table.transient
         self.requests_served = 0
         self.received: deque[Incoming] = deque(maxlen=1000)
         """The last 1,000 requests, as the sandbox parsed them: what a client really sent."""
@@ -151,10 +156,15 @@ class Sandbox:
     # --- the Python side of the control API -------------------------------
 
     def script(self, route: str, steps: list[str] | tuple[str, ...] | str) -> None:
-        """Queue steps for a route (``alipay.trade.pay``, ``wechat.send``, ``cmi.create_order``)."""
+        """Queue steps for a route (``alipay.trade.pay``, ``wechat.send``, ``cmi.create_order``).
+
+        An unknown route or step raises ``ValueError`` listing the valid ones: it would
+        never fire, and a test relying on it would pass for the wrong reason.
+        """
         if isinstance(steps, str):
             steps = steps.split(",")
-        self.faults.script(route, steps)
+        known = {**providers_by_route(), **self.providers.declared_routes()}
+        self.faults.script(route, check_script(route, steps, known, _has_code))
 
     def random_faults(
         self,
@@ -243,7 +253,10 @@ class Sandbox:
                 }
             )
         if action == "script" and request.method == "POST":
-            self.script(str(body.get("route", "")), list(body.get("steps", [])))
+            try:
+                self.script(str(body.get("route", "")), list(body.get("steps", [])))
+            except ValueError as exc:
+                return Reply.json({"error": str(exc)}, 400)
             return Reply.json({"scripted": self.faults.pending()})
         if action == "faults" and request.method == "POST":
             self.random_faults(
@@ -261,6 +274,18 @@ class Sandbox:
             self.reset()
             return Reply.json({"ok": True})
         return Reply.json({"error": f"unknown control action {action!r}"}, 404)
+
+
+def _has_code(provider: str, code: str) -> bool:
+    """Whether a provider's adapter lists this code, sub-code or HTTP status."""
+    from .._catalog import catalog
+
+    spec = catalog().spec(provider)
+    return (
+        code in spec.codes
+        or code in spec.sub_codes
+        or (code.isdigit() and len(code) < 4 and int(code) in spec.statuses)
+    )
 
 
 def _mangle(reply: Reply, step: str) -> Reply:
@@ -292,6 +317,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY a kept-alive client
+    # waits out the delayed-ACK timer (~40 ms) on every answer.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

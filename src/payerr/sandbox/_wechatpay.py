@@ -30,6 +30,23 @@ BILL = (
 )
 
 
+PAY_PATHS = {
+    "/v3/pay/transactions/native": ("wechatpay.native", "place"),
+    "/v3/pay/transactions/jsapi": ("wechatpay.jsapi", "place"),
+    "/v3/pay/transactions/app": ("wechatpay.app", "place"),
+    "/v3/pay/transactions/codepay": ("wechatpay.codepay", "codepay"),
+    "/v3/refund/domestic/refunds": ("wechatpay.refund", "refund"),
+    "/v3/bill/tradebill": ("wechatpay.tradebill", "trade_bill"),
+    "/v3/billdownload/file": ("wechatpay.billdownload", "download"),
+}
+"""Paths served at one exact place: (route name, handler method)."""
+PAY_ORDER_PATHS = {
+    "/v3/pay/transactions/out-trade-no/{out_trade_no}": "wechatpay.query",
+    "/v3/pay/transactions/out-trade-no/{out_trade_no}/close": "wechatpay.close",
+}
+"""The per-order paths, by route name (documented; matched by prefix in ``route``)."""
+
+
 class WeChatPayV3:
     """One merchant's orders and refunds; every answer signed when a signer is set."""
 
@@ -46,17 +63,9 @@ class WeChatPayV3:
         path: str = request.path
         if not path.startswith("/v3/"):
             return None
-        fixed: dict[str, tuple[str, Callable[[Incoming], Reply]]] = {
-            "/v3/pay/transactions/native": ("wechatpay.native", self.place),
-            "/v3/pay/transactions/jsapi": ("wechatpay.jsapi", self.place),
-            "/v3/pay/transactions/app": ("wechatpay.app", self.place),
-            "/v3/pay/transactions/codepay": ("wechatpay.codepay", self.codepay),
-            "/v3/refund/domestic/refunds": ("wechatpay.refund", self.refund),
-            "/v3/bill/tradebill": ("wechatpay.tradebill", self.trade_bill),
-            "/v3/billdownload/file": ("wechatpay.billdownload", self.download),
-        }
-        if path in fixed:
-            return fixed[path]
+        if path in PAY_PATHS:
+            name, handler = PAY_PATHS[path]
+            return name, getattr(self, handler)
         if path.startswith("/v3/pay/transactions/out-trade-no/"):
             if path.endswith("/close"):
                 return "wechatpay.close", self.close

@@ -1,0 +1,140 @@
+"""The deadline over the whole answer for requests: status line and headers too.
+
+urllib3's read timeout bounds each socket read, so a server dripping its head a
+byte at a time holds a request as long as it likes. The pools payerr's adapter
+makes use a connection that, once the request is sent, is handed to one shared
+watchdog thread; at the call's deadline the watchdog shuts the socket down, the
+blocked read returns, and the adapter reports the deadline. The watch lasts
+while payerr reads the body and ends before the response is handed back.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import socket
+import threading
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager, ProxyManager
+
+
+class Watch:
+    """One send's deadline, and the connections watched for it (cancelled together)."""
+
+    __slots__ = ("deadline", "entries")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.entries: list[list[Any]] = []
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def end(self) -> None:
+        for entry in self.entries:
+            entry[2] = None  # the watchdog skips it
+        self.entries.clear()
+
+
+WATCH: ContextVar[Watch | None] = ContextVar("payerr_requests_watch", default=None)
+
+
+class _Watchdog:
+    """One thread for every connection of the process: it sleeps until the earliest
+    deadline, and shuts down the socket of a connection still watched then."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._heap: list[list[Any]] = []
+        self._order = itertools.count()
+        self._pid = 0
+        self._room = 4096
+        """Entries the heap may hold before ended ones are swept out (amortised O(1))."""
+
+    def watch(self, deadline: float, sock: Any) -> list[Any]:
+        entry = [deadline, next(self._order), sock]
+        with self._wake:
+            if self._pid != os.getpid():  # first use, or a child after fork: no thread yet
+                self._pid = os.getpid()
+                self._heap = []
+                threading.Thread(target=self._run, name="payerr-deadline", daemon=True).start()
+            if len(self._heap) > self._room:  # ended watches wait for their deadline: sweep
+                self._heap = [kept for kept in self._heap if kept[2] is not None]
+                heapq.heapify(self._heap)
+                self._room = max(4096, 2 * len(self._heap))
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._wake.notify()
+        return entry
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                heap = self._heap
+                while heap and heap[0][2] is None:
+                    heapq.heappop(heap)
+                if not heap:
+                    self._wake.wait()
+                    continue
+                wait = heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                _cut(heapq.heappop(heap)[2])
+
+
+def _cut(sock: Any) -> None:
+    """Unblock a read on a connection's socket: shut down, not just closed (the answer
+    still holds it after a ``Connection: close`` has closed the connection object)."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+WATCHDOG = _Watchdog()
+
+
+class _Watched:
+    """Mixed into urllib3's connections: watched from the moment the answer is awaited."""
+
+    def getresponse(self) -> Any:
+        watch = WATCH.get()
+        sock = getattr(self, "sock", None)
+        if watch is not None and sock is not None:
+            if watch.passed():
+                _cut(sock)
+            else:
+                watch.entries.append(WATCHDOG.watch(watch.deadline, sock))
+        return super().getresponse()  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def watched_pools(manager: Any) -> Any:
+    """A urllib3 pool manager whose pools' connections honour ``WATCH``; any other kind
+    of manager (SOCKS brings its own pools) is left as it is."""
+    if type(manager) in (PoolManager, ProxyManager):
+        manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return manager

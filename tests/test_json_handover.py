@@ -1,0 +1,153 @@
+"""A client's ``json()`` after payerr read the body: payerr's parse, once, the client's value."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+import payerr
+from loopback import Script, Step, serve
+from payerr._decode import parse_json
+from payerr._handover import same_value
+from payerr._raw import cached_outcome
+from payloads import ALL_CASES, WECHAT, Case
+
+SUCCESSES = [
+    pytest.param(case, id=f"{provider}-{case.id}")
+    for provider, cases in ALL_CASES.items()
+    for case in cases
+    if case.expect is None and case.status < 300
+]
+PROVIDER = {case.id: provider for provider, cases in ALL_CASES.items() for case in cases}
+PROVIDER["wechat-balance"] = "wechat"
+WECHAT_USER = {"openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "nickname": "张三", "tagid_list": [2]}
+
+
+def body_of(case: Case) -> bytes:
+    return case.body.encode() if isinstance(case.body, str) else case.body
+
+
+def httpx_get(case: Case, headers: dict[str, str] | None = None) -> httpx.Response:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(case.status, headers=headers or case.headers, content=body_of(case))
+
+    inner = httpx.MockTransport(answer)
+    transport = payerr.Transport(inner, provider=PROVIDER[case.id])
+    with httpx.Client(transport=transport) as client:
+        return client.get(case.url)
+
+
+@pytest.fixture
+def requests_get() -> Iterator[Any]:
+    sessions: list[requests.Session] = []
+
+    def get(body: bytes, content_type: str = "application/json") -> requests.Response:
+        script = Script(Step(body=body, headers={"Content-Type": content_type}))
+        with serve(script) as base:
+            session = requests.Session()
+            sessions.append(session)
+            session.mount("http://", payerr.RequestsAdapter(provider="wechat"))
+            return session.get(base + "/cgi-bin/user/info")
+
+    yield get
+    for session in sessions:
+        session.close()
+
+
+@pytest.mark.parametrize("case", SUCCESSES)
+def test_httpx_first_json_is_payerrs_parse(case: Case) -> None:
+    """A JSON success: the first ``json()`` is the object payerr parsed, equal to httpx's own."""
+    body = body_of(case)
+    response = httpx_get(case)
+    expected = httpx.Response.json(response)  # the client's own parse, called past payerr
+    first = response.json()
+    assert first == expected
+    if body.lstrip()[:1] in (b"{", b"[") and expected:
+        assert first is cached_outcome(response).data
+
+
+@pytest.mark.parametrize("case", SUCCESSES)
+def test_httpx_later_json_is_a_fresh_object(case: Case) -> None:
+    """Every call after the first parses again: a new object the first's changes do not reach."""
+    response = httpx_get(case)
+    first, second = response.json(), response.json()
+    assert second == first
+    assert second is not first or not isinstance(first, dict | list)
+
+
+def test_httpx_json_kwargs_parse_as_asked() -> None:
+    """Arguments for ``json.loads`` are honoured: the body is parsed with them."""
+    case = Case("wechat-balance", 200, '{"errcode":0,"errmsg":"ok","balance":1.10}', WECHAT, None)
+    response = httpx_get(case)
+    assert response.json(parse_float=Decimal) == json.loads(body_of(case), parse_float=Decimal)
+    assert response.json() is cached_outcome(response).data  # still there for a plain call
+
+
+def test_requests_first_json_is_payerrs_parse(requests_get: Any) -> None:
+    """requests: a UTF-8 JSON success is handed over, equal to what requests would give."""
+    body = json.dumps({"errcode": 0, **WECHAT_USER}, ensure_ascii=False).encode()
+    response = requests_get(body)
+    first = response.json()
+    assert first == requests.Response.json(response)
+    assert first is payerr.inspect(response).data
+    assert response.json() is not first
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/json; charset=gbk", "text/html; charset=latin-1"]
+)
+def test_requests_charset_rules_unchanged(requests_get: Any, content_type: str) -> None:
+    """A charset requests decodes with other than UTF-8: requests' own value, mojibake and all."""
+    body = json.dumps({"errcode": 0, **WECHAT_USER}, ensure_ascii=False).encode()
+    response = requests_get(body, content_type)
+    assert response.json() == requests.Response.json(response)
+
+
+def test_requests_ascii_body_any_ascii_charset(requests_get: Any) -> None:
+    """An ASCII body reads the same in any ASCII-compatible charset: handed over."""
+    response = requests_get(b'{"errcode":0,"errmsg":"ok","openid":"o6_bmjr"}', "text/plain")
+    assert response.json() is payerr.inspect(response).data
+
+
+def test_requests_json_kwargs_parse_as_asked(requests_get: Any) -> None:
+    response = requests_get(b'{"errcode":0,"errmsg":"ok","balance":1.10}')
+    assert response.json(parse_float=Decimal)["balance"] == Decimal("1.10")
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "latin-1"])
+CHARSETS = st.sampled_from([None, "utf-8", "UTF8", "gbk", "iso-8859-1", "utf-16", "nonsense"])
+
+
+@given(JSON, ENCODINGS, CHARSETS, st.booleans(), st.sampled_from(["", " ", "\r\n\t"]))
+def test_handed_over_only_when_the_client_reads_the_same(
+    value: Any, encoding: str, charset: str | None, ascii_only: bool, space: str
+) -> None:
+    """Whatever the body and charset: if payerr hands its parse over, it equals what
+    ``json.loads`` of the body decoded with the client's charset gives."""
+    text = space + json.dumps(value, ensure_ascii=ascii_only)
+    try:
+        body = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    data, problem = parse_json(body, f"application/json; charset={charset}" if charset else None)
+    if problem is not None or not same_value(data, body, charset):
+        return
+    client = json.loads(body) if charset is None else json.loads(body.decode(charset))
+    assert client == data
