@@ -25,14 +25,14 @@ _COMPILE = """
 import sys
 from payerr import _cache, _catalog
 files = _catalog.adapter_files()
-key = _cache.digest(files)
+name = _cache.shipped_name(_cache.digest(files))
 data = _cache.dump([_catalog.load_adapter_file(path) for path in files])
-sys.stdout.buffer.write(key.encode() + b"\\n" + data)
+sys.stdout.buffer.write(name.encode() + b"\\n" + data)
 """
 
 
 class CompiledCatalogHook(BuildHookInterface):  # type: ignore[type-arg]
-    """Adds ``payerr/adapters/compiled-<key>.jsonl`` to the wheel."""
+    """Adds ``payerr/adapters/compiled-<key>.jsonl`` to the wheel (``_cache.shipped_name``)."""
 
     PLUGIN_NAME = "custom"
 
@@ -55,12 +55,11 @@ class CompiledCatalogHook(BuildHookInterface):  # type: ignore[type-arg]
             raise RuntimeError(
                 "compiling the adapter catalog failed:\n" + result.stderr.decode(errors="replace")
             )
-        key, _, data = result.stdout.partition(b"\n")
+        name, _, data = result.stdout.partition(b"\n")
         self._scratch = tempfile.mkdtemp(prefix="payerr-compiled-")
-        name = f"compiled-{key.decode()}.jsonl"
-        path = Path(self._scratch) / name
+        path = Path(self._scratch) / name.decode()
         path.write_bytes(data)
-        build_data["force_include"][str(path)] = f"payerr/adapters/{name}"
+        build_data["force_include"][str(path)] = f"payerr/adapters/{path.name}"
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         scratch = getattr(self, "_scratch", None)

@@ -125,7 +125,72 @@ def measure(found: dict[str, Callable[[], object]], blocks: int = 40, number: in
     }
 
 
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+COUNTED = ("hand-written loop", "hand-written loop (A/A)", "payerr")
+SHORT, LONG = 100, 600
+
+
+def child(title: str, name: str, count: int) -> None:
+    """The process callgrind watches: ``count`` logical requests of one contender."""
+    script = SCRIPTS[title]
+    one = contenders(script, "GET" if script[0].status_code == 503 else "POST")[name]
+    for _ in range(50):
+        one()
+    for _ in range(count):
+        one()
+
+
+def instructions(title: str, name: str, count: int) -> int:
+    import os
+    import subprocess
+
+    result = subprocess.run(
+        [*CALLGRIND, sys.executable, __file__, "--child", title, name, str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    for line in result.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise RuntimeError(result.stderr[-2000:])
+
+
+def counted() -> int:
+    """``--instructions``: per failed attempt, counted by callgrind (repeatable under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(title, name) for title in SCRIPTS for name in COUNTED]
+
+    def per_request(job: tuple[str, str]) -> float:
+        long, short = instructions(*job, LONG), instructions(*job, SHORT)
+        return (long - short) / (LONG - SHORT)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = dict(zip(jobs, pool.map(per_request, jobs), strict=True))
+    for title in SCRIPTS:
+        hand = found[(title, "hand-written loop")]
+        rows = [
+            [
+                name,
+                f"{found[(title, name)] / 1000:,.1f} k",
+                f"{found[(title, name)] / hand:.3f}×",
+                f"{(found[(title, name)] - hand) / 2000:+,.1f} k",
+            ]
+            for name in COUNTED
+        ]
+        print(f"\n{title}, instructions per logical request of 3 attempts\n")
+        print(table(["contender", "per request", "vs hand loop", "per failed attempt"], rows))
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
+    if "--instructions" in sys.argv:
+        return counted()
     for title, script in SCRIPTS.items():
         method = "GET" if script[0].status_code == 503 else "POST"
         results = measure(contenders(script, method))

@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterator
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payerr
 from payerr import testing
-from payerr._inflate import STEP, Decoder, Pipeline, decode_bounded, pipeline
+from payerr._inflate import STEP, BodyDecodeError, Decoder, Pipeline, decode_bounded, pipeline
 from test_hostile_bodies import CAP, Hostile, answer, send
 
 brotli = pytest.importorskip("brotli")
@@ -169,5 +171,28 @@ def test_a_zstd_window_over_eight_mebibytes_is_refused() -> None:
     so the decoder's own state stays bounded too."""
     options = {zstd.CompressionParameter.window_log: 27}
     packed = zstd.compress(bytes(64 * MiB), options=options)
-    with pytest.raises(payerr._inflate.BodyDecodeError):
+    with pytest.raises(BodyDecodeError):
         Decoder("zstd").decode(packed, STEP)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.binary(max_size=2048),
+    encoding=st.sampled_from([*ENCODINGS, "gzip", "deflate", "zstd, gzip", "identity, br"]),
+    cap=st.integers(min_value=1, max_value=1 << 20),
+)
+def test_any_bytes_decode_bounded_or_typed(data: bytes, encoding: str, cap: int) -> None:
+    """Any bytes under any encoding: the decoded body within the cap, None past it, or
+    BodyDecodeError; nothing else escapes."""
+    try:
+        out = decode_bounded(encoding, data, cap)
+    except BodyDecodeError:
+        return
+    assert out is None or len(out) <= cap
+
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.binary(max_size=4096), encoding=st.sampled_from(ENCODINGS))
+def test_any_body_round_trips(body: bytes, encoding: str) -> None:
+    """What is encoded decodes back whole when it fits."""
+    assert decode_bounded(encoding, encode(encoding, body), 1 << 20) == body

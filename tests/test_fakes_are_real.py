@@ -232,6 +232,17 @@ def _attempts(
 
     policy = payerr.RetryPolicy(max_attempts=2, raise_errors=False)
     url = "https://provider.invalid" + path
+    if kind == "requests":
+        import requests
+        import responses
+
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_callback(responses.GET, url, callback=lambda _: (status, headers, body))
+            with requests.Session() as session:
+                adapter = payerr.RequestsAdapter(provider=provider, policy=policy)
+                session.mount("https://", adapter)
+                session.get(url)
+            return len(mock.calls)
     if kind == "httpx":
         transport = payerr.Transport(httpx.MockTransport(reply), provider=provider, policy=policy)
         with httpx.Client(transport=transport) as client:
@@ -249,7 +260,7 @@ def _attempts(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["httpx", "httpx-async"])
+@pytest.mark.parametrize("kind", ["httpx", "httpx-async", "requests"])
 @pytest.mark.parametrize("provider", providers())
 def test_every_entry_is_retried_alike_fake_or_real(kind: str, provider: str) -> None:
     """Through a client, a fake and its real answer are sent the same number of times."""

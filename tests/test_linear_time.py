@@ -101,10 +101,12 @@ def _check(provider: str, kind: str, size: int) -> None:
 
 
 KNOWN_SLOW = {
-    ("unionpay", "plain-pairs"): "a form of 262,144 pairs is split pair by pair in Python",
-    ("unionpay", "secret-pairs"): "a form of 69,905 pairs is split pair by pair in Python",
+    ("unionpay", "plain-pairs"): ("a form of 262,144 pairs is split pair by pair in Python", True),
+    # near the budget: over it on a loaded machine, under it on an idle one
+    ("unionpay", "secret-pairs"): ("a form of 69,905 pairs is split pair by pair", False),
 }
-"""Hostile messages still over budget: strict xfails, so a fix shows up as a failure here."""
+"""Hostile messages still over budget: (why, strict). A strict xfail turns a fix into a
+failure here, so the entry is removed with the fix."""
 
 
 def _cases() -> list[object]:
@@ -112,7 +114,11 @@ def _cases() -> list[object]:
         pytest.param(
             provider,
             kind,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_SLOW[provider, kind])]
+            marks=[
+                pytest.mark.xfail(
+                    strict=KNOWN_SLOW[provider, kind][1], reason=KNOWN_SLOW[provider, kind][0]
+                )
+            ]
             if (provider, kind) in KNOWN_SLOW
             else [],
             id=f"{provider}-{kind}",

@@ -82,7 +82,10 @@ print("tomllib" in sys.modules, "pydantic" in sys.modules)
 """
 
 
-@pytest.mark.parametrize("unwritable", ["cache dir under a file", "PAYERR_NO_CACHE"])
+@pytest.mark.parametrize(
+    "unwritable",
+    ["cache dir under a file", pytest.param("PAYERR_NO_CACHE", marks=pytest.mark.slow)],
+)
 def test_unwritable_cache_starts_from_the_compiled_catalog(
     wheel: Path, tmp_path: Path, unwritable: str
 ) -> None:

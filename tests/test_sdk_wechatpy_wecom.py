@@ -208,3 +208,31 @@ def test_each_secret_is_its_own_app_scope() -> None:
             scopes.append({c.scope for c in client._http.get_adapter(API).cooldowns()})
     assert scopes[0] < scopes[1]  # the second client's cooldown is its own, besides the first's
     assert all("secret" not in scope for scope in scopes[1])
+
+
+def test_wecoms_own_token_fetch_is_counted_as_wecoms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """wechatpy's ``fetch_access_token`` on the WeCom client refreshes in WeCom's scope,
+    the one its requests refresh in: metrics and the shared token name WeCom, not WeChat."""
+    import responses
+
+    from payerr import _telemetry
+
+    refreshed: list[str] = []
+
+    class Recorder:
+        def refreshed(self, provider: str, error: object) -> None:
+            refreshed.append(provider)
+
+        def answered(self, provider: str) -> None:
+            pass
+
+    monkeypatch.setattr(_telemetry, "hook", Recorder())
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.GET,
+            f"{API}/gettoken",
+            json={"errcode": 0, "errmsg": "ok", "access_token": "T1", "expires_in": 7200},
+        )
+        client = payerr_wechatpy.install(WeComClient("ww1", "s"))
+        assert client.fetch_access_token()["access_token"] == "T1"
+    assert refreshed == ["wecom"]

@@ -166,6 +166,8 @@ async def _is_file(response: aiohttp.ClientResponse, facts: Head) -> bool:
     decoded = decode_head(_coding(response, facts), head)
     from ._envelopes import looks_like_envelope
 
+    if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
+        return False
     return decoded is not None and not looks_like_envelope(decoded)
 
 
@@ -210,10 +212,16 @@ class AiohttpMiddleware(EngineViews):
         route = engine.route(request.url.host if engine.provider is None else None)
         if route is None:
             return await handler(request)
-        call = Call(engine, route, marked, lambda: (request.url.path, request.url.host or ""))
+        sending = _Sending(request, handler, await _body_bytes(request))
+        call = Call(
+            engine,
+            route,
+            marked,
+            lambda: (request.url.path, request.url.host or ""),
+            lambda: (str(request.url), sending.body),
+        )
         # aiohttp replays bytes and files itself; an async generator goes out once
         call.replayable = not isinstance(request.body, aiohttp.payload.AsyncIterablePayload)
-        sending = _Sending(request, handler, await _body_bytes(request))
         end = partial(self._end, call, sending)
         return await call.arun(partial(self._attempt, call, sending), end)
 

@@ -92,6 +92,8 @@ def _is_file_type(kind: str | None, disposition: str | None) -> bool:
 def _is_file_head(coding: str | None, head: bytes) -> bool:
     from ._envelopes import looks_like_envelope
 
+    if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
+        return False
     decoded = decode_head(coding, head)
     return decoded is not None and not looks_like_envelope(decoded)
 

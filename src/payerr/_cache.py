@@ -4,7 +4,9 @@ The cache is plain JSON (no pickle: nothing in it can run code), keyed by a
 hash of the adapter files' bytes and of the Python modules that shape the
 compiled data (class defaults, models, envelopes), and kept in the user's
 cache directory. Any problem reading or writing it just means the files are
-read and validated as usual. ``PAYERR_NO_CACHE=1`` turns it off.
+read and validated as usual. ``PAYERR_NO_CACHE=1`` turns it off. A wheel
+carries the same compiled form of its own adapter files, made when it was
+built (``hatch_build.py``): it is read first, and nothing is written.
 
 One file of JSON lines: first every provider without its code tables (hosts,
 envelopes, success codes, statuses), then each code table as a line of keys
@@ -63,7 +65,7 @@ def cache_dir() -> Path | None:
             home = Path.home()
         except (RuntimeError, KeyError, OSError):
             return None
-        if not home.is_absolute() or str(home) == "/":
+        if not home.is_absolute():  # HOME="" or relative: nowhere to keep it
             return None
         base = str(home / ".cache")
     return Path(base) / "payerr"

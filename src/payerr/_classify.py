@@ -179,7 +179,7 @@ def read_envelope(
     try:
         data, problem = orjson.loads(body), None  # the common case, without a call more
     except orjson.JSONDecodeError:
-        if is_file_success(status, headers, body):
+        if is_file_success(status, headers, body, spec, path):
             return {}, None, FILE
         if spec.reads_xml and looks_like_xml(body):
             data, problem = parse_xml(body)
@@ -209,13 +209,33 @@ def read_envelope(
     return data, problem, reading
 
 
-def is_file_success(status: int, headers: Mapping[str, str], head: bytes) -> bool:
-    """A 2xx whose headers say file and whose first bytes are no error envelope."""
+def is_file_success(
+    status: int,
+    headers: Mapping[str, str],
+    head: bytes,
+    spec: ProviderSpec | None = None,
+    path: str = "",
+) -> bool:
+    """A 2xx whose headers say file and whose first bytes are no error envelope.
+
+    An empty body is a file only where the envelope declared for the path would read an
+    answer with nothing in it as a success: a gateway that always names a code
+    (``code_required``, an answer node) never answers a call with zero bytes.
+    """
     return (
         200 <= status < 300
         and is_file(headers.get("content-type"), headers.get("content-disposition"))
         and not looks_like_envelope(head[:64])
+        and (bool(head) or not _answer_required(spec, status, path))
     )
+
+
+def _answer_required(spec: ProviderSpec | None, status: int, path: str) -> bool:
+    """Whether the envelope declared for this path reads an empty answer as unreadable."""
+    if spec is None:
+        return False
+    envelope = next((e for e in spec.envelopes if e.covers(path, e.format)), None)
+    return envelope is not None and envelope.read(status, {}) is None
 
 
 def classify(
@@ -351,6 +371,23 @@ def _name_of_call(
         return None
     envelope = reading.envelope or spec.envelope_for(path) or spec.envelope
     return envelope.name_of_call(reading, path, fields)
+
+
+def api_of_request(
+    spec: ProviderSpec, path: str, sent: Callable[[], tuple[str, bytes]] | None
+) -> str:
+    """The API a per-API quota counts a request under, known before any answer: the
+    call's name where its envelope says a request field names it (Alipay's ``method``,
+    UnionPay's ``txnType``), the name its path gives (``path:<prefix>``), else the path."""
+    envelope = spec.envelope_for(path) or spec.envelope
+    sources = envelope.api_method
+    if sources == ("path",):
+        return path
+    fields: Mapping[str, Any] = {}
+    if sent is not None and any(source.startswith("param:") for source in sources):
+        url, body = sent()
+        fields = RequestFacts("", url, body, {}).fields(spec.nested_fields)
+    return envelope.name_of_call(None, path, fields)
 
 
 def _meaning(

@@ -21,6 +21,7 @@ from ._catalog import ProviderSpec, catalog
 from ._classify import (
     Outcome,
     RequestFacts,
+    api_of_request,
     classify,
     cooldown_error,
     read_envelope,
@@ -148,7 +149,8 @@ class EngineViews:
 
 
 class Cooldown(NamedTuple):
-    """A cooldown: who it holds (``provider:app``, ``…@/api/path``, ``…@host:name``)."""
+    """A cooldown: who it holds (``provider:app``, ``…@api`` (its name, else its path),
+    ``…@host:name``)."""
 
     scope: str
     remaining: float
@@ -190,6 +192,8 @@ class Call:
     """True when a cooldown held the request back: nothing was sent."""
     unsent = False
     """True while the attempt being recorded sent nothing (held back, or its refresh failed)."""
+    api: str | None = None
+    """The API a per-API quota counts this request under (named once, when first asked)."""
 
     def __init__(
         self,
@@ -197,6 +201,7 @@ class Call:
         route: Route,
         marked_idempotent: bool | None,
         where: Callable[[], tuple[str, str]] = lambda: ("", ""),
+        sent: Callable[[], tuple[str, bytes]] | None = None,
     ) -> None:
         self.engine = engine
         self.policy = engine.policy
@@ -207,16 +212,22 @@ class Call:
         gate = engine.gate
         self._where = where
         """(URL path, host), asked for only when needed: URL parsing is not free."""
+        self._sent = sent
+        """(URL, body), asked for only to name the API of a provider that names its calls
+        by a request field (Alipay's ``method``, UnionPay's ``txnType``)."""
         if gate is not None and (REFRESHING.get() or self.spec.fetches_token(where()[0])):
             gate = None  # the token's own fetch: no token to carry, no refresh to wait for
         self.gate = gate
 
     @property
     def scopes(self) -> tuple[str, str, str]:
-        """Where a cooldown may hold this request: its app, its API (a per-API quota),
-        its host (a Retry-After that named no provider code)."""
+        """Where a cooldown may hold this request: its app, its API (a per-API quota:
+        the call's name where the envelope declares one, since every Alipay call shares
+        ``/gateway.do``; else the path), its host (a Retry-After that named no code)."""
         path, host = self._where()
-        return self.scope, f"{self.scope}@{path}", f"{self.scope}@host:{host}"
+        if self.api is None:
+            self.api = api_of_request(self.spec, path, self._sent)
+        return self.scope, f"{self.scope}@{self.api}", f"{self.scope}@host:{host}"
 
     # --- credentials --------------------------------------------------------
 

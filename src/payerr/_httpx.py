@@ -33,7 +33,7 @@ from ._errors import PayError, as_client_error
 from ._handover import MISSING, offer, take
 from ._httpx_head import DEADLINE, watch
 from ._policy import RetryPolicy
-from ._raw import OUTCOME_KEY, RawResponse
+from ._raw import OUTCOME_KEY, RawResponse, _body_of
 from ._safety import parse_mark
 
 # Errors where the request never reached the provider; everything else after
@@ -118,7 +118,9 @@ class _Base(EngineViews, Generic[Inner]):
             request.extensions.get(IDEMPOTENT_MARK), source=f"extensions[{IDEMPOTENT_MARK!r}]"
         )
         url = request.url
-        return Call(engine, route, mark, lambda: (url.path, url.host))
+        return Call(
+            engine, route, mark, lambda: (url.path, url.host), lambda: (str(url), _body_of(request))
+        )
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)

@@ -25,14 +25,18 @@ class HeadDeadline(httpcore.ReadTimeout):
     """The status line and headers were not in by the deadline (httpx: ``ReadTimeout``)."""
 
 
-def _clamp(timeout: float | None) -> float | None:
+class ConnectDeadline(httpcore.ConnectTimeout):
+    """The deadline passed before a connection was made: nothing was sent."""
+
+
+def _clamp(timeout: float | None, late: type[Exception] = HeadDeadline) -> float | None:
     """The socket timeout to use now: what httpx asked, never past the deadline."""
     deadline = DEADLINE.get()
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
     if left <= 0:
-        raise HeadDeadline("the answer was not in by the retry policy's deadline")
+        raise late("the answer was not in by the retry policy's deadline")
     return left if timeout is None or timeout > left else timeout
 
 
@@ -109,13 +113,14 @@ class _Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
-        return _Stream(stream)
+        wait = _clamp(timeout, ConnectDeadline)
+        return _Stream(self._inner.connect_tcp(host, port, wait, local_address, socket_options))
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_unix_socket(path, _clamp(timeout), socket_options))
+        wait = _clamp(timeout, ConnectDeadline)
+        return _Stream(self._inner.connect_unix_socket(path, wait, socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -133,13 +138,15 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        inner = self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
+        wait = _clamp(timeout, ConnectDeadline)
+        inner = self._inner.connect_tcp(host, port, wait, local_address, socket_options)
         return _AsyncStream(await inner)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.AsyncNetworkStream:
-        inner = self._inner.connect_unix_socket(path, _clamp(timeout), socket_options)
+        wait = _clamp(timeout, ConnectDeadline)
+        inner = self._inner.connect_unix_socket(path, wait, socket_options)
         return _AsyncStream(await inner)
 
     async def sleep(self, seconds: float) -> None:

@@ -55,7 +55,9 @@ def _brotli() -> Any:
     for name in ("brotli", "brotlicffi"):
         try:
             module = __import__(name)
-            module.Decompressor().process(b"", output_buffer_limit=1)
+            probe = module.Decompressor()
+            probe.process(b"", output_buffer_limit=1)
+            probe.can_accept_more_data()
         except (ImportError, TypeError, AttributeError):
             continue
         except Exception:  # the probe itself failed: this build cannot be trusted either

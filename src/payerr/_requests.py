@@ -138,7 +138,13 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         if route is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
         url = request.url or ""
-        call = Call(engine, route, marked, lambda: (_path(url), _host(url)))
+        call = Call(
+            engine,
+            route,
+            marked,
+            lambda: (_path(url), _host(url)),
+            lambda: (url, _body_of(request)),
+        )
         options = (stream, timeout, verify, cert, proxies)
         rewind = _rewinder(request.body)
         if rewind is None:

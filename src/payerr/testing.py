@@ -86,7 +86,10 @@ def provider_answer(
     ``provider_answer("wechat", 40001)``, ``provider_answer("alipay", "40004",
     sub_code="ACQ.TRADE_NOT_EXIST", api="alipay.trade.query")``. ``api`` picks the
     envelope (a WeChat Pay path such as ``/v3/pay/transactions/jsapi``) and names the
-    Alipay node.
+    Alipay node; send the answer to a URL of that path, as the provider would answer it.
+    An entry of an adapter's HTTP-status table (``provider_answer("huawei", 503)``) is
+    that status with a gateway's page, no envelope; a sub_code alone
+    (``provider_answer("alipay", "ACQ.TRADE_NOT_EXIST")``) comes under its parent code.
     """
     from ._fakes import answer
 

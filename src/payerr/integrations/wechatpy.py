@@ -262,11 +262,13 @@ def _single_flight_fetch(token: WeChatPyToken, adapter: RequestsAdapter) -> Call
     """wechatpy's ``fetch_access_token``, fetching only when nobody fetched meanwhile."""
     engine = adapter._engine
     gate = gate_for(token, engine.coordinator)
+    # The scope the client's own requests refresh under: WeCom's client is read as WeCom.
+    scope = f"{engine.provider or _provider(token.client)}:{engine.app}"
 
     def fetch_access_token() -> dict[str, Any]:
         seen = gate.generation  # before the look, so a fetch landing in between is noticed
         if not token.fresh():  # stale or missing: one other than it, fetched once
-            gate.refresh(f"wechat:{engine.app}", seen, None, token.token)
+            gate.refresh(scope, seen, None, token.token)
         expires_at = token.client.expires_at
         result: dict[str, Any] = {"access_token": token.token}
         if expires_at:

@@ -30,11 +30,12 @@ SIGNERS: dict[str, Callable[[dict[str, Any], Signer], dict[str, Any]]] = {
 """Signing schemes a ``[sandbox] sign`` may name: (answer fields, signer) -> signed fields."""
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][\w.-]*)(\|int)?\}")
-_CONTENT_TYPES = {
+CONTENT_TYPES = {
     "json": "application/json;charset=utf-8",
     "form": "text/plain;charset=UTF-8",
     "xml": "text/xml;charset=utf-8",
 }
+"""The type each answer format is labelled with (UTF-8, as ``write`` writes them)."""
 _BEIJING = 8 * 3600  # ${time} is written as the Chinese gateways write theirs
 
 
@@ -194,7 +195,7 @@ class DeclaredProvider:
         if self.signer is not None and self.table.sign:
             data = SIGNERS[self.table.sign](data, self.signer)
         headers = {
-            "Content-Type": _CONTENT_TYPES[body_format],
+            "Content-Type": CONTENT_TYPES[body_format],
             **render(self.table.headers, context),
         }
         return Reply(status, b"" if empty else write(data, body_format), headers)

@@ -8,11 +8,13 @@ import struct
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ._declared import CONTENT_TYPES, write
 from ._routes import Incoming, Providers, Reply
 from ._signing import WECHATPAY_PUBLIC_KEY_ID, Signer
 from ._state import Faults, Ledger, Tokens, check_script
@@ -234,8 +236,10 @@ class Sandbox:
             seconds = step.partition("=")[2]
             return Reply(429, b"", {"Retry-After": seconds})
         if step in ("truncated", "gbk", "empty") or step.startswith("big="):
-            reply = handler(request) if not execute_first else Reply.json({})
-            return _mangle(reply, step)
+            declared = self.providers.declared.get(provider)
+            body_format = declared.table.format if declared is not None else "json"
+            reply = handler(request) if not execute_first else Reply(200, write({}, body_format))
+            return _mangle(reply, step, body_format)
         if step == "deep":
             return Reply(200, b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"})
         return self.providers.error(provider, route, step, request)
@@ -288,23 +292,46 @@ def _has_code(provider: str, code: str) -> bool:
     )
 
 
-def _mangle(reply: Reply, step: str) -> Reply:
+def _mangle(reply: Reply, step: str, body_format: str) -> Reply:
+    """An answer spoilt as the step says, in the provider's own format (its adapter's
+    ``[sandbox] format``): a form or XML answer is padded as a form or XML, never parsed as
+    JSON."""
+    headers = {"Content-Type": CONTENT_TYPES[body_format], **reply.headers}
     if step == "truncated":
-        return Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], reply.headers)
-    if step == "gbk":
-        text = reply.body.decode("utf-8")
-        return Reply(
-            reply.status,
-            text.encode("gbk", "replace"),
-            {**reply.headers, "Content-Type": "application/json;charset=utf-8"},
-        )
+        return Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)], headers)
+    if step == "gbk":  # GBK bytes under a label that still says UTF-8
+        return Reply(reply.status, reply.body.decode("utf-8").encode("gbk", "replace"), headers)
     if step == "empty":
-        return Reply(reply.status, b"", reply.headers)
-    size = int(step.partition("=")[2])
-    data: Any = json.loads(reply.body or b"{}")
-    if isinstance(data, dict):
-        data["padding"] = "x" * max(0, size - len(reply.body))
-    return Reply.json(data, reply.status)
+        return Reply(reply.status, b"", headers)
+    padding = b"x" * max(0, int(step.partition("=")[2]) - len(reply.body))
+    return Reply(reply.status, _PADDERS[body_format](reply.body, padding), headers)
+
+
+def _pad_json(body: bytes, padding: bytes) -> bytes:
+    data: Any = json.loads(body or b"{}")
+    if not isinstance(data, dict):
+        return body
+    data["padding"] = padding.decode()
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _pad_form(body: bytes, padding: bytes) -> bytes:
+    return body + (b"&" if body else b"") + b"padding=" + padding
+
+
+def _pad_xml(body: bytes, padding: bytes) -> bytes:
+    end = body.rfind(b"</")  # inside the root element, before it closes
+    if end < 0:
+        return body + b"<padding>" + padding + b"</padding>"
+    return body[:end] + b"<padding>" + padding + b"</padding>" + body[end:]
+
+
+_PADDERS: dict[str, Callable[[bytes, bytes], bytes]] = {
+    "json": _pad_json,
+    "form": _pad_form,
+    "xml": _pad_xml,
+}
+"""``big=N``: how an answer of each format grows to N bytes and stays that format."""
 
 
 class _Server(ThreadingHTTPServer):
