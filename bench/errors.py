@@ -127,7 +127,7 @@ def measure(found: dict[str, Callable[[], object]], blocks: int = 40, number: in
 
 CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 COUNTED = ("hand-written loop", "hand-written loop (A/A)", "payerr")
-SHORT, LONG = 100, 600
+SHORT, LONG = 50, 250
 
 
 def child(title: str, name: str, count: int) -> None:
@@ -165,6 +165,7 @@ def counted() -> int:
 
     def per_request(job: tuple[str, str]) -> float:
         long, short = instructions(*job, LONG), instructions(*job, SHORT)
+        print(f"{job}: {(long - short) / (LONG - SHORT) / 1000:,.1f} k", file=sys.stderr)
         return (long - short) / (LONG - SHORT)
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -25,6 +25,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_wechatpy_token_from_earlier_tests():
+    """Installed wechatpy clients on in-memory storage share one token per process and app:
+    each test starts without the one an earlier test's sandbox issued."""
+    wechatpy = sys.modules.get("payerr.integrations.wechatpy")
+    if wechatpy is not None:
+        wechatpy._MEMORY.clear()
+
+
 @pytest.fixture
 def fresh_catalog():
     """Tests that register hosts or override codes get the shipped catalog back after."""

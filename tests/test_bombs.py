@@ -60,7 +60,30 @@ CLIENT_ENCODINGS = [
     "gzip, br",
     pytest.param("br, zstd", marks=pytest.mark.slow),  # a second stack: the slow tier
 ]
-CLIENTS = ["httpx", "httpx-async", "requests"]
+CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
+AIOHTTP_INFLATES = pytest.mark.xfail(
+    strict=True,
+    reason="aiohttp's own decoder (auto_decompress) buffers up to 512 KiB of decoded bytes plus "
+    "a step of ~480 KiB beside payerr's cap, and inflates more at connection close; a stack "
+    "(gzip, br) it leaves undecoded, so payerr's bounded decoder reads it",
+)
+"""An open defect: remove the mark with the fix (strict: a fix turns it into a failure)."""
+
+
+def _error_cases() -> list[object]:
+    return [
+        pytest.param(
+            kind,
+            encoding,
+            marks=[AIOHTTP_INFLATES] if kind == "aiohttp" and encoding in ("br", "zstd") else [],
+            id=f"{encoding}-{kind}",
+        )
+        for encoding in ["br", "zstd", "gzip, br"]
+        for kind in CLIENTS
+    ] + [
+        pytest.param(kind, "br, zstd", marks=pytest.mark.slow, id=f"br, zstd-{kind}")
+        for kind in CLIENTS
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -92,8 +115,7 @@ def test_small_encoded_error_is_read(encoding: str) -> None:
     assert decode_bounded(encoding, encode(encoding, WECHAT_BUSY), CAP) == WECHAT_BUSY
 
 
-@pytest.mark.parametrize("kind", CLIENTS)
-@pytest.mark.parametrize("encoding", CLIENT_ENCODINGS)
+@pytest.mark.parametrize(("kind", "encoding"), _error_cases())
 def test_bomb_in_an_error_is_typed_in_bounded_memory(kind: str, encoding: str) -> None:
     """A 503 whose body inflates to 32 MiB: ServiceUnavailableError, peak ≤ cap + 256 KiB."""
     _warm(kind, encoding)

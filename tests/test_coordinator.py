@@ -6,6 +6,7 @@ redis-server that the tests start on a free loopback port.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import socket
@@ -23,6 +24,7 @@ from payerr.sandbox import Sandbox
 from redis_server import redis_server
 
 WECHAT = "https://api.weixin.qq.com"
+CMI_ORDER = "https://gdschannel.cmlink.com:39043/aep/APP_createOrder_SBO/v1"
 
 
 @pytest.fixture(scope="module")
@@ -329,6 +331,32 @@ def test_gathered_budget_is_flushed_by_the_next_request(redis_url: str) -> None:
     coordinator._flushed_at = 0.0
     coordinator.cooldown(scope)
     assert int(coordinator._redis.get("payerr:wechat:flushed:budget")) == 94
+
+
+def test_a_huge_cooldown_reason_is_stored_bounded(redis_url: str) -> None:
+    """A 429 whose message is 200,000 characters: the cooldown every worker reads back from
+    Redis keeps the code and the message's first 512 characters, not all of it."""
+    body = json.dumps({"code": "9000004", "description": "Q" * 200_000}).encode()
+    coordinator = payerr.RedisCoordinator.from_url(redis_url, prefix="huge-reason")
+    transport = payerr.Transport(
+        httpx.MockTransport(
+            lambda r: httpx.Response(429, headers={"Retry-After": "30"}, content=body)
+        ),
+        provider="cmi",
+        app="a1",
+        coordinator=coordinator,
+        policy=payerr.RetryPolicy(max_retry_after=5),
+    )
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(payerr.RateLimitError):
+            client.post(CMI_ORDER, json={})
+    assert coordinator._redis.strlen("huge-reason:cmi:a1:cooldown") < 1024
+    other = payerr.RedisCoordinator.from_url(redis_url, prefix="huge-reason")
+    [(_, reason)] = other.cooldowns().values()
+    code, message = reason.split("\t")[:2]
+    assert (code, message) == ("9000004", "Q" * 512)
+    coordinator.close()
+    other.close()
 
 
 def test_async_transport_never_blocks_its_loop_on_redis(

@@ -33,6 +33,7 @@ def test_every_example_has_an_expectation() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
 
 
+@pytest.mark.slow  # a fresh interpreter per case: the slow tier
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs(name: str) -> None:
     """The example exits 0 and prints its result line."""
@@ -51,6 +52,7 @@ def test_example_runs(name: str) -> None:
         assert sandbox.ledger.duplicates() == []
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_the_user_app_tests_pass() -> None:
     """examples/user_app: a user's own tests, faking provider answers with payerr.testing."""
     result = subprocess.run(

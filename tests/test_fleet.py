@@ -459,6 +459,43 @@ def test_a_servers_wait_is_capped_by_max_cooldown(
     assert all(c.remaining <= 120 for c in transport.cooldowns())
 
 
+@pytest.mark.parametrize(("provider", "code", "sub_code"), _scoped("any", windowed=True))
+@pytest.mark.parametrize("sent_wait", ["99999999999", "Thu, 01 Jan 2099 00:00:00 GMT"])
+def test_a_reader_without_a_transport_caps_the_servers_wait(
+    provider: str, code: str, sub_code: str | None, sent_wait: str
+) -> None:
+    """``payerr.inspect`` and ``raise_for_response`` (an app's own client): ``retry_after``
+    is capped by the default policy's ``max_cooldown``; the server's value stays raw."""
+    url, body = _reply(provider, code, sub_code)
+    headers = {"Retry-After": sent_wait}
+    response = httpx.Response(
+        200, headers=headers, content=body, request=httpx.Request("POST", url)
+    )
+    cap = payerr.RetryPolicy().max_cooldown
+    error = payerr.inspect(response, provider=provider).error
+    assert error is not None and error.retry_after == cap
+    assert error.server_retry_after is not None and error.server_retry_after > 10**9
+    with pytest.raises(payerr.RateLimitError) as raised:
+        payerr.raise_for_response(response, provider=provider)
+    assert raised.value.retry_after == cap
+
+
+def test_a_transport_caps_the_servers_wait_with_its_own_policy() -> None:
+    """A policy allowing more than the default ``max_cooldown`` honours its own value."""
+    url, body = _reply("cmi", "9000004", None)
+    transport = payerr.Transport(
+        httpx.MockTransport(
+            lambda r: httpx.Response(429, content=body, headers={"Retry-After": "99999999999"})
+        ),
+        provider="cmi",
+        policy=payerr.RetryPolicy(max_retry_after=5, max_cooldown=1000),
+    )
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(payerr.RateLimitError) as info:
+            client.post(url, content=b"{}")
+    assert info.value.retry_after == 1000
+
+
 def test_a_window_payerr_computes_is_trusted_as_computed() -> None:
     """45009 without Retry-After: the cooldown lasts until Beijing midnight, not 300 s."""
     reply = {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
@@ -583,3 +620,41 @@ def test_cancelling_the_fetching_request_spares_its_waiters(
     others = [r for n, r in enumerate(results) if n != cancelled]
     assert others == [0, 0, 0, 0]
     assert fetches == [1]
+
+
+@pytest.mark.slow  # every Redis reply takes 300 ms: about 2 s
+def test_cancelling_a_request_while_it_flushes_keeps_the_budget(redis_url: str) -> None:
+    """A request cancelled while its cooldown look sends back the budget successes returned
+    (a slow Redis): the deposit already out lands once, the one not sent yet is kept and
+    sent later. Nothing of the fleet's retry budget is lost."""
+    import contextlib
+
+    import redis
+
+    prefix = f"flush-{uuid.uuid4().hex}"
+    direct = redis.Redis.from_url(redis_url)
+
+    async def main(slow: str) -> None:
+        coordinator = payerr.RedisCoordinator.from_url(
+            slow, prefix=prefix, socket_timeout=5.0, deposit_every=0.0
+        )
+        for scope in ("cmi:a1", "cmi:a2"):
+            assert await coordinator.awithdraw(scope, 50, 100)
+        await coordinator.acooldown_all(("cmi:a1",))  # its scripts loaded
+        coordinator.deposit("cmi:a1", 30, 100)
+        coordinator.deposit("cmi:a2", 30, 100)
+        look = asyncio.ensure_future(coordinator.acooldown_all(("cmi:a1",)))
+        deadline = time.monotonic() + 10
+        while int(direct.get(f"{prefix}:cmi:a1:budget") or 0) != 80:  # landed, reply held
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.005)
+        look.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await look
+        await coordinator.aclose()  # sends what it kept
+
+    with slow_proxy(redis_url, 0.3) as slow:
+        asyncio.run(main(slow))
+    budgets = [int(direct.get(f"{prefix}:cmi:{app}:budget") or 0) for app in ("a1", "a2")]
+    direct.close()
+    assert budgets == [80, 80]

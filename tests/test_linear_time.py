@@ -100,43 +100,22 @@ def _check(provider: str, kind: str, size: int) -> None:
     assert not slow, "\n".join(slow)
 
 
-KNOWN_SLOW = {
-    ("unionpay", "plain-pairs"): ("a form of 262,144 pairs is split pair by pair in Python", True),
-    # near the budget: over it on a loaded machine, under it on an idle one
-    ("unionpay", "secret-pairs"): ("a form of 69,905 pairs is split pair by pair", False),
-}
-"""Hostile messages still over budget: (why, strict). A strict xfail turns a fix into a
-failure here, so the entry is removed with the fix."""
-
-
-def _cases() -> list[object]:
-    return [
-        pytest.param(
-            provider,
-            kind,
-            marks=[
-                pytest.mark.xfail(
-                    strict=KNOWN_SLOW[provider, kind][1], reason=KNOWN_SLOW[provider, kind][0]
-                )
-            ]
-            if (provider, kind) in KNOWN_SLOW
-            else [],
-            id=f"{provider}-{kind}",
-        )
-        for provider in payerr.PROVIDERS
-        for kind in HOSTILE
-    ]
+CASES = [
+    pytest.param(provider, kind, id=f"{provider}-{kind}")
+    for provider in payerr.PROVIDERS
+    for kind in HOSTILE
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("provider", "kind"), _cases())
+@pytest.mark.parametrize(("provider", "kind"), CASES)
 def test_one_mebibyte_of_hostile_text_is_classified_within_100_ms(provider: str, kind: str) -> None:
     """Each hostile message kind, in every envelope of every provider: < 100 ms each."""
     _check(provider, kind, MiB)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("provider", "kind"), _cases())
+@pytest.mark.parametrize(("provider", "kind"), CASES)
 def test_four_mebibytes_of_hostile_text_are_classified_within_400_ms(
     provider: str, kind: str
 ) -> None:

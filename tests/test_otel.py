@@ -263,6 +263,7 @@ print(sorted(name for name in sys.modules if name.split(".")[0] == "opentelemetr
 """
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_nothing_imports_opentelemetry_while_it_is_off() -> None:
     """A retried request with telemetry off never loads OpenTelemetry: no cost to pay."""
     result = subprocess.run(
@@ -293,6 +294,7 @@ print(scope.scope.name, metric.name, point.value)
 """
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_global_provider_may_be_set_after_instrument() -> None:
     """instrument() before the application sets its global MeterProvider still reports."""
     result = subprocess.run(

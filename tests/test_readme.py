@@ -84,6 +84,7 @@ def test_markers_mark_python_blocks_and_say_why() -> None:
         assert block.not_run, f"{block.name}: the marker must say why the block cannot run"
 
 
+@pytest.mark.slow  # a fresh interpreter per case: the slow tier
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.name for block in BLOCKS])
 def test_block_runs(block: Block) -> None:
     """The block exits 0 with nothing on stderr that looks like a failure."""

@@ -150,6 +150,7 @@ def test_control_api_over_http(sandbox: Sandbox) -> None:
     assert httpx.post(sandbox.url + "/_sandbox/reset").json() == {"ok": True}
 
 
+@pytest.mark.slow  # a subprocess
 def test_sandbox_command_serves_until_stopped() -> None:
     """`payerr sandbox --port 0 --script ...` serves, and stops cleanly on SIGTERM."""
     process = subprocess.Popen(
@@ -183,6 +184,7 @@ def test_sandbox_command_serves_until_stopped() -> None:
     assert code == 0
 
 
+@pytest.mark.slow  # a subprocess running every scenario
 def test_demo_command() -> None:
     """`payerr demo` runs every scenario, shows the ledger, and exits 0."""
     result = subprocess.run(

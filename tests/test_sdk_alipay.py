@@ -7,9 +7,13 @@ has its own file (tests/test_alipay_result.py).
 
 from __future__ import annotations
 
+import copy
+import json
 import pickle
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.error import HTTPError, URLError
 
@@ -199,6 +203,89 @@ def test_a_wrongly_signed_answer_is_the_sdks_validation_error(
     assert sandbox.route_hits[route] == 1  # nothing acted on it: not even a retry
 
 
+class FixedAnswer(ThreadingHTTPServer):
+    """A gateway on 127.0.0.1 answering every call with ``body``, counting the calls."""
+
+    body = b"{}"
+    hits = 0
+
+
+class _Answer(BaseHTTPRequestHandler):
+    server: FixedAnswer
+
+    def do_GET(self) -> None:
+        self.server.hits += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(self.server.body)))
+        self.end_headers()
+        self.wfile.write(self.server.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fixed() -> Iterator[FixedAnswer]:
+    server = FixedAnswer(("127.0.0.1", 0), _Answer)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+FORGED = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_HAS_SUCCESS"}
+SIGNED_QUERY = {
+    "code": "10000",
+    "msg": "Success",
+    "out_trade_no": "N1",
+    "trade_status": "TRADE_SUCCESS",
+}
+
+
+def two_nodes(sandbox: Sandbox, case: str) -> bytes:
+    """A body with two ``*_response`` nodes: no signature covers both."""
+    if case == "unsigned-error_response":
+        doc = {"alipay_trade_pay_response": FORGED, "error_response": {"code": "40002"}}
+        return json.dumps(doc).encode()
+    if case == "unsigned-public-code":
+        busy = {"code": "20000", "msg": "Service Currently Unavailable"}
+        doc = {"alipay_trade_refund_response": FORGED, "alipay_trade_pay_response": busy}
+        return json.dumps(doc).encode()
+    inner = json.dumps(SIGNED_QUERY, separators=(",", ":"))
+    sign = sandbox.signer.sign(inner.encode())
+    forged = json.dumps(FORGED)
+    return (
+        f'{{"alipay_trade_pay_response":{forged},"alipay_trade_query_response":{inner},'
+        f'"sign":"{sign}"}}'
+    ).encode()
+
+
+@pytest.mark.parametrize("raise_errors", [False, True], ids=["default", "raise_errors"])
+@pytest.mark.parametrize(
+    "case", ["unsigned-error_response", "unsigned-public-code", "signed-other-node"]
+)
+def test_a_body_with_two_nodes_goes_back_to_the_sdk_untouched(
+    sandbox: Sandbox, fixed: FixedAnswer, raise_errors: bool, case: str
+) -> None:
+    """payerr's check approves one node; a body holding another is the SDK's alone to read."""
+    fixed.body = two_nodes(sandbox, case)
+    call = query if case == "signed-other-node" else pay
+
+    def through(sdk: AliPay) -> Any:
+        sdk._gateway = f"http://127.0.0.1:{fixed.server_address[1]}/gateway.do"
+        fixed.hits = 0
+        return outcome(lambda: call(sdk, "N1")), fixed.hits
+
+    alone, alone_hits = through(client(sandbox))
+    installed, hits = through(payerr_alipay.install(client(sandbox), raise_errors=raise_errors))
+    assert not isinstance(installed, payerr.PayError)
+    assert type(installed) is type(alone)
+    assert str(installed) == str(alone)
+    assert hits == alone_hits == 1
+
+
 # --- payments safety ------------------------------------------------------------
 
 
@@ -269,6 +356,25 @@ def test_an_installed_client_pickles_as_the_plain_one_does(sandbox: Sandbox) -> 
     """python-alipay-sdk's RSA key objects do not pickle: installed or not, the same error."""
     plain = outcome(lambda: pickle.dumps(client(sandbox)))
     through = outcome(lambda: pickle.dumps(payerr_alipay.install(client(sandbox))))
+    assert type(through) is type(plain)
+    assert isinstance(plain, Exception)
+
+
+def test_a_shallow_copy_is_installed_with_its_own_transport(sandbox: Sandbox) -> None:
+    """As a loaded pickle: the same settings, installed again, its own views."""
+    sdk = payerr_alipay.install(client(sandbox))
+    twin = copy.copy(sdk)
+    pay(twin, "Y1")
+    sandbox.script("alipay.trade.query", ["20000", "ok"])
+    assert query(twin, "Y1")["trade_status"] == "TRADE_SUCCESS"
+    assert sandbox.route_hits["alipay.trade.query"] == 2  # retried: through payerr
+    assert views(twin) is not views(sdk)
+
+
+def test_a_deep_copy_fails_as_the_plain_clients_does(sandbox: Sandbox) -> None:
+    """python-alipay-sdk's RSA key objects do not copy deeply: installed or not, alike."""
+    plain = outcome(lambda: copy.deepcopy(client(sandbox)))
+    through = outcome(lambda: copy.deepcopy(payerr_alipay.install(client(sandbox))))
     assert type(through) is type(plain)
     assert isinstance(plain, Exception)
 

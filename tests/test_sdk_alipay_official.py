@@ -87,6 +87,13 @@ def test_every_wrongly_signed_answer_is_the_sdks_validation_error(
         assert seen == ["ResponseException", 1], case
 
 
+def test_a_body_with_two_nodes_goes_back_to_the_sdk_untouched(findings: dict[str, Any]) -> None:
+    """Unsigned or signed for another node: the SDK's own ResponseException, sent once."""
+    assert len(findings["two_nodes"]) == 4
+    for case, seen in findings["two_nodes"].items():
+        assert seen == ["ResponseException", 1], case
+
+
 def test_alipay_result_reads_the_official_response_objects(findings: dict[str, Any]) -> None:
     assert findings["sdk_is_success_for_20000"] is True
     assert findings["alipay_result_20000"] == ["AlipayServiceUnavailableError", "query_first"]
@@ -106,3 +113,8 @@ def test_an_installed_client_pickles_and_is_installed_again_on_load(
     assert findings["copy_query"] == "TRADE_SUCCESS"
     assert findings["copy_sent"] == 2  # retried: the copy sends through payerr
     assert findings["copy_views"] == []
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy"])
+def test_a_copy_is_installed_with_its_own_transport(findings: dict[str, Any], how: str) -> None:
+    assert findings["copies"][how] == ["TRADE_SUCCESS", 2, True]

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import copy
+import datetime
 import gzip
 import json
 import pickle
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,6 +188,118 @@ def test_raise_errors_opts_into_typed_errors(sandbox: Sandbox) -> None:
     assert pickle.loads(pickle.dumps(caught.value)).code == "ORDER_NOT_EXIST"
 
 
+APIV3_KEY = "0123456789abcdef0123456789abcdef"
+
+
+class CertificateGateway(ThreadingHTTPServer):
+    """WeChat Pay in platform-certificate mode: ``/v3/certificates`` hands out one
+    certificate; every answer is signed by a serial that is not it (a rotation under way)."""
+
+    certificates = b"{}"
+    downloads = 0
+
+
+class _CertificateAnswers(BaseHTTPRequestHandler):
+    server: CertificateGateway
+
+    def do_GET(self) -> None:
+        fetching = self.path.startswith("/v3/certificates")
+        self.server.downloads += fetching
+        body = self.server.certificates if fetching else b'{"trade_state":"SUCCESS"}'
+        self.send_response(200)
+        for name, value in {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+            "Wechatpay-Serial": "5EC0DE",  # not the certificate handed out
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+            "Wechatpay-Timestamp": "1700000000",
+            "Wechatpay-Nonce": "n",
+            "Wechatpay-Signature": base64.b64encode(b"s" * 256).decode(),
+        }.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def platform_certificate(sandbox: Sandbox) -> tuple[str, bytes]:
+    """(serial, PEM) of a self-signed platform certificate (the sandbox's key: no new one)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = serialization.load_pem_private_key(sandbox.merchant_private_key_pem.encode(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "platform")])
+    now = datetime.datetime.now(datetime.UTC)
+    made = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0xABC123)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return "ABC123", made.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture
+def certificate_gateway(platform_certificate: tuple[str, bytes]) -> Iterator[CertificateGateway]:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    serial, pem = platform_certificate
+    nonce = "0123456789ab"
+    sealed = AESGCM(APIV3_KEY.encode()).encrypt(nonce.encode(), pem, b"certificate")
+    entry = {
+        "serial_no": serial,
+        "effective_time": "2025-01-01T00:00:00+08:00",
+        "expire_time": "2030-01-01T00:00:00+08:00",
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": base64.b64encode(sealed).decode(),
+        },
+    }
+    server = CertificateGateway(("127.0.0.1", 0), _CertificateAnswers)
+    server.certificates = json.dumps({"data": [entry]}).encode()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_certificates_are_downloaded_once_as_by_the_sdk_alone(
+    sandbox: Sandbox,
+    certificate_gateway: CertificateGateway,
+    platform_certificate: tuple[str, bytes],
+    tmp_path: Path,
+) -> None:
+    """The SDK's own ``/v3/certificates`` call is not verified (``skip_verify``), and
+    payerr's check never downloads: one download, as without payerr."""
+    serial, pem = platform_certificate
+    (tmp_path / f"{serial}.pem").write_bytes(pem)  # a known certificate, so no public key
+
+    def run(install: bool) -> tuple[int, int]:
+        changes = {"public_key": None, "public_key_id": None, "apiv3_key": APIV3_KEY}
+        pay = WeChatPay(**{**settings(sandbox), **changes}, cert_dir=f"{tmp_path}/")
+        pay._core._gate_way = f"http://127.0.0.1:{certificate_gateway.server_address[1]}"
+        if install:
+            payerr_wechatpay.install(pay)
+        certificate_gateway.downloads = 0
+        with pytest.raises(Exception, match=r"^failed to verify the signature$"):
+            pay.query(out_trade_no="C1")
+        return certificate_gateway.downloads, len(pay._core._certificates)
+
+    assert run(install=True) == run(install=False) == (1, 1)
+
+
 @pytest.mark.parametrize(
     "wrong",
     [object(), requests.Session(), WeChatClient("wx00sandbox", "secret")],
@@ -211,6 +329,15 @@ def test_an_installed_client_pickles_as_the_plain_one_does(sandbox: Sandbox) -> 
         return None
 
     assert failure(installed(sandbox)) is failure(bare(sandbox)) is TypeError
+
+
+def test_a_deep_copy_is_installed_again_with_its_own_transport(sandbox: Sandbox) -> None:
+    pay = installed(sandbox)
+    twin = copy.deepcopy(pay)
+    assert views(twin) is not views(pay)
+    sandbox.script("wechatpay.query", ["500", "ok"])
+    assert twin.query(out_trade_no="W0")[0] in (200, 404)
+    assert sandbox.route_hits["wechatpay.query"] == 2  # retried: the copy sends through payerr
 
 
 def test_the_views_show_the_transport(sandbox: Sandbox) -> None:

@@ -6,14 +6,20 @@ wechatpy's token URL is fixed, so the sandbox adapter sends every request to
 
 from __future__ import annotations
 
+import copy
+import itertools
 import pickle
 import threading
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from wechatpy import WeChatClient, WeChatComponent
 from wechatpy.exceptions import APILimitedException, WeChatClientException
+from wechatpy.session import SessionStorage
+from wechatpy.session.memorystorage import MemoryStorage
 
 import payerr
 from payerr.integrations import wechatpy as payerr_wechatpy
@@ -50,6 +56,11 @@ def in_threads(count: int, call: object) -> list[BaseException]:
     for thread in threads:
         thread.join()
     return errors
+
+
+class WorkerMemory(MemoryStorage):
+    """In-memory storage of one worker's own: one process here stands in for two, which
+    wechatpy's default storage (shared per process and app once installed) cannot."""
 
 
 def test_success_is_what_wechatpy_returns(sandbox: Sandbox) -> None:
@@ -195,7 +206,7 @@ def test_workers_sharing_redis_adopt_the_token_one_of_them_fetched(sandbox: Sand
         coordinator = payerr.RedisCoordinator(redis.Redis.from_url(url))
         first, second = (
             payerr_wechatpy.install(
-                WeChatClient("wx-shared", "secret"),
+                WeChatClient("wx-shared", "secret", session=WorkerMemory()),
                 adapter=sandbox.requests_adapter(coordinator=coordinator, app="wx-shared"),
             )
             for _ in range(2)
@@ -250,6 +261,20 @@ def test_an_installed_client_pickles_as_a_plain_one_installed_again(sandbox: San
     assert copy.user._client is copy
     assert payerr.integrations.views(copy).cooldowns() == []
     assert copy.auto_retry is False
+
+
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+def test_a_copy_is_installed_again_with_its_own_transport(
+    sandbox: Sandbox, how: Callable[[Any], Any]
+) -> None:
+    client = installed(sandbox)
+    twin = how(client)
+    plain = how(WeChatClient("wx-sandbox", "secret"))
+    assert type(twin) is WeChatClient and twin.appid == "wx-sandbox"
+    assert (twin.user._client is twin) is (plain.user._client is plain)  # as the SDK copies
+    assert payerr.integrations.views(twin) is not payerr.integrations.views(client)
+    assert twin.auto_retry is False
+    assert "fetch_access_token" in vars(twin)  # payerr's single fetch, installed again
 
 
 def test_an_adapter_on_a_longer_prefix_is_refused_at_install() -> None:
@@ -339,11 +364,13 @@ def test_restarted_workers_fetch_once_instead_of_taking_the_failed_token(
 
 
 @pytest.mark.slow  # two OS processes, twenty rounds
-def test_two_processes_over_redis_storage_fetch_once_every_round(
-    sandbox: Sandbox, redis_url: str
+@pytest.mark.parametrize("storage", ["redis", "memcached"])
+def test_two_processes_over_a_shared_storage_fetch_once_every_round(
+    sandbox: Sandbox, redis_url: str, storage: str
 ) -> None:
-    """2 processes × 10 threads over wechatpy's RedisStorage, install() alone, the token
-    voided before each round: exactly 1 fetch and 20/20 calls ok, 20 rounds in a row."""
+    """2 processes × 10 threads over wechatpy's RedisStorage or MemcachedStorage, install()
+    alone, the token voided before each round: exactly 1 fetch and 20/20 calls ok, 20
+    rounds in a row."""
     import multiprocessing
 
     import redis
@@ -351,15 +378,14 @@ def test_two_processes_over_redis_storage_fetch_once_every_round(
     import workers
 
     shared = redis.Redis.from_url(redis_url)
-    _redis_client(redis_url, "wx-fleet", sandbox).user.get("o-1")
+    appid = f"wx-fleet-{storage}"
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         for round_ in range(20):
-            appid = "wx-fleet"
             shared.delete(f"{appid}:ready", f"{appid}:go")
             fetched = sandbox.route_hits["wechat.token"]
             sandbox.revoke_tokens("wechat")
             pending = pool.starmap_async(
-                workers.wechatpy_round, [(redis_url, sandbox.url, appid, 10)] * 2
+                workers.wechatpy_round, [(redis_url, sandbox.url, appid, 10, storage)] * 2
             )
             while int(shared.get(f"{appid}:ready") or 0) < 2:
                 time.sleep(0.01)
@@ -367,3 +393,79 @@ def test_two_processes_over_redis_storage_fetch_once_every_round(
             assert pending.get(timeout=60) == [10, 10], f"round {round_}"
             assert sandbox.route_hits["wechat.token"] - fetched == 1, f"round {round_}"
     shared.close()
+
+
+# --- storages other than Redis, and wechatpy's default one ------------------------------
+
+
+def test_clients_built_per_request_on_the_default_storage_fetch_once(sandbox: Sandbox) -> None:
+    """20 threads each build and install a client on wechatpy's own in-memory storage, with
+    an adapter of their own: 1 fetch and 20/20 ok; the token voided, 1 fetch more."""
+
+    def call() -> None:
+        client = WeChatClient("wx-per-request-default", "secret")
+        payerr_wechatpy.install(client, adapter=sandbox.requests_adapter()).user.get("o-1")
+
+    assert in_threads(20, call) == []
+    assert sandbox.route_hits["wechat.token"] == 1
+    sandbox.revoke_tokens("wechat")
+    assert in_threads(20, call) == []
+    assert sandbox.route_hits["wechat.token"] == 2
+
+
+def test_the_default_storage_keeps_a_token_given_to_the_client(sandbox: Sandbox) -> None:
+    """A client built with ``access_token=`` still sends it once installed."""
+    client = WeChatClient("wx-given-token", "secret", access_token="given-token")
+    payerr_wechatpy.install(client, adapter=sandbox.requests_adapter())
+    assert client.access_token == "given-token"
+
+
+def test_workers_over_one_memcached_storage_fetch_once(sandbox: Sandbox) -> None:
+    """Two workers (a client, adapter and coordinator each) over one MemcachedStorage, the
+    token voided: memcached's ``add`` keeps the refresh lock, so 20 calls make 1 fetch."""
+    from wechatpy.session.memcachedstorage import MemcachedStorage
+
+    from memcached_like import InMemoryMemcache
+
+    cache = InMemoryMemcache()
+    fleet = [
+        payerr_wechatpy.install(
+            WeChatClient("wx-memcached", "secret", session=MemcachedStorage(cache)),
+            adapter=sandbox.requests_adapter(),
+        )
+        for _ in range(2)
+    ]
+    fleet[0].user.get("o-1")
+    sandbox.revoke_tokens("wechat")
+    turns = itertools.count()
+    assert in_threads(20, lambda: fleet[next(turns) % 2].user.get("o-2")) == []
+    assert sandbox.route_hits["wechat.token"] == 2
+    assert not any(key.endswith("payerr-refresh") for key in cache._data)  # released
+
+
+def test_a_storage_no_lock_can_be_kept_in_is_warned_about(redis_url: str) -> None:
+    """A storage with only get/set/delete may be shared by processes payerr cannot keep
+    apart: install() says to give them a RedisCoordinator; with one, it says nothing."""
+    import redis
+
+    class OnlyGetSet(SessionStorage):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.values: dict[str, object] = {}
+
+        def get(self, key: str, default: object = None) -> object:
+            return self.values.get(key, default)
+
+        def set(self, key: str, value: object, ttl: int | None = None) -> None:
+            self.values[key] = value
+
+        def delete(self, key: str) -> None:
+            self.values.pop(key, None)
+
+    coordinator = payerr.RedisCoordinator(redis.Redis.from_url(redis_url), prefix="wx-warn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        payerr_wechatpy.install(
+            WeChatClient("wx-1", "s", session=OnlyGetSet()), coordinator=coordinator
+        )
+    with pytest.warns(RuntimeWarning, match="RedisCoordinator"):
+        payerr_wechatpy.install(WeChatClient("wx-1", "s", session=OnlyGetSet()))

@@ -91,10 +91,12 @@ def dumps(value: Any) -> str:
     return json.dumps(value)
 
 
-def wechatpy_round(redis_url: str, sandbox: str, appid: str, threads: int) -> int:
-    """A freshly started worker: a wechatpy client over the shared ``RedisStorage`` with
-    ``install()`` alone; ``threads`` calls released together once every worker is ready.
-    Returns how many succeeded."""
+def wechatpy_round(
+    redis_url: str, sandbox: str, appid: str, threads: int, storage: str = "redis"
+) -> int:
+    """A freshly started worker: a wechatpy client over the shared ``RedisStorage`` (or a
+    ``MemcachedStorage`` over that Redis) with ``install()`` alone; ``threads`` calls
+    released together once every worker is ready. Returns how many succeeded."""
     import threading
     import time
 
@@ -106,7 +108,15 @@ def wechatpy_round(redis_url: str, sandbox: str, appid: str, threads: int) -> in
     from payerr.sandbox._redirect import sandbox_adapter
 
     shared = redis.Redis.from_url(redis_url)
-    client = WeChatClient(appid, "secret", session=RedisStorage(shared))
+    if storage == "memcached":
+        from wechatpy.session.memcachedstorage import MemcachedStorage
+
+        from memcached_like import RedisMemcache
+
+        session: Any = MemcachedStorage(RedisMemcache(redis_url))
+    else:
+        session = RedisStorage(shared)
+    client = WeChatClient(appid, "secret", session=session)
     payerr_wechatpy.install(client, adapter=sandbox_adapter(sandbox))
     shared.incr(f"{appid}:ready")
     while not shared.exists(f"{appid}:go"):

@@ -31,10 +31,14 @@ from ._envelopes import (
 )
 from ._errors import PayError, error_class
 from ._generic import generic, is_file
+from ._policy import RetryPolicy
 from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from ._redact import is_secret_name, redact_text, redact_url, secret_values, spellings
 from ._retry_after import parse_retry_after, window_wait
 from ._safety import resolve_hint, safe_to_resend
+
+DEFAULT_MAX_COOLDOWN = RetryPolicy().max_cooldown
+"""The cap on a server's Retry-After for readers without a policy (``inspect``)."""
 
 
 class Outcome:
@@ -327,9 +331,11 @@ def _build(
         # Throttled at the door: whatever the code says, nothing ran and waiting helps.
         category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
     now = time.time() if now is None else now
-    sent_wait = retry_after = parse_retry_after(raw.headers, now)
-    if retry_after is None:
+    sent_wait = parse_retry_after(raw.headers, now)
+    if sent_wait is None:
         retry_after = window_wait(info.window, now, spec.day_reset if spec else 0)
+    else:  # what a reader honours by default; a transport caps with its own policy
+        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
     resendable = safe_to_resend(
         spec, facts.http_method, api_method, fields, facts.marked_idempotent
     )
@@ -405,6 +411,12 @@ def _meaning(
     return info.on(api_method), known
 
 
+OWN_SECRETS = 16
+"""Secret-named fields a form answer may carry (UnionPay's carry a handful). A body with
+more keeps neither its bytes nor its parse in the error: every spelling of every value,
+each searched through the whole body, would be quadratic."""
+
+
 def _scrubbed(raw: RawResponse, data: Any, secrets: tuple[str, ...]) -> tuple[bytes, Any]:
     """The body with every spelling of the request's secrets masked, and its parse.
 
@@ -415,6 +427,8 @@ def _scrubbed(raw: RawResponse, data: Any, secrets: tuple[str, ...]) -> tuple[by
     form = type(data) is dict and looks_like_form(body)
     if form:
         own = [v for k, v in data.items() if is_secret_name(k) and isinstance(v, str) and v]
+        if len(own) > OWN_SECRETS:  # not an answer: masking each would cost fields × size
+            return b"", None
         every = {*secrets, *(spelled for value in own for spelled in spellings(value))}
         secrets = tuple(sorted(every, key=len, reverse=True))  # longest first: none cut short
     if not secrets or not any(s.encode() in body for s in secrets):

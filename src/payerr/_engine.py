@@ -425,7 +425,7 @@ class Call:
         The server's own value stays on ``error.server_retry_after``.
         """
         if error.server_retry_after is not None and error.retry_after is not None:
-            error.retry_after = min(error.retry_after, self.policy.max_cooldown)
+            error.retry_after = min(error.server_retry_after, self.policy.max_cooldown)
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""

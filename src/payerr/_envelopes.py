@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import translate
+from itertools import islice
 from typing import Any, Literal
 
 Format = Literal["json", "xml", "form"]
@@ -410,9 +411,13 @@ def looks_like_envelope(head: bytes) -> bool:
 _FORM_HEAD = re.compile(rb"\{?[A-Za-z_][A-Za-z0-9_.-]{0,63}=")
 """A body that starts ``key=``: a form answer, never JSON, XML or a file."""
 _FORM_ENCODING = re.compile(rb"(?:^|&)encoding=([A-Za-z0-9_-]{1,32})")
-_KEY_END = re.compile(r"[=&]")
-_VALUE_STOP = re.compile(r"[&{\[]")
-_CLOSING = {"{": "}", "[": "]"}
+_PAIR = re.compile(
+    r"(?!\Z)([^&=]*+)(?:=((?:[^&{\[]++|\{[^}]*+\}|\[[^\]]*+\]|[{\[].*+)*+))?+(?:&|\Z)", re.DOTALL
+)
+"""One pair of a form whose values may hold ``{...}``/``[...]``: the name, then the value as
+runs of plain text, closed brackets, or an unclosed one to the end (no empty match at the
+end of the text). Every repeat is possessive and each alternative starts with a different
+character, so nothing is ever tried twice: one pass over the text, whatever it holds."""
 
 
 def looks_like_form(body: bytes) -> bool:
@@ -436,7 +441,16 @@ def parse_form(
     text = text.lstrip("\ufeff").strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]
-    return split_form(text), None
+    try:
+        return split_form(text), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+MAX_PAIRS = 10_000
+"""Pieces (``&``-separated, empty ones too) a form answer may have. A gateway answer has a
+few dozen fields and a file's content is one value: a body of more is not an answer, and
+reading a megabyte of ``a=b&`` piece by piece would cost more than the rest of payerr."""
 
 
 def split_form(text: str) -> dict[str, str]:
@@ -444,40 +458,25 @@ def split_form(text: str) -> dict[str, str]:
 
     The rule of UnionPay's ``SDKUtil.parseQString``: a value may hold ``=`` and,
     once a ``{`` or ``[`` opens in it, ``&`` up to the first matching close
-    (no nesting is counted; an unclosed one runs to the end). Linear: every
-    character is looked at once, by a C-level search. A repeated key keeps its
-    last value, as the SDK's map does; a pair without a name is skipped.
+    (no nesting is counted; an unclosed one runs to the end). A repeated key
+    keeps its last value, as the SDK's map does; a pair without a name is
+    skipped. Linear: one C-level split (or one possessive regex scan) that
+    stops at ``MAX_PAIRS`` pieces; ValueError when there are more.
     """
-    found: dict[str, str] = {}
-    position, end = 0, len(text)
-    while position < end:
-        stop = _KEY_END.search(text, position)
-        if stop is None or stop.group() == "&":
-            key_end = end if stop is None else stop.start()
-            if key_end > position:
-                found[text[position:key_end]] = ""
-            position = key_end + 1
-            continue
-        key, start = text[position : stop.start()], stop.end()
-        value_end = cursor = start
-        while True:
-            mark = _VALUE_STOP.search(text, cursor)
-            if mark is None:
-                value_end = cursor = end
-                break
-            if mark.group() == "&":
-                value_end, cursor = mark.start(), mark.end()
-                break
-            closing = text.find(_CLOSING[mark.group()], mark.end())
-            if closing < 0:
-                value_end = cursor = end
-                break
-            cursor = closing + 1
-        if key:
-            found.pop(key, None)
-            found[key] = text[start:value_end]
-        position = cursor
-    return found
+    pairs: list[Any]
+    if "{" in text or "[" in text:
+        pairs = [m.groups("") for m in islice(_PAIR.finditer(text), MAX_PAIRS + 1)]
+    elif text.count("&") < MAX_PAIRS:  # the common case: no value can hold an '&'
+        pairs = [piece.partition("=")[::2] for piece in text.split("&")]
+    else:
+        pairs = []
+    if len(pairs) > MAX_PAIRS or (text and not pairs):
+        raise ValueError(f"a form of more than {MAX_PAIRS:,} pairs is not an answer")
+    fields = dict(pairs)
+    if len(fields) != len(pairs):  # a key repeated: it sits where it was last written
+        fields = {key: fields[key] for key in reversed(dict(reversed(pairs)))}
+    fields.pop("", None)
+    return fields
 
 
 def _form_text(body: bytes, content_type: str | None) -> str | None:

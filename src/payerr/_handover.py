@@ -15,7 +15,10 @@ The object handed over is the one ``payerr.inspect(response).data`` returns:
 a caller who changes the first ``json()``'s result sees the change there.
 
 Client-neutral: ``offer`` after a success is read, ``take`` inside the
-client's ``json()`` with the charset the client would decode with.
+client's ``json()`` with the charset the client would decode with. For
+aiohttp's ``await response.json(encoding=, loads=, content_type=)``: after its
+content-type check, and only when ``loads is json.loads``, ``take(response,
+body, encoding or response.get_encoding())``; MISSING means parse as aiohttp does.
 """
 
 from __future__ import annotations

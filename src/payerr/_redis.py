@@ -167,7 +167,9 @@ class RedisCoordinator:
         self._redis.close()
 
     async def aclose(self) -> None:
-        """Close the asyncio client (before its event loop ends)."""
+        """Send what is gathered and close the asyncio client (before its loop ends)."""
+        if self._deposits:
+            await self._run_async(self._flush_steps(), lambda: None)
         if self._async is not None:
             await self._async.aclose()
 
@@ -375,7 +377,7 @@ class RedisCoordinator:
         self._written.pop(scope, None)
         milliseconds = max(1, int(seconds * 1000))
         key = self._key(scope, "cooldown")
-        yield ("script", "cooldown", [key], [milliseconds, reason or "-"])
+        yield ("script", "cooldown", [key], [milliseconds, _stored_reason(reason)])
         self._written[scope] = time.monotonic()  # from now on Redis knows, and may end it
 
     def start_cooldown(self, scope: str, seconds: float, reason: str = "") -> None:
@@ -456,9 +458,7 @@ class RedisCoordinator:
         if self.degraded:
             self.fallback.deposit(scope, amount, capacity)
             return
-        with self._deposit_lock:
-            gathered, _ = self._deposits.get(scope, (0, capacity))
-            self._deposits[scope] = (min(capacity, gathered + amount), capacity)
+        self._regather([(scope, (amount, capacity))])
 
     def _flush_steps(self) -> Steps[None]:
         with self._deposit_lock:
@@ -472,6 +472,16 @@ class RedisCoordinator:
                 for left, (more, limit) in items[number:]:  # kept here, not lost
                     self.fallback.deposit(left, more, limit)
                 raise
+            except BaseException:  # cancelled mid-flush: the one in flight was sent (it
+                self._regather(items[number + 1 :])  # may have landed); the rest goes later
+                raise
+
+    def _regather(self, items: list[tuple[str, tuple[int, int]]]) -> None:
+        """Budget to send later, added to what is gathered (capped by each capacity)."""
+        with self._deposit_lock:
+            for scope, (amount, capacity) in items:
+                gathered, _ = self._deposits.get(scope, (0, capacity))
+                self._deposits[scope] = (min(capacity, gathered + amount), capacity)
 
     def flush(self) -> None:
         """Send the budget gathered from successes: one script call per scope."""
@@ -648,6 +658,18 @@ def _as_list(
 ) -> list[float]:
     found = look(scopes)
     return [found[scope] for scope in scopes]
+
+
+REASON_FIELD_LIMIT = 512
+"""Characters kept of each field of a cooldown's reason in Redis (the message, mostly): every
+look of every worker reads it back, so a huge or hostile message must not ride along."""
+
+
+def _stored_reason(reason: str) -> str:
+    """``reason`` as a cooldown stores it in Redis: each tab-separated field bounded."""
+    if not reason:
+        return "-"
+    return "\t".join(field[:REASON_FIELD_LIMIT] for field in reason.split("\t"))
 
 
 def _text(value: Any) -> str:

@@ -6,10 +6,13 @@ python-alipay-sdk's. Prints one JSON line of findings for the test to check.
 
 from __future__ import annotations
 
+import copy as copying
 import json
 import pickle
 import socket
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
@@ -85,6 +88,39 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class FixedAnswer(BaseHTTPRequestHandler):
+    """Every call answered with ``body``; ``hits`` counts them."""
+
+    body = b"{}"
+    hits = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        FixedAnswer.hits += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(FixedAnswer.body)))
+        self.end_headers()
+        self.wfile.write(FixedAnswer.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def two_node_bodies(sandbox: Sandbox) -> dict[str, tuple[Callable[[], Any], bytes]]:
+    """Bodies holding two ``*_response`` nodes: no signature covers both."""
+    forged = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_HAS_SUCCESS"}
+    inner = json.dumps({"code": "10000", "msg": "Success", "trade_status": "TRADE_SUCCESS"})
+    sign = sandbox.signer.sign(inner.encode())
+    unsigned = {"alipay_trade_pay_response": forged, "error_response": {"code": "40002"}}
+    signed = f'{{"alipay_trade_pay_response":{json.dumps(forged)},'
+    signed += f'"alipay_trade_query_response":{inner},"sign":"{sign}"}}'
+    return {
+        "unsigned error_response": (lambda: payment("N1"), json.dumps(unsigned).encode()),
+        "signed other node": (lambda: query("N1"), signed.encode()),
+    }
+
+
 with Sandbox(signing=True) as sandbox, Sandbox(signing=True) as other, instant_sleeps():
     config = config_for(sandbox)
     client = payerr_alipay.install(DefaultAlipayClient(config))
@@ -144,6 +180,22 @@ with Sandbox(signing=True) as sandbox, Sandbox(signing=True) as other, instant_s
             unverified[f"{step} raise_errors={raise_errors}"] = [*kinds(outcome), sent]
     found["unverified"] = unverified
 
+    # A body with two nodes goes back to the SDK untouched: no node of it is read.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FixedAnswer)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    fixed = config_for(sandbox)
+    fixed.server_url = f"http://127.0.0.1:{server.server_address[1]}/gateway.do"
+    two_nodes: dict[str, list[object]] = {}
+    for raise_errors in (False, True):
+        sdk = payerr_alipay.install(DefaultAlipayClient(fixed), raise_errors=raise_errors)
+        for case, (request, body) in two_node_bodies(sandbox).items():
+            FixedAnswer.body, FixedAnswer.hits = body, 0
+            outcome = attempt(lambda sdk=sdk, request=request: sdk.execute(request()))
+            two_nodes[f"{case} raise_errors={raise_errors}"] = [*kinds(outcome), FixedAnswer.hits]
+    server.shutdown()
+    server.server_close()
+    found["two_nodes"] = two_nodes
+
     # alipay_result reads the official response objects, and corrects is_success for 20000.
     keeping = payerr_alipay.install(DefaultAlipayClient(config))
     sandbox.script("alipay.trade.pay", ["20000"])
@@ -177,4 +229,16 @@ with Sandbox(signing=True) as sandbox, Sandbox(signing=True) as other, instant_s
     found["copy_query"] = json.loads(copy.execute(query("O1")))["trade_status"]
     found["copy_sent"] = sandbox.route_hits["alipay.trade.query"] - before
     found["copy_views"] = views(copy).cooldowns()
+    copies: dict[str, list[object]] = {}
+    for how, make in (("copy", copying.copy), ("deepcopy", copying.deepcopy)):
+        made = attempt(lambda make=make: make(keeping))
+        if isinstance(made, BaseException):
+            copies[how] = [type(made).__name__]
+            continue
+        sandbox.script("alipay.trade.query", ["20000", "ok"])
+        before = sandbox.route_hits["alipay.trade.query"]
+        status = json.loads(made.execute(query("O1")))["trade_status"]
+        copies[how] = [status, sandbox.route_hits["alipay.trade.query"] - before]
+        copies[how].append(views(made) is not views(keeping))
+    found["copies"] = copies
     print(json.dumps(found))

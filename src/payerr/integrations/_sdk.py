@@ -86,11 +86,11 @@ def refuse(client: object, takes: str) -> TypeError:
 
 
 def pickles_as_plain(client: Any, replaced: Iterable[str], reinstall: Callable[[Any], Any]) -> None:
-    """``client`` pickles as the plain client it was (what ``install`` put on it left
-    out), and ``reinstall(copy)`` installs the copy again when it is loaded. The SDK's
-    own state pickles as it always did, or fails as it always did (keys that do not
-    pickle). A coordinator or adapter given to ``install`` stays behind: ``reinstall``
-    carries only settings, as a new worker would have them."""
+    """``client`` pickles and copies as the plain client it was (what ``install`` put on
+    it left out), and ``reinstall(copy)`` installs the copy again when it is loaded or
+    made. The SDK's own state pickles and copies as it always did, or fails as it always
+    did (keys that do not pickle). A coordinator or adapter given to ``install`` stays
+    behind: ``reinstall`` carries only settings, as a new worker would have them."""
     left_out = frozenset({*replaced, "__reduce_ex__", MARK})
     client.__reduce_ex__ = functools.partial(_reduce_plain, client, left_out, reinstall)
 
@@ -99,16 +99,27 @@ def _reduce_plain(
     client: Any, left_out: frozenset[str], reinstall: Callable[[Any], Any], protocol: int = 2
 ) -> tuple[Any, ...]:
     state = {k: v for k, v in client.__dict__.items() if k not in left_out}
-    return (_blank, (type(client),), (state, reinstall), None, None, _loaded)
+    return reduction(client, state, reinstall)
 
 
-def _blank(kind: type) -> Any:
-    return object.__new__(kind)
+def reduction(client: Any, state: dict[str, Any], reinstall: Callable[[Any], Any]) -> Any:
+    """What ``__reduce_ex__`` returns for an installed ``client``: a blank one of its
+    class, given ``state``, then ``reinstall``-ed. Three items, so ``copy`` and
+    ``deepcopy`` take it as ``pickle`` does (they do not know a ``state_setter``)."""
+    return (_blank, (type(client), reinstall), state)
 
 
-def _loaded(client: Any, state: tuple[dict[str, Any], Callable[[Any], Any]]) -> None:
-    fields, reinstall = state
-    client.__dict__.update(fields)
+def _blank(kind: type, reinstall: Callable[[Any], Any]) -> Any:
+    """A blank ``kind`` whose own ``__setstate__`` (found on the instance by pickle and
+    copy alike) fills it in and installs it again; it leaves no trace."""
+    made = object.__new__(kind)
+    made.__dict__["__setstate__"] = functools.partial(_loaded, made, reinstall)
+    return made
+
+
+def _loaded(client: Any, reinstall: Callable[[Any], Any], state: dict[str, Any]) -> None:
+    del client.__dict__["__setstate__"]
+    client.__dict__.update(state)
     reinstall(client)
 
 

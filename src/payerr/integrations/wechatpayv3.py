@@ -19,10 +19,13 @@ SDK untouched, which raises as it always did.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import inspect
 import types
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from .._coordinator import Coordinator, LocalCoordinator
@@ -97,25 +100,76 @@ def _install_own(
         _install_sync(core, RequestsAdapter(**options), raise_errors)
 
 
+_UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar("_UNVERIFIED", default=False)
+"""True inside a ``request(..., skip_verify=True)``: the SDK will not verify that answer
+(its own ``/v3/certificates`` download), so payerr does not either."""
+_CHECKING: contextvars.ContextVar[bool] = contextvars.ContextVar("_CHECKING", default=False)
+"""True while payerr's check runs the SDK's verification."""
+
+
+class _Deferred(Exception):
+    """The SDK's verification wanted to send a request (a certificate download) from
+    inside payerr's check: the check gives up and the SDK verifies the answer itself,
+    so certificates are downloaded once, by the SDK, as without payerr."""
+
+
 def _verified_by(core: Any) -> Check:
-    """The SDK's own check of a 2xx answer; other statuses it never verifies."""
+    """The SDK's own check of a 2xx answer, for what the SDK verifies: never the answers
+    it asked for with ``skip_verify=True``, never other statuses."""
 
     def check(sent: Any, response: Any, body: bytes) -> bool:
-        if not 200 <= response.status_code < 300:
+        if not 200 <= response.status_code < 300 or _UNVERIFIED.get():
             return True
+        if _CHECKING.get():
+            return False  # never re-entered: the SDK verifies this one itself
+        token = _CHECKING.set(True)
         try:
             return bool(core._verify_signature(response.headers, body.decode("utf-8")))
-        except Exception:  # the SDK refuses it: it will say so itself
+        except Exception:  # the SDK refuses it, or would fetch: it will do so itself
             return False
+        finally:
+            _CHECKING.reset(token)
 
     return check
+
+
+def _marked(request: Callable[..., Any]) -> Callable[..., Any]:
+    """``request``, telling the check whether the SDK will verify this call's answer
+    (its ``skip_verify``), and refusing to send from inside the check (``_Deferred``)."""
+    names = list(inspect.signature(request).parameters)
+    position = names.index("skip_verify") if "skip_verify" in names else len(names)
+
+    @contextlib.contextmanager
+    def told(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
+        if _CHECKING.get():
+            raise _Deferred
+        skip = kwargs.get("skip_verify", len(args) > position and args[position])
+        token = _UNVERIFIED.set(bool(skip))
+        try:
+            yield
+        finally:
+            _UNVERIFIED.reset(token)
+
+    if inspect.iscoroutinefunction(request):
+
+        async def arequest(*args: Any, **kwargs: Any) -> Any:
+            with told(args, kwargs):
+                return await request(*args, **kwargs)
+
+        return arequest
+
+    def srequest(*args: Any, **kwargs: Any) -> Any:
+        with told(args, kwargs):
+            return request(*args, **kwargs)
+
+    return srequest
 
 
 def _install_sync(core: Any, adapter: RequestsAdapter, raise_errors: bool) -> None:
     """``Core.request`` calls ``requests.get/post/...``: this core's calls use a payerr session."""
     _sdk.verify_first(adapter, _verified_by(core))
     calls = _Requests(_sdk.mounted_session(adapter), raise_errors)
-    core.request = _sdk.rebind(type(core).request, core, requests=calls)
+    core.request = _marked(_sdk.rebind(type(core).request, core, requests=calls))
     _sdk.remember(core, adapter)
 
 
@@ -175,6 +229,7 @@ def _install_async(core: Any, options: dict[str, Any]) -> None:
 
     shim = types.SimpleNamespace(**{**vars(httpx), "AsyncClient": client})
     core.__aenter__ = _sdk.rebind(type(core).__aenter__, core, httpx=shim)
+    core.request = _marked(core.request)
     _sdk.remember(core, shared)
 
 

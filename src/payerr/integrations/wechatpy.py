@@ -15,8 +15,10 @@ payerr refreshes and resends, bounded by its policy.
 The rule: a request that failed on its token compares the token it carried
 with the one in storage now. Different: someone already fetched, it is resent
 with the current one. The same: exactly one worker fetches, under a lock kept
-in the storage's own Redis when the storage is wechatpy's ``RedisStorage``
-(every process and client sharing it), else by the coordinator.
+in the storage itself when it can hold one (wechatpy's ``RedisStorage``, or its
+``MemcachedStorage``: every process and client sharing it), else by the
+coordinator. Clients on wechatpy's default in-memory storage share one storage
+per process and app, so a client built per request fetches nothing another did.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +38,7 @@ import requests
 
 try:
     from wechatpy.exceptions import APILimitedException, WeChatClientException
+    from wechatpy.session.memorystorage import MemoryStorage
 except ImportError as exc:  # pragma: no cover - the test extra installs wechatpy
     raise ImportError("payerr.integrations.wechatpy needs wechatpy: pip install wechatpy") from exc
 
@@ -43,7 +48,7 @@ from .._credentials import QueryParamToken, gate_for
 from .._errors import PayError, TransportError, as_client_error
 from .._policy import RetryPolicy
 from .._requests import RequestsAdapter
-from ._sdk import installed, refuse_settings_beside_adapter, remember
+from ._sdk import installed, reduction, refuse_settings_beside_adapter, remember
 
 __all__ = ["WeChatPyToken", "as_wechatpy_error", "install"]
 
@@ -68,6 +73,17 @@ return 0
 
 _COORDINATORS: weakref.WeakKeyDictionary[Any, LocalCoordinator] = weakref.WeakKeyDictionary()
 """One coordinator per session storage: clients built per request share their token."""
+
+_MEMORY: dict[tuple[str, ...], Any] = {}
+"""wechatpy's in-memory storage, one per process and app (provider, appid, token key and
+a hash of the secret): every client built per request reads and refreshes one token."""
+_MEMORY_LOCK = threading.Lock()
+
+_LOCAL_LOCKS: weakref.WeakKeyDictionary[Any, _LocalLock] = weakref.WeakKeyDictionary()
+"""The refresh lock of a storage no lock can be kept in: shared by this process's clients."""
+
+_WARNED: set[type] = set()
+"""Storage kinds already warned about (once each)."""
 
 
 class WeChatPyToken(QueryParamToken):
@@ -119,36 +135,98 @@ class WeChatPyToken(QueryParamToken):
         return f"WeChatPyToken(param={self.param!r}, ready=True)"
 
 
-class RedisStoredToken(WeChatPyToken):
-    """wechatpy's token in its ``RedisStorage``: every process and client sharing that
-    storage shares the token, so the refresh lock lives there too (``refresh_shared``)."""
+class _RedisLock:
+    """The refresh lock as a Redis key next to the token: ``SET NX PX``, released only by
+    its holder (a script compares before deleting)."""
+
+    def __init__(self, redis: Any, key_name: Callable[[str], str]) -> None:
+        self.redis = redis
+        self.key_name = key_name
+
+    def acquire(self, name: str, owner: str) -> bool:
+        return bool(self.redis.set(self.key_name(name), owner, nx=True, px=int(LOCK_TTL * 1000)))
+
+    def release(self, name: str, owner: str) -> None:
+        self.redis.eval(_RELEASE, 1, self.key_name(name), owner)
+
+
+class _MemcachedLock:
+    """The refresh lock as a memcached key next to the token: ``add`` stores only a key
+    that is absent, atomically (pymemcache, python-memcached and pylibmc alike)."""
+
+    def __init__(self, client: Any, key_name: Callable[[str], str]) -> None:
+        self.client = client
+        self.key_name = key_name
+
+    def acquire(self, name: str, owner: str) -> bool:
+        key = self.key_name(name)
+        try:  # pymemcache answers True without waiting unless asked not to
+            return bool(self.client.add(key, owner, int(LOCK_TTL), noreply=False))
+        except TypeError:  # a client without noreply always waits for the answer
+            return bool(self.client.add(key, owner, int(LOCK_TTL)))
+
+    def release(self, name: str, owner: str) -> None:
+        key = self.key_name(name)
+        held = self.client.get(key)
+        if (held.decode() if isinstance(held, bytes) else held) == owner:
+            self.client.delete(key)  # another's lock only if ours lapsed just now
+
+
+class _LocalLock:
+    """The refresh lock of a storage only this process shares: one lock per name."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def acquire(self, name: str, owner: str) -> bool:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        return lock.acquire(timeout=0.05)
+
+    def release(self, name: str, owner: str) -> None:
+        self._locks[name].release()
+
+
+_Lock = _RedisLock | _MemcachedLock | _LocalLock
+
+
+class SharedStoredToken(WeChatPyToken):
+    """wechatpy's token in a storage several clients (or processes) share: the refresh
+    lock lives beside it, so ``refresh_shared`` fetches once for all of them."""
+
+    def __init__(self, client: Any, fetch: Callable[[], Any], lock: _Lock) -> None:
+        super().__init__(client, fetch)
+        self.lock = lock
 
     def refresh_shared(self, carried: str | None, error: PayError | None) -> bool:
         """Fetch unless the stored token is no longer ``carried``; True when fetched here.
 
-        One fetcher at a time across every process: the lock is a key next to the
-        token, taken with ``SET NX PX`` and released only by its holder.
+        One fetcher at a time among everyone sharing the storage; a holder that
+        crashed loses the lock after ``LOCK_TTL``, one stuck past ``LOCK_WAIT`` is
+        fetched past (its token will be voided, but nobody waits forever).
         """
-        storage = self.client.session
-        lock = storage.key_name(f"{self.key}:payerr-refresh")
+        name = f"{self.key}:payerr-refresh"
         owner = secrets.token_hex(8)
         give_up_at = time.monotonic() + LOCK_WAIT
-        while True:
+        held = False
+        while not held:
             if self.token != carried:
                 self.client.expires_at = None  # the fetcher's expiry; 40001/42001 say when
                 return False  # someone fetched: the caller resends with the stored one
-            if storage.redis.set(lock, owner, nx=True, px=int(LOCK_TTL * 1000)):
+            held = self.lock.acquire(name, owner)
+            if not held and time.monotonic() > give_up_at:
                 break
-            if time.monotonic() > give_up_at:  # the holder is stuck: its lock lapses anyway
-                break
-            time.sleep(0.02)
+            if not held and not isinstance(self.lock, _LocalLock):
+                time.sleep(0.02)  # the local lock already waited
         try:
             if self.token != carried:
                 return False
             self.refresh(error)
             return True
         finally:
-            storage.redis.eval(_RELEASE, 1, lock, owner)
+            if held:
+                self.lock.release(name, owner)
 
 
 def install(
@@ -176,11 +254,14 @@ def install(
         return client
     _refuse_longer_mounts(wechat._http)
     auto_retry = getattr(wechat, "auto_retry", True)
-    kind = RedisStoredToken if _redis_storage(wechat.session) else WeChatPyToken
-    token = kind(wechat, _raising_wechatpy_errors(wechat, wechat.fetch_access_token))
+    _share_memory_storage(wechat)
+    if adapter is not None:
+        refuse_settings_beside_adapter(policy=policy, coordinator=coordinator, app=app)
+        coordinator = adapter._engine.coordinator
+    elif coordinator is None:
+        coordinator = _coordinator_of(wechat.session)
+    token = _token_for(wechat, coordinator)
     if adapter is None:
-        if coordinator is None:
-            coordinator = _coordinator_of(wechat.session)
         adapter = RequestsAdapter(
             policy=policy,
             provider=_provider(wechat),
@@ -189,9 +270,7 @@ def install(
             app=app or str(_appid(wechat)),
         )
     else:
-        refuse_settings_beside_adapter(policy=policy, coordinator=coordinator, app=app)
-        engine = adapter._engine
-        engine.gate = gate_for(token, engine.coordinator)
+        adapter._engine.gate = gate_for(token, coordinator)
     wechat._http.mount("https://", adapter)
     wechat._http.mount("http://", adapter)
     wechat.auto_retry = False
@@ -218,10 +297,76 @@ def _refuse_longer_mounts(session: requests.Session) -> None:
         )
 
 
-def _redis_storage(storage: Any) -> bool:
-    """wechatpy's ``RedisStorage`` (or one like it): a Redis client and key names."""
-    redis = getattr(storage, "redis", None)
-    return callable(getattr(storage, "key_name", None)) and callable(getattr(redis, "eval", None))
+def _token_for(client: Any, coordinator: Coordinator) -> WeChatPyToken:
+    """The token as the storage lets it be shared: locked in the storage when it can hold
+    a lock, in this process for an in-process coordinator, else by the coordinator."""
+    fetch = _raising_wechatpy_errors(client, client.fetch_access_token)
+    lock = _storage_lock(client.session)
+    if lock is None and isinstance(coordinator, LocalCoordinator):
+        _warn_unlockable(client.session)
+        lock = _local_lock(client.session)
+    if lock is None:
+        return WeChatPyToken(client, fetch)  # the coordinator compares and locks
+    return SharedStoredToken(client, fetch, lock)
+
+
+def _storage_lock(storage: Any) -> _Lock | None:
+    """A lock kept in the storage's own server: Redis (wechatpy's ``RedisStorage``, or any
+    storage over a Redis client) or memcached (``MemcachedStorage``: ``add``)."""
+    key_name = getattr(storage, "key_name", None)
+    if not callable(key_name):
+        return None
+    for name in ("redis", "mc"):
+        backend = getattr(storage, name, None)
+        if callable(getattr(backend, "eval", None)):
+            return _RedisLock(backend, key_name)
+        if callable(getattr(backend, "add", None)):
+            return _MemcachedLock(backend, key_name)
+    return None
+
+
+def _local_lock(storage: Any) -> _LocalLock:
+    try:
+        return _LOCAL_LOCKS.setdefault(storage, _LocalLock())
+    except TypeError:  # a storage that cannot be weakly referenced: its own lock
+        return _LocalLock()
+
+
+def _warn_unlockable(storage: Any) -> None:
+    """A storage other than wechatpy's in-memory one, which holds no lock, may be shared by
+    processes that would each fetch (voiding each other's token): say so, once per kind."""
+    kind = type(storage)
+    if kind is MemoryStorage or kind in _WARNED:
+        return
+    _WARNED.add(kind)
+    warnings.warn(
+        f"payerr cannot keep a refresh lock in {kind.__name__}: processes sharing it may "
+        "each fetch a token and void the others'. Give every process the same "
+        "payerr.RedisCoordinator (install(client, coordinator=...)).",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _share_memory_storage(client: Any) -> None:
+    """A client on wechatpy's in-memory storage gets this process's one for its app, so
+    clients built per request share the token and its refresh; entries the client's own
+    storage already held are kept where the shared one has none."""
+    own = client.session
+    if type(own) is not MemoryStorage:
+        return
+    token_key = _token_names(client)[1]
+    appid = str(getattr(client, "appid", None) or getattr(client, "component_appid", ""))
+    secret = str(getattr(client, "secret", None) or getattr(client, "component_secret", ""))
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    key = (_provider(client), appid, token_key, digest)
+    with _MEMORY_LOCK:
+        shared = _MEMORY.setdefault(key, own)
+        if shared is not own:
+            for name, value in list(own._data.items()):
+                if shared.get(name) is None:
+                    shared.set(name, value)
+    client.session = shared
 
 
 def _coordinator_of(storage: Any) -> LocalCoordinator:
@@ -237,25 +382,16 @@ _INSTALLED = frozenset({"fetch_access_token", "_request", "__reduce_ex__", "_pay
 
 def _reduce_installed(
     client: Any, auto_retry: bool, policy: RetryPolicy | None, protocol: int = 2
-) -> tuple[Any, ...]:
-    """An installed client pickles as the plain one it was, and is installed again on
-    load with its policy. A coordinator or adapter given to ``install`` stays behind
-    (it holds connections and locks): the copy gets the default, as a new worker would.
+) -> Any:
+    """An installed client pickles and copies as the plain one it was, and is installed
+    again on load (or as a copy) with its policy, with a transport of its own. A
+    coordinator or adapter given to ``install`` stays behind (it holds connections and
+    locks): the copy gets the default, as a new worker would.
     Adapters the app mounted on the session are not carried either."""
     state = {k: v for k, v in client.__dict__.items() if k not in _INSTALLED}
     state["auto_retry"] = auto_retry
     state["_http"] = requests.Session()
-    return (_blank, (type(client),), (state, policy), None, None, _reinstall)
-
-
-def _blank(kind: type) -> Any:
-    return object.__new__(kind)
-
-
-def _reinstall(client: Any, state: tuple[dict[str, Any], RetryPolicy | None]) -> None:
-    fields, policy = state
-    client.__dict__.update(fields)
-    install(client, policy=policy)
+    return reduction(client, state, functools.partial(install, policy=policy))
 
 
 def _single_flight_fetch(token: WeChatPyToken, adapter: RequestsAdapter) -> Callable[[], Any]:
