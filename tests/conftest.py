@@ -21,7 +21,7 @@ from payerr import _catalog
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The worker's cache goes with it (xdist workers may end without running atexit)."""
+    """The process's cache directory goes when its session ends (each xdist worker's too)."""
     shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 

@@ -26,6 +26,7 @@ PAY_BUSY = (
     '{"alipay_trade_pay_response":{"code":"20000","msg":"Service Currently Unavailable",'
     '"sub_code":"aop.unknow-error","sub_msg":"系统繁忙"},"sign":"x"}'
 )
+QUERY_BUSY = PAY_BUSY.replace("alipay_trade_pay_response", "alipay_trade_query_response")
 QUERY_OK = (
     '{"alipay_trade_query_response":{"code":"10000","msg":"Success",'
     '"trade_status":"TRADE_SUCCESS","out_trade_no":"T1"},"sign":"x"}'
@@ -79,7 +80,7 @@ FAILING = [
     ("envelope dict", json.loads(NOT_EXIST), payerr.NotFoundError),
     ("envelope text", NOT_EXIST, payerr.NotFoundError),
     ("envelope bytes GBK", NOT_EXIST.encode("gbk"), payerr.NotFoundError),
-    ("envelope text 20000", PAY_BUSY, payerr.ServiceUnavailableError),
+    ("envelope text 20000", QUERY_BUSY, payerr.ServiceUnavailableError),
     ("error_response text", ERROR_RESPONSE, payerr.InvalidRequestError),
     ("error_response dict", json.loads(ERROR_RESPONSE), payerr.InvalidRequestError),
     ("execute() text", node_text(NOT_EXIST), payerr.NotFoundError),
@@ -158,6 +159,54 @@ def test_html_is_kept_as_it_came() -> None:
 def test_what_it_cannot_read_is_named(result: Any, says: str) -> None:
     with pytest.raises(TypeError, match=says):
         payerr.alipay_result(result, method="alipay.trade.query")
+
+
+OAUTH_TOKEN = (  # alipay.system.oauth.token answers without a code when it succeeds
+    '{"alipay_system_oauth_token_response":{"user_id":"2088632719099513",'
+    '"access_token":"authusrB48d7647e9a00ce000888160a5ca82ec3","expires_in":"1296000"},'
+    '"sign":"x"}'
+)
+UNREADABLE = [
+    ("empty dict", {}),
+    ("sign only", {"sign": "abc"}),
+    ("code-less dict", {"trade_no": "2013"}),
+    ("code-less text", '{"trade_no":"2013"}'),
+    ("another api's node", {"alipay_trade_query_response": {"code": "10000"}}),
+    ("another api's node, text", QUERY_OK),
+    (
+        "two nodes",
+        {
+            "alipay_trade_pay_response": {"code": "10000"},
+            "alipay_trade_refund_response": {"code": "40004", "sub_code": "ACQ.SYSTEM_ERROR"},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "result", [case[1] for case in UNREADABLE], ids=[case[0] for case in UNREADABLE]
+)
+def test_what_is_not_this_calls_answer_cannot_be_read(result: Any) -> None:
+    """No code and no node of the API called: nothing says it succeeded."""
+    with pytest.raises(payerr.MalformedResponseError) as caught:
+        payerr.alipay_result(result, method="alipay.trade.pay")
+    kept = result.encode() if isinstance(result, str) else json.dumps(result).encode()
+    assert caught.value.raw == kept
+
+
+@pytest.mark.parametrize(
+    "result",
+    [OAUTH_TOKEN, json.loads(OAUTH_TOKEN)],
+    ids=["envelope text", "envelope dict"],
+)
+def test_a_code_less_success_of_the_api_called_is_its_node(result: Any) -> None:
+    """As ``payerr.inspect`` reads the same answer: the gateway's node needs no code."""
+    from payerr._raw import RawResponse
+
+    node = json.loads(OAUTH_TOKEN)["alipay_system_oauth_token_response"]
+    sent = RawResponse(200, {}, OAUTH_TOKEN.encode(), "https://openapi.alipay.com/gateway.do")
+    assert payerr.inspect(sent, "alipay").ok
+    assert payerr.alipay_result(result, method="alipay.system.oauth.token") == node
 
 
 FAILING_CODES = ["20000", "20001", "40001", "40002", "40003", "40004", "40006", "99999"]

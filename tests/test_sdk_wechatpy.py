@@ -83,7 +83,8 @@ def test_one_token_fetch_for_twenty_calls_that_meet_a_voided_token(sandbox: Sand
     sandbox.revoke_tokens("wechat")
     assert in_threads(20, lambda: client.user.get("o-2")) == []
     assert sandbox.route_hits["wechat.token"] == 2
-    assert sandbox.route_hits["wechat.userinfo"] == 1 + 20 + 20
+    # a call that starts once the new token is in sends once; the others twice
+    assert 1 + 20 < sandbox.route_hits["wechat.userinfo"] <= 1 + 20 + 20
 
 
 def test_one_token_fetch_when_twenty_calls_see_it_expire(sandbox: Sandbox) -> None:

@@ -97,7 +97,7 @@ def pickles_as_plain(client: Any, replaced: Iterable[str], reinstall: Callable[[
 
 def _reduce_plain(
     client: Any, left_out: frozenset[str], reinstall: Callable[[Any], Any], protocol: int = 2
-) -> tuple[Any, ...]:
+) -> Any:
     state = {k: v for k, v in client.__dict__.items() if k not in left_out}
     return reduction(client, state, reinstall)
 
@@ -112,7 +112,7 @@ def reduction(client: Any, state: dict[str, Any], reinstall: Callable[[Any], Any
 def _blank(kind: type, reinstall: Callable[[Any], Any]) -> Any:
     """A blank ``kind`` whose own ``__setstate__`` (found on the instance by pickle and
     copy alike) fills it in and installs it again; it leaves no trace."""
-    made = object.__new__(kind)
+    made: Any = object.__new__(kind)
     made.__dict__["__setstate__"] = functools.partial(_loaded, made, reinstall)
     return made
 

@@ -17,7 +17,9 @@ SDK's own signature check of that answer passed. An answer that fails it goes
 back to the SDK untouched, which raises its own validation error. The only
 unsigned answers read are the gateway's public error codes (``PUBLIC_CODES``),
 which Alipay sends before anything is signed, and HTTP errors; neither can be
-read as a success or as "already paid".
+read as a success or as "already paid". A body with more than one ``*_response``
+node is never read: a signature covers one node, and the engine must read the
+node the check approved, so such a body goes back to the SDK untouched.
 
 Every error raised is also the SDK's own exception, so existing handlers keep
 catching. With ``raise_errors=True`` a verified business failure (which the
@@ -384,20 +386,22 @@ def alipay_result(
     ``error_response``) as a dict, text or bytes, the official SDK's ``execute()``
     text or one of its parsed ``*Response`` objects, or an HTML error page (a
     ``MalformedResponseError`` keeping it). Anything else is a ``TypeError``
-    naming what it takes. A body holding a failing code is never a success.
+    naming what it takes. A body holding a failing code is never a success; what
+    is not this call's answer (no ``code`` and no node of ``method``, another
+    API's node, several nodes) is a ``MalformedResponseError`` keeping the bytes.
+    A node of ``method`` without a ``code`` is a success, as the gateway reads it.
     ``biz_content`` (the request's) lets the hint see idempotency keys such as a
     refund's ``out_request_no``. It does not check signatures: read only what an
     SDK verified.
     """
-    from .._classify import inspect
+    from .._classify import classify, inspect, resolve_spec
 
     key = method.replace(".", "_") + "_response"
-    node, text = _node(result, key)
+    node, text, problem = _node(result, key)
     form: dict[str, str] = {"method": method}
     if biz_content is not None:
         form["biz_content"] = json.dumps(dict(biz_content), ensure_ascii=False)
-    found_key = node[0] if node is not None else key
-    body = json.dumps({found_key: node[1]}, ensure_ascii=False).encode() if node else text
+    body = json.dumps({node[0]: node[1]}, ensure_ascii=False).encode() if node else text
     raw = RawResponse(
         200,
         {"Content-Type": "application/json;charset=utf-8"},
@@ -406,17 +410,23 @@ def alipay_result(
         "POST",
         urlencode(form).encode(),
     )
-    inspect(raw, "alipay").unwrap()  # raises for anything but a success
+    if problem is None:
+        outcome = inspect(raw, "alipay")
+    else:  # what it holds is not this call's answer: unreadable, the bytes kept
+        outcome = classify(raw, resolve_spec(raw, "alipay"), parsed=(None, problem, None))
+    outcome.unwrap()  # raises for anything but a success
     return node[1] if node is not None else {}
 
 
 READS = "a dict (node or envelope), JSON text or bytes, or an alipay-sdk-python *Response object"
 
 
-def _node(result: Any, key: str) -> tuple[tuple[str, Any] | None, bytes]:
-    """(node key, node) from whichever form ``result`` holds it in; else (None, raw text)."""
+def _node(result: Any, key: str) -> tuple[tuple[str, Any] | None, bytes, str | None]:
+    """(node key, node) from whichever form ``result`` holds it in, else None; the bytes
+    an unreadable ``result`` is kept as; why it cannot be read (None: the gateway's
+    reading decides, as for an HTML page)."""
     if isinstance(result, Mapping):
-        return _from_document(dict(result), key), b""
+        return _read_document(dict(result), key, None)
     if hasattr(result, "is_success") and hasattr(result, "body"):  # the official SDK's object
         if result.body is None:
             raise TypeError(
@@ -427,18 +437,46 @@ def _node(result: Any, key: str) -> tuple[tuple[str, Any] | None, bytes]:
         result = result.encode("utf-8")
     if not isinstance(result, bytes | bytearray):
         raise TypeError(f"alipay_result() reads {READS}, not {type(result).__name__}")
-    doc, _ = _parse(bytes(result), "")
-    if doc is None:
-        return None, bytes(result)  # read as the gateway's answer: a MalformedResponseError
-    return _from_document(doc, key), b""
+    parsed, _ = _parse(bytes(result), "")
+    if parsed is None:
+        return None, bytes(result), None  # read as the gateway's answer: unreadable
+    return _read_document(parsed, key, bytes(result))
+
+
+def _read_document(
+    doc: dict[str, Any], key: str, raw: bytes | None
+) -> tuple[tuple[str, Any] | None, bytes, str | None]:
+    """``_node`` for a JSON object; ``raw``: the bytes it came as (None: a dict)."""
+    if _readable(doc, key):
+        return _from_document(doc, key), b"", None
+    kept = raw if raw is not None else json.dumps(doc, ensure_ascii=False, default=str).encode()
+    return None, kept, _why_not(doc, key)
+
+
+def _nodes(doc: Mapping[str, Any]) -> list[str]:
+    return [name for name in doc if name.endswith("_response")]
+
+
+def _readable(doc: Mapping[str, Any], key: str) -> bool:
+    """An ``error_response``, the node of the API called alone, or a node with a code."""
+    nodes = _nodes(doc)
+    if "error_response" in doc or nodes == [key]:
+        return True
+    return not nodes and "code" in doc
+
+
+def _why_not(doc: Mapping[str, Any], key: str) -> str:
+    nodes = _nodes(doc)
+    if len(nodes) > 1:
+        return f"{len(nodes)} response nodes ({', '.join(nodes)}), one expected"
+    if nodes:
+        return f"a {nodes[0]} node, not {key}"
+    return f"no {key} node and no code"
 
 
 def _from_document(doc: dict[str, Any], key: str) -> tuple[str, Any]:
-    """The node of an envelope (an ``error_response`` first), or ``doc`` itself as the node."""
+    """The node of a readable envelope (an ``error_response`` first), or ``doc`` itself."""
     for name in ("error_response", key):
         if name in doc:
             return name, doc[name]
-    nodes = [name for name in doc if name.endswith("_response")]
-    if nodes:
-        return nodes[0], doc[nodes[0]]
     return key, doc

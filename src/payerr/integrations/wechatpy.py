@@ -243,7 +243,10 @@ def install(
     ``sandbox.requests_adapter()``); it brings its own policy and coordinator,
     and the token is wired into it here. Without a coordinator, clients sharing
     one session storage share one (a client built per request fetches nothing
-    another already fetched). A second ``install()`` of the same client changes
+    another already fetched); clients on wechatpy's default in-memory storage
+    get one storage per process and app. A storage that can hold no refresh lock
+    (not Redis, not memcached) warns once: processes sharing it need a
+    ``RedisCoordinator``. A second ``install()`` of the same client changes
     nothing; an adapter the app mounted on a longer URL prefix, which requests
     would pick over payerr's, is refused with a ``ValueError``.
     """
