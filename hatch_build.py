@@ -23,7 +23,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 _COMPILE = """
 import sys
-from payerr import _cache, _catalog
+from payerr._catalog import cache as _cache
+from payerr._catalog import registry as _catalog
 files = _catalog.adapter_files()
 name = _cache.shipped_name(_cache.digest(files))
 data = _cache.dump([_catalog.load_adapter_file(path) for path in files])

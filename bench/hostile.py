@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 import payerr
 from payerr import testing
-from payerr._inflate import decode_bounded
+from payerr._clients.inflate import decode_bounded
 
 KiB = 1024
 MiB = 1024 * KiB

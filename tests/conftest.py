@@ -17,7 +17,7 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="payerr-test-cache-")
 
 import pytest
 
-from payerr import _catalog
+from payerr._catalog import registry as _catalog
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -201,7 +201,7 @@ def test_what_is_not_this_calls_answer_cannot_be_read(result: Any) -> None:
 )
 def test_a_code_less_success_of_the_api_called_is_its_node(result: Any) -> None:
     """As ``payerr.inspect`` reads the same answer: the gateway's node needs no code."""
-    from payerr._raw import RawResponse
+    from payerr._reading.raw import RawResponse
 
     node = json.loads(OAUTH_TOKEN)["alipay_system_oauth_token_response"]
     sent = RawResponse(200, {}, OAUTH_TOKEN.encode(), "https://openapi.alipay.com/gateway.do")

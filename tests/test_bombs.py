@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 import payerr
 from payerr import testing
-from payerr._inflate import STEP, BodyDecodeError, Decoder, Pipeline, decode_bounded, pipeline
+from payerr._clients.inflate import (
+    STEP,
+    BodyDecodeError,
+    Decoder,
+    Pipeline,
+    decode_bounded,
+    pipeline,
+)
 from test_hostile_bodies import CAP, Hostile, answer, send
 
 brotli = pytest.importorskip("brotli")

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import payerr
-from payerr._catalog import catalog
+from payerr._catalog.registry import catalog
 from payerr._enums import Processed, RetryHint
 
 BUSY = re.compile(r"\bbusy\b|繁忙", re.IGNORECASE)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from payerr import _cache
-from payerr._catalog import LazyTable, ProviderSpec, adapter_dir, load_adapter_file
+from payerr._catalog import cache as _cache
+from payerr._catalog.registry import LazyTable, ProviderSpec, adapter_dir, load_adapter_file
 from payerr._enums import Category, RetryHint
 
 
@@ -115,7 +115,7 @@ def test_providers_not_built_still_mask_their_secrets(
     files: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A provider read from the cache but never used still has its secret names masked."""
-    from payerr import _redact
+    from payerr._reading import redact as _redact
 
     key = _cache.digest(files)
     _cache.write(key, [load_adapter_file(path) for path in files])
@@ -206,7 +206,7 @@ def test_override_on_a_catalog_read_from_the_cache(
 ) -> None:
     """override_code changes one entry of a lazily read table and leaves the rest."""
     import payerr
-    from payerr import _catalog
+    from payerr._catalog import registry as _catalog
 
     _cache.write(_cache.digest(files), [load_adapter_file(path) for path in files])
     monkeypatch.setattr(_catalog, "_catalog", None)
@@ -250,13 +250,13 @@ def test_a_changed_default_is_never_answered_from_an_old_cache(
 ) -> None:
     """The key covers the Python that shapes the compiled data: change a class default
     (here AuthError.default_retry, as a code edit would) and the old cache is not used."""
-    from payerr import _catalog
+    from payerr._catalog import registry as _catalog
     from payerr._enums import RetryHint
     from payerr._errors import AuthError
 
     old_key = _cache.digest(files)
     _cache.write(old_key, [load_adapter_file(path) for path in files])
-    source = Path(_cache.__file__).with_name("_errors.py")
+    source = Path(_cache.__file__).parents[1] / "_errors.py"
     edited = source.read_bytes() + b"\n# default_retry changed\n"
     real_read = Path.read_bytes
     monkeypatch.setattr(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import payerr
-from payerr._catalog import AdapterFileError, adapter_dir, catalog, load_adapter_file
+from payerr._catalog.registry import AdapterFileError, adapter_dir, catalog, load_adapter_file
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 ALL = [info for spec in catalog() for info in spec.all_codes()]

@@ -13,7 +13,7 @@ import pytest
 import payerr
 from payerr import Category as C
 from payerr import RetryHint as H
-from payerr._catalog import CodeInfo, catalog
+from payerr._catalog.registry import CodeInfo, catalog
 
 ALLOWED: dict[C, set[H]] = {
     C.AUTH: {H.REFRESH_CREDENTIALS, H.NEVER},  # never: a wrong secret no refresh fixes
@@ -109,7 +109,7 @@ def test_no_code_means_two_things(provider: str) -> None:
 @pytest.mark.parametrize("provider", payerr.PROVIDERS)
 def test_every_group_cites_its_source(provider: str) -> None:
     """Adapter files say where their codes come from."""
-    from payerr._catalog import adapter_dir
+    from payerr._catalog.registry import adapter_dir
 
     text = (adapter_dir() / f"{provider}.toml").read_text(encoding="utf-8")
     assert re.search(r"#.*(https?://|Source)", text), provider
@@ -117,7 +117,7 @@ def test_every_group_cites_its_source(provider: str) -> None:
 
 def test_stats_command_counts_per_provider_and_envelope(capsys: pytest.CaptureFixture[str]) -> None:
     """payerr codes --stats prints each adapter's counts and envelopes."""
-    from payerr._cli import main
+    from payerr._tools.cli import main
 
     assert main(["codes", "--stats"]) == 0
     out = capsys.readouterr().out

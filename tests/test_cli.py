@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import payerr
-from payerr._cli import main
+from payerr._tools.cli import main
 from payloads import ALL_CASES, Case
 
 
@@ -119,7 +119,7 @@ def test_every_shipped_adapter_fits_the_schema() -> None:
     """The schema accepts every adapter file payerr ships (and is strict about the rest)."""
     import tomllib
 
-    from payerr._catalog import adapter_dir, adapter_schema
+    from payerr._catalog.registry import adapter_dir, adapter_schema
 
     jsonschema = pytest.importorskip("jsonschema")
     schema = adapter_schema()
@@ -136,7 +136,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def test_code_pages_are_current() -> None:
     """docs/codes.md and docs/codes/*.md are what the catalog makes of them today."""
-    from payerr._codedocs import render_all
+    from payerr._tools.codedocs import render_all
 
     files = render_all(DOCS)
     stale = [
@@ -150,14 +150,14 @@ def test_code_pages_are_current() -> None:
         if f"codes/{path.name}" not in files
     )
     assert not stale and not extra, (
-        f"stale {stale}, left over {extra}: run `python -m payerr._codedocs docs`"
+        f"stale {stale}, left over {extra}: run `python -m payerr._tools.codedocs docs`"
     )
 
 
 def test_every_error_code_has_one_card_with_its_own_anchor() -> None:
     """Each catalog entry is on exactly one page, and anchors are unique on a page."""
-    from payerr._catalog import catalog
-    from payerr._codedocs import anchor_of, pages
+    from payerr._catalog.registry import catalog
+    from payerr._tools.codedocs import anchor_of, pages
 
     found = pages()
     for page in found:
@@ -191,7 +191,7 @@ def test_explain_links_to_the_card(
 
 def test_site_url_and_explain_links_agree() -> None:
     """explain links to the address mkdocs publishes the site at (site_url's default)."""
-    from payerr._cli import DOCS_URL
+    from payerr._tools.cli import DOCS_URL
 
     assert f'"{DOCS_URL}"' in (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
 
@@ -241,10 +241,10 @@ def test_bad_input_is_one_line_and_exit_two(argv: list[str]) -> None:
 
 def test_unexpected_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """Even a failure nobody foresaw ends in one line and exit 2 (PAYERR_DEBUG shows it)."""
-    import payerr._demo
+    import payerr._tools.demo
 
     monkeypatch.delenv("PAYERR_DEBUG", raising=False)
-    monkeypatch.setattr(payerr._demo, "run_demo", mock.Mock(side_effect=RuntimeError("x\ny")))
+    monkeypatch.setattr(payerr._tools.demo, "run_demo", mock.Mock(side_effect=RuntimeError("x\ny")))
     code, _, err = _run(["demo"])
     assert code == 2
     assert err.strip().splitlines() == ["payerr: RuntimeError: x y (PAYERR_DEBUG=1 shows where)"]
@@ -311,7 +311,7 @@ def test_provider_names_ignore_case(spelling: str) -> None:
 
 def test_explain_and_codes_share_option_names_and_choices() -> None:
     """--provider, --lang, --format and --json mean the same on both commands."""
-    from payerr._cli import build_parser
+    from payerr._tools.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     explain, codes = sub.choices["explain"], sub.choices["codes"]  # type: ignore[index]
@@ -325,7 +325,7 @@ def test_explain_and_codes_share_option_names_and_choices() -> None:
 
 def test_every_option_has_help() -> None:
     """Each option of each command says what it does in --help."""
-    from payerr._cli import build_parser
+    from payerr._tools.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -462,12 +462,12 @@ WORDS = st.sampled_from(
 
 def _never_a_traceback(argv: list[str], stdin: bytes) -> None:
     """Whatever the arguments and standard input: exit 0, 1 or 2; a usage error is one line."""
-    import payerr._demo
+    import payerr._tools.demo
     from payerr.sandbox import Sandbox
 
     with (
         mock.patch.object(Sandbox, "serve_forever", Sandbox.stop),
-        mock.patch.object(payerr._demo, "run_demo", return_value=0),
+        mock.patch.object(payerr._tools.demo, "run_demo", return_value=0),
         mock.patch.dict(os.environ, {"PAYERR_DEBUG": "1"}),  # a bug raises, not a tidy line
     ):
         code, _, err = _run(argv, stdin)

@@ -277,14 +277,14 @@ def test_redis_coordinator_primitives(redis_url: str) -> None:
 
 def test_wechat_minute_quota_cools_down_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     """45011 at second 30 of a minute: every transport of the app holds off for 30 s."""
-    import payerr._classify
+    import payerr._reading.classify
 
     class Clock:
         @staticmethod
         def time() -> float:
             return 1_700_000_010.0  # 30 s into a minute
 
-    monkeypatch.setattr(payerr._classify, "time", Clock)
+    monkeypatch.setattr(payerr._reading.classify, "time", Clock)
     sent: list[httpx.Request] = []
 
     def quota(request: httpx.Request) -> httpx.Response:

@@ -112,7 +112,7 @@ def test_a_quick_answer_after_a_cut_one_still_works(kind: str) -> None:
 def test_ended_watches_do_not_pile_up() -> None:
     """Every requests send is watched; watches that ended before their deadline are swept,
     so a busy process does not keep one entry per request for the whole deadline."""
-    from payerr._requests_head import _Watchdog
+    from payerr._clients.requests_head import _Watchdog
 
     dog = _Watchdog()
     far = time.monotonic() + 3600

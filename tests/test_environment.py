@@ -17,7 +17,8 @@ NOBODY = 54321  # a uid and gid with no passwd or group entry
 CHILD = r"""
 import json, logging, os, sys
 import httpx, payerr
-from payerr import _catalog, _cache
+from payerr._catalog import registry as _catalog
+from payerr._catalog import cache as _cache
 
 def run():
     info = payerr.explain("wechat", "40001")

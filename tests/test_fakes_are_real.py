@@ -20,8 +20,8 @@ import pytest
 
 import payerr
 from payerr import testing
-from payerr._catalog import ProviderSpec, catalog
-from payerr._envelopes import Envelope
+from payerr._catalog.envelopes import Envelope
+from payerr._catalog.registry import ProviderSpec, catalog
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "adapters" / "stripe.toml"
 CALL = "payerr.fake.call"
@@ -31,7 +31,7 @@ CALL = "payerr.fake.call"
 @pytest.fixture(scope="module", autouse=True)
 def example_provider() -> Iterator[None]:
     """A provider loaded with ``payerr.load_adapter``: covered like the shipped ones."""
-    from payerr import _catalog
+    from payerr._catalog import registry as _catalog
 
     payerr.load_adapter(EXAMPLE, replace_existing=True)
     yield

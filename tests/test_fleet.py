@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import payerr
-from payerr._catalog import catalog
+from payerr._catalog.registry import catalog
 from redis_server import redis_server, slow_proxy
 
 CMI = "https://gdschannel.cmlink.com:39043/aep"

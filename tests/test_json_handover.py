@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import payerr
 from loopback import Script, Step, serve
-from payerr._decode import parse_json
-from payerr._handover import same_value
-from payerr._raw import cached_outcome
+from payerr._clients.handover import same_value
+from payerr._reading.decode import parse_json
+from payerr._reading.raw import cached_outcome
 from payloads import ALL_CASES, WECHAT, Case
 
 SUCCESSES = [

@@ -12,8 +12,8 @@ import pytest
 
 import payerr
 from payerr import testing
-from payerr._catalog import ProviderSpec, catalog
-from payerr._envelopes import Envelope
+from payerr._catalog.envelopes import Envelope
+from payerr._catalog.registry import ProviderSpec, catalog
 
 MiB = 1024 * 1024
 EXAMPLE = Path(__file__).parent.parent / "examples" / "adapters" / "stripe.toml"

@@ -21,7 +21,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import payerr
 import payerr.otel
-from payerr import _telemetry, testing
+from payerr import testing
+from payerr._engine import telemetry as _telemetry
 from payerr.sandbox import Sandbox
 
 KINDS = ["httpx", "httpx-async", "requests"]
@@ -257,7 +258,7 @@ mock = httpx.MockTransport(lambda request: httpx.Response(200, json=next(replies
 with testing.instant_sleeps():
     with httpx.Client(transport=payerr.Transport(mock, provider="wechat")) as client:
         assert client.get("https://api.weixin.qq.com/cgi-bin/user/info").json()["errcode"] == 0
-from payerr import _telemetry
+from payerr._engine import telemetry as _telemetry
 assert _telemetry.hook is None
 print(sorted(name for name in sys.modules if name.split(".")[0] == "opentelemetry"))
 """

@@ -203,7 +203,7 @@ _MESSAGE_PIECES = st.sampled_from(
 @given(st.lists(_MESSAGE_PIECES, max_size=12).map("".join) | st.text(max_size=40))
 def test_wechat_suffix_split_matches_the_plain_pattern(message: str) -> None:
     """The keyword-first pattern cuts exactly where a plain whitespace-then-keyword search does."""
-    from payerr._catalog import catalog
+    from payerr._catalog.registry import catalog
 
     server = catalog().spec("wechat").envelope_for("/")
     assert server is not None
@@ -225,7 +225,7 @@ _PREFIX = "SeCrEt"  # every spelling of the token keeps it: one search finds any
 
 
 def _spelled(token: str, how: int) -> str:
-    from payerr._redact import spellings
+    from payerr._reading.redact import spellings
 
     forms = spellings(token)
     return forms[how % len(forms)]

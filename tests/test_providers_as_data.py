@@ -14,11 +14,13 @@ import requests
 
 import payerr
 import provider_workers
-from payerr import _catalog, _codegen, _errors
-from payerr._catalog import AdapterFileError, _part_of, adapter_files
-from payerr._classify import RequestFacts
-from payerr._credentials import token_for
-from payerr._retry_after import window_wait
+from payerr import _errors
+from payerr._catalog import registry as _catalog
+from payerr._catalog.registry import AdapterFileError, _part_of, adapter_files
+from payerr._engine.credentials import token_for
+from payerr._reading.classify import RequestFacts
+from payerr._reading.retry_after import window_wait
+from payerr._tools import codegen as _codegen
 from payerr.sandbox import Sandbox
 from payerr.sandbox._declared import render, write
 
@@ -143,7 +145,7 @@ def test_generated_provider_classes_match_the_adapter_files() -> None:
     files declare: a new or changed file fails here until the block is regenerated."""
     for path, text in _codegen.expected().items():
         assert path.read_text(encoding="utf-8") == text, (
-            f"{path.name} is stale for adapters/*.toml: run `python -m payerr._codegen`"
+            f"{path.name} is stale for adapters/*.toml: run `python -m payerr._tools.codegen`"
         )
 
 
@@ -184,7 +186,7 @@ def test_a_code_without_hint_takes_its_category_defaults(category: payerr.Catego
 
 def test_huawei_token_placement_is_the_adapters() -> None:
     """HeaderToken.huawei writes what huawei.toml's [provider] token declares."""
-    placement = payerr._catalog.catalog().spec("huawei").token
+    placement = payerr._catalog.registry.catalog().spec("huawei").token
     assert placement is not None
     credentials = payerr.HeaderToken.huawei(lambda: "AT1")
     assert credentials.header == placement.name == "Authorization"
@@ -193,7 +195,7 @@ def test_huawei_token_placement_is_the_adapters() -> None:
 
 def test_wechat_day_quota_resets_at_beijing_midnight() -> None:
     """45009's day window ends at 16:00 UTC, as wechat.toml's day_reset says."""
-    spec = payerr._catalog.catalog().spec("wechat")
+    spec = payerr._catalog.registry.catalog().spec("wechat")
     now = 1_767_225_600.0 - 9 * 3600  # 2025-12-31 15:00 UTC, 23:00 in Beijing
     assert window_wait("day", now, spec.day_reset) == pytest.approx(3600.0)
     assert window_wait("day", now, 0) == pytest.approx(9 * 3600.0)  # UTC midnight
@@ -203,7 +205,7 @@ def test_alipay_biz_content_fields_come_from_the_adapter() -> None:
     """The fields inside biz_content count as request fields because alipay.toml says so."""
     body = b'method=alipay.trade.refund&biz_content={"out_request_no":"R1"}'
     facts = RequestFacts("POST", "https://openapi.alipay.com/gateway.do", body, {})
-    spec = payerr._catalog.catalog().spec("alipay")
+    spec = payerr._catalog.registry.catalog().spec("alipay")
     assert facts.fields(spec.nested_fields)["out_request_no"] == "R1"
     assert "out_request_no" not in facts.fields()
 
@@ -262,7 +264,7 @@ def test_loaded_provider_errors_unpickle_where_it_is_unknown(fresh_catalog) -> N
         _forget("stripe")
         restored.append(pickle.loads(blob))
     assert provider_workers.describe(restored) == before
-    assert "stripe" not in payerr._catalog.catalog().names
+    assert "stripe" not in payerr._catalog.registry.catalog().names
     assert isinstance(restored[15], httpx.ConnectError)
     assert isinstance(restored[16], httpx.ReadTimeout)
     assert isinstance(restored[18], requests.ConnectionError)
@@ -323,7 +325,7 @@ def test_a_new_adapter_file_is_a_new_provider(adapters_with_acme: Path) -> None:
 
 
 def test_a_new_adapter_file_asks_for_regeneration(adapters_with_acme: Path) -> None:
-    """Type checkers only see the new class after `python -m payerr._codegen`."""
+    """Type checkers only see the new class after `python -m payerr._tools.codegen`."""
     expected = _codegen.expected()
     assert any(path.read_text(encoding="utf-8") != text for path, text in expected.items())
     assert all("AcmePayError" in text for text in expected.values())

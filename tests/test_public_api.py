@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import payerr
 import payerr._errors
-from payerr._catalog import _part_of, adapter_files
+from payerr._catalog.registry import _part_of, adapter_files
 
 DESIGN_NAMES = [
     "PROVIDERS",

@@ -267,7 +267,7 @@ def test_known_code_says_known() -> None:
 )
 def test_documented_host_is_claimed(host: str, provider: str) -> None:
     """Every documented production and sandbox host reaches its adapter."""
-    from payerr._catalog import catalog
+    from payerr._catalog.registry import catalog
 
     assert catalog().provider_for_host(host) == provider
 

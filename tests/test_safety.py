@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import payerr
 from payerr import Processed
 from payerr import RetryHint as H
-from payerr._catalog import catalog
-from payerr._safety import IDEMPOTENT_HTTP_METHODS, parse_mark, resolve_hint, safe_to_resend
+from payerr._catalog.registry import catalog
+from payerr._retry.safety import IDEMPOTENT_HTTP_METHODS, parse_mark, resolve_hint, safe_to_resend
 
 ENTRIES = [(spec, info) for spec in catalog() for info in spec.all_codes() if not info.ok]
 APIS = {

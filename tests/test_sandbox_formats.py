@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import payerr
-from payerr._envelopes import parse_form, parse_xml
+from payerr._catalog.envelopes import parse_form, parse_xml
 from payerr.sandbox import Sandbox
 from payerr.sandbox._routes import Reply
 from payerr.sandbox._server import _mangle

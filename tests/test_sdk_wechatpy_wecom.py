@@ -215,7 +215,7 @@ def test_wecoms_own_token_fetch_is_counted_as_wecoms(monkeypatch: pytest.MonkeyP
     the one its requests refresh in: metrics and the shared token name WeCom, not WeChat."""
     import responses
 
-    from payerr import _telemetry
+    from payerr._engine import telemetry as _telemetry
 
     refreshed: list[str] = []
 

@@ -175,7 +175,7 @@ def test_echo_server_really_echoes() -> None:
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from payerr import _redact  # noqa: E402
+from payerr._reading import redact as _redact  # noqa: E402
 
 _ODD_SPELLINGS = ["Access_Token", "SIGN", "ſign", "X-Wsse", "K", "ß", "İ"]
 _SEPARATORS = ['"', "=", ":", " ", "\t", "\n", "&", "?", ",", ";", "{", "}", "-", "_"]

@@ -24,7 +24,7 @@ import payerr
 from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
-from payerr._envelopes import MAX_PAIRS, parse_form, split_form
+from payerr._catalog.envelopes import MAX_PAIRS, parse_form, split_form
 from test_hostile_bodies import Hostile, answer
 
 CLIENTS = ["httpx", "httpx-async", "requests"]
@@ -453,7 +453,7 @@ HOSTS += ["filedownload.95516.com", "filedownload.test.95516.com"]
 
 @pytest.mark.parametrize("host", HOSTS)
 def test_documented_hosts_are_claimed(host: str) -> None:
-    from payerr._catalog import catalog
+    from payerr._catalog.registry import catalog
 
     assert catalog().provider_for_host(host) == "unionpay"
 

@@ -17,7 +17,7 @@ import requests
 import payerr
 from payerr import Category as C
 from payerr import RetryHint as H
-from payerr._catalog import adapter_dir, catalog
+from payerr._catalog.registry import adapter_dir, catalog
 from payerr.sandbox import Sandbox
 from payerr.testing import instant_sleeps
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._catalog import (
+from ._catalog.registry import (
     AdapterFileError,
     CodeInfo,
     UnknownProviderError,
@@ -18,8 +18,7 @@ from ._catalog import (
     override_code,
     register_host,
 )
-from ._classify import Outcome, inspect, raise_for_response
-from ._coordinator import Coordinator, LocalCoordinator
+from ._coordination.local import Coordinator, LocalCoordinator
 from ._enums import Category, Processed, RetryHint
 from ._errors import (
     AuthError,
@@ -42,27 +41,30 @@ from ._errors import (
     TransportError,
     UnknownCodeError,
 )
-from ._raw import RawResponse
-from ._redact import add_secret_names
+from ._reading.classify import Outcome, inspect, raise_for_response
+from ._reading.raw import RawResponse
+from ._reading.redact import add_secret_names
 
 if TYPE_CHECKING:
     PROVIDERS: tuple[str, ...]
     """The providers payerr ships adapters for, in the order their files declare."""
 
-    from ._aiohttp import AiohttpMiddleware as AiohttpMiddleware  # not in __all__: needs aiohttp
-    from ._classify import RequestFacts
-    from ._credentials import (
+    from ._clients.aiohttp_middleware import (
+        AiohttpMiddleware as AiohttpMiddleware,  # not in __all__: needs aiohttp
+    )
+    from ._clients.httpx_transport import AsyncTransport, Transport
+    from ._clients.requests_adapter import RequestsAdapter
+    from ._coordination.redis import RedisCoordinator
+    from ._engine.call import Cooldown
+    from ._engine.credentials import (
         Credentials,
         HeaderToken,
         JsonBodyToken,
         QueryParamToken,
     )
-    from ._engine import Cooldown
-    from ._httpx import AsyncTransport, Transport
-    from ._policy import Attempt, RetryPolicy
-    from ._redis import RedisCoordinator
-    from ._requests import RequestsAdapter
-    from ._wsse import wsse_headers
+    from ._engine.wsse import wsse_headers
+    from ._reading.classify import RequestFacts
+    from ._retry.policy import Attempt, RetryPolicy
     from .integrations.alipay import alipay_result
 
 import logging as _logging
@@ -73,21 +75,21 @@ _logging.getLogger("payerr").addHandler(_logging.NullHandler())
 # Names whose modules import httpx or requests (or, like _wsse, that no
 # request needs): loaded on first use so that ``import payerr`` stays cheap.
 _LAZY = {
-    "Transport": "._httpx",
-    "AiohttpMiddleware": "._aiohttp",
-    "AsyncTransport": "._httpx",
-    "RequestsAdapter": "._requests",
-    "RetryPolicy": "._policy",
-    "Cooldown": "._engine",
-    "RequestFacts": "._classify",
-    "RedisCoordinator": "._redis",
-    "Attempt": "._policy",
-    "Credentials": "._credentials",
-    "QueryParamToken": "._credentials",
-    "HeaderToken": "._credentials",
-    "JsonBodyToken": "._credentials",
+    "Transport": "._clients.httpx_transport",
+    "AiohttpMiddleware": "._clients.aiohttp_middleware",
+    "AsyncTransport": "._clients.httpx_transport",
+    "RequestsAdapter": "._clients.requests_adapter",
+    "RetryPolicy": "._retry.policy",
+    "Cooldown": "._engine.call",
+    "RequestFacts": "._reading.classify",
+    "RedisCoordinator": "._coordination.redis",
+    "Attempt": "._retry.policy",
+    "Credentials": "._engine.credentials",
+    "QueryParamToken": "._engine.credentials",
+    "HeaderToken": "._engine.credentials",
+    "JsonBodyToken": "._engine.credentials",
     "alipay_result": ".integrations.alipay",
-    "wsse_headers": "._wsse",
+    "wsse_headers": "._engine.wsse",
 }
 
 
@@ -99,7 +101,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name == "PROVIDERS":
-        from ._catalog import catalog
+        from ._catalog.registry import catalog
 
         return catalog().shipped  # not kept: the catalog may be reloaded
     if name.endswith("Error"):
@@ -170,7 +172,7 @@ __all__ = [
     "wsse_headers",
 ]
 
-# BEGIN GENERATED provider classes: `python -m payerr._codegen` writes this block from
+# BEGIN GENERATED provider classes: `python -m payerr._tools.codegen` writes this block from
 # adapters/*.toml ([provider] error_class); a test compares.
 from ._errors import (  # noqa: E402
     AlipayError,

@@ -27,7 +27,7 @@ An Alipay rate limit is an ``AlipayRateLimitError``, a subclass of both
 
 The provider classes come from the adapter files (``[provider] error_class``):
 the block at the end of this module and the list above are written by
-``python -m payerr._codegen`` and compared with the files by a test, so type
+``python -m payerr._tools.codegen`` and compared with the files by a test, so type
 checkers see them; a provider added at run time (``load_adapter``) gets its
 class on first use, and its errors pickle by provider and category, not by a
 class reference another process could not resolve.
@@ -417,7 +417,7 @@ def provider_renamed(provider: str, class_name: str) -> None:
 
 def _declared_name(provider: str) -> str:
     """The class name the provider's adapter declares (catalog loaded on demand)."""
-    from ._catalog import catalog
+    from ._catalog.registry import catalog
 
     try:
         found = catalog().class_name(provider)
@@ -463,7 +463,7 @@ def error_class(
 def __getattr__(name: str) -> Any:
     """A provider class (or a combined one) of an adapter file not in the generated block."""
     if name.endswith("Error") and not name.startswith("_"):
-        from ._catalog import catalog
+        from ._catalog.registry import catalog
 
         cat = catalog()
         provider = cat.provider_of_class(name)
@@ -477,7 +477,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# BEGIN GENERATED provider classes: `python -m payerr._codegen` writes this block from
+# BEGIN GENERATED provider classes: `python -m payerr._tools.codegen` writes this block from
 # adapters/*.toml ([provider] name, display, error_class, order); a test compares.
 class AlipayError(PayError):
     """Anything Alipay said, or failed to say."""

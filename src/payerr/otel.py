@@ -21,14 +21,14 @@ except ImportError as exc:  # pragma: no cover - the extra is installed for the 
         "payerr.otel needs the OpenTelemetry API: pip install 'payerr[otel]'"
     ) from exc
 
-from . import _telemetry
+from ._engine import telemetry as _telemetry
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.util.types import Attributes
 
     from ._errors import PayError
-    from ._policy import Attempt
+    from ._retry.policy import Attempt
 
 __all__ = ["instrument", "uninstrument"]
 

@@ -7,65 +7,41 @@ assert sleeps == [0.2]
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_lock = threading.Lock()
-_recorders: list[list[float]] = []
+from ._engine import sleep as _sleep
 
-
-def _record(seconds: float) -> bool:
-    with _lock:
-        if not _recorders:
-            return False
-        for recorder in _recorders:
-            recorder.append(seconds)
-        return True
-
-
-def sleep(seconds: float) -> None:
-    """The sleep payerr's sync loops use: instant while a test asks for it."""
-    if not _record(seconds):
-        time.sleep(seconds)
-
-
-async def asleep(seconds: float) -> None:
-    """The sleep payerr's async loop uses: instant while a test asks for it."""
-    if not _record(seconds):
-        from ._aio import sleep as aio_sleep  # asyncio or trio, imported only when async runs
-
-        await aio_sleep(seconds)
+sleep = _sleep.sleep
+"""The sleep payerr's sync loops use: instant while a test asks for it."""
+asleep = _sleep.asleep
+"""The sleep payerr's async loops use: instant while a test asks for it."""
 
 
 @contextmanager
 def instant_sleeps() -> Iterator[list[float]]:
     """Within this block, payerr never sleeps; the delays it chose are collected."""
     recorder: list[float] = []
-    with _lock:
-        _recorders.append(recorder)
+    _sleep.record_into(recorder)
     try:
         yield recorder
     finally:
-        with _lock:
-            _recorders.remove(recorder)
+        _sleep.stop_recording(recorder)
+
+
+_global: list[float] | None = None
 
 
 def set_testing(on: bool) -> None:
     """Turn instant sleeps on or off for the whole process (an autouse fixture's switch)."""
     global _global
-    with _lock:
-        if on and _global is None:
-            _global = []
-            _recorders.append(_global)
-        elif not on and _global is not None:
-            _recorders.remove(_global)
-            _global = None
-
-
-_global: list[float] | None = None
+    if on and _global is None:
+        _global = []
+        _sleep.record_into(_global)
+    elif not on and _global is not None:
+        _sleep.stop_recording(_global)
+        _global = None
 
 
 # --- fake provider answers for your own tests -------------------------------------------------
@@ -91,7 +67,7 @@ def provider_answer(
     that status with a gateway's page, no envelope; a sub_code alone
     (``provider_answer("alipay", "ACQ.TRADE_NOT_EXIST")``) comes under its parent code.
     """
-    from ._fakes import answer
+    from ._reading.fakes import answer
 
     return answer(provider, str(code), sub_code, api, status, message)
 

@@ -37,11 +37,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .._coordinator import Coordinator
+from .._clients.requests_adapter import RequestsAdapter
+from .._coordination.local import Coordinator
 from .._errors import PayError
-from .._policy import RetryPolicy
-from .._raw import RawResponse
-from .._requests import RequestsAdapter
+from .._reading.raw import RawResponse
+from .._retry.policy import RetryPolicy
 from ._sdk import (
     also,
     installed,
@@ -394,7 +394,7 @@ def alipay_result(
     refund's ``out_request_no``. It does not check signatures: read only what an
     SDK verified.
     """
-    from .._classify import classify, inspect, resolve_spec
+    from .._reading.classify import classify, inspect, resolve_spec
 
     key = method.replace(".", "_") + "_response"
     node, text, problem = _node(result, key)

@@ -28,11 +28,11 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from .._coordinator import Coordinator, LocalCoordinator
-from .._engine import Engine, EngineViews
+from .._clients.requests_adapter import RequestsAdapter
+from .._coordination.local import Coordinator, LocalCoordinator
+from .._engine.call import Engine, EngineViews
 from .._errors import PayError
-from .._policy import RetryPolicy
-from .._requests import RequestsAdapter
+from .._retry.policy import RetryPolicy
 from . import _sdk
 from ._sdk import Check
 
@@ -236,7 +236,7 @@ def _install_async(core: Any, options: dict[str, Any]) -> None:
 def _wrap_client(client: Any, options: dict[str, Any], shared: _SharedViews, check: Check) -> Any:
     """payerr around the client's own transports (its proxy mounts included), so the
     client's settings (proxy, TLS, limits) keep applying underneath."""
-    from .._httpx import AsyncTransport
+    from .._clients.httpx_transport import AsyncTransport
 
     def wrapped(inner: Any) -> AsyncTransport:
         transport = AsyncTransport(inner, **options)

@@ -42,12 +42,12 @@ try:
 except ImportError as exc:  # pragma: no cover - the test extra installs wechatpy
     raise ImportError("payerr.integrations.wechatpy needs wechatpy: pip install wechatpy") from exc
 
-from .._catalog import catalog
-from .._coordinator import Coordinator, LocalCoordinator
-from .._credentials import QueryParamToken, gate_for
+from .._catalog.registry import catalog
+from .._clients.requests_adapter import RequestsAdapter
+from .._coordination.local import Coordinator, LocalCoordinator
+from .._engine.credentials import QueryParamToken, gate_for
 from .._errors import PayError, TransportError, as_client_error
-from .._policy import RetryPolicy
-from .._requests import RequestsAdapter
+from .._retry.policy import RetryPolicy
 from ._sdk import installed, reduction, refuse_settings_beside_adapter, remember
 
 __all__ = ["WeChatPyToken", "as_wechatpy_error", "install"]

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .._wsse import wsse_digest, wsse_headers
+from .._engine.wsse import wsse_digest, wsse_headers
 from ._routes import CMI_APP_KEY, CMI_APP_SECRET
 from ._server import Sandbox
 from ._state import Ledger

@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from .._catalog import ProviderSpec, catalog, validated_model
+from .._catalog.registry import ProviderSpec, catalog, validated_model
 from . import _unionpay as unionpay
 from ._routes import Incoming, Reply
 from ._signing import Signer

@@ -13,8 +13,8 @@ import httpx
 import requests
 from requests.adapters import HTTPAdapter
 
-from .._httpx import AsyncTransport, Transport
-from .._requests import RequestsAdapter
+from .._clients.httpx_transport import AsyncTransport, Transport
+from .._clients.requests_adapter import RequestsAdapter
 
 
 def _moved(base: str, url: str) -> str:

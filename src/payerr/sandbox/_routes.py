@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .._catalog import catalog
-from .._wsse import wsse_digest
+from .._catalog.registry import catalog
+from .._engine.wsse import wsse_digest
 from ._signing import Signer, alipay_body
 from ._state import Ledger, Tokens
 from ._wechatpay import WeChatPayV3

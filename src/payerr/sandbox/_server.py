@@ -21,7 +21,7 @@ from ._state import Faults, Ledger, Tokens, check_script
 from ._table import providers_by_route
 
 if TYPE_CHECKING:
-    from .._requests import RequestsAdapter
+    from .._clients.requests_adapter import RequestsAdapter
 
 NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -282,7 +282,7 @@ class Sandbox:
 
 def _has_code(provider: str, code: str) -> bool:
     """Whether a provider's adapter lists this code, sub-code or HTTP status."""
-    from .._catalog import catalog
+    from .._catalog.registry import catalog
 
     spec = catalog().spec(provider)
     return (

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._fakes import answer
+from .._reading.fakes import answer
 from ._signing import Signer
 from ._state import Ledger
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from ._raw import RawResponse
+from .._reading.raw import RawResponse
 
 MAX_PASTE = 10 * 1024 * 1024
 """More than anyone pastes; a larger input is refused rather than read."""

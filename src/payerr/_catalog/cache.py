@@ -27,20 +27,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._catalog import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
-from ._enums import Category, Processed, RetryHint
-from ._envelopes import Envelope
-from ._provider_data import TokenPlacement
+from .._enums import Category, Processed, RetryHint
+from .envelopes import Envelope
+from .provider_data import TokenPlacement
+from .registry import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
 
 FORMAT = 3
 
 _SHAPING_MODULES = (
-    "_catalog.py",
-    "_cache.py",
+    "_catalog/registry.py",
+    "_catalog/cache.py",
     "_enums.py",
-    "_envelopes.py",
+    "_catalog/envelopes.py",
     "_errors.py",
-    "_provider_data.py",
+    "_catalog/provider_data.py",
 )
 """Modules whose code decides what the compiled data holds: a change to any of them
 (a class default, a model field) must never be answered from an old cache."""
@@ -92,7 +92,7 @@ def _unused(why: object) -> None:
 def digest(files: Sequence[Path]) -> str:
     """Changes whenever an adapter file or the cache format changes."""
     hasher = hashlib.sha256(f"payerr-cache-{FORMAT}".encode())
-    here = Path(__file__).parent
+    here = Path(__file__).parents[1]
     for name in _SHAPING_MODULES:
         hasher.update((here / name).read_bytes())
     for path in files:
@@ -208,7 +208,7 @@ def load(path: Path) -> list[PendingSpec]:
     The code tables (nine tenths of the file) are not read here: a table is
     read from the file when it is first used (see ``_rows``).
     """
-    from ._redact import add_secret_names
+    from .._reading.redact import add_secret_names
 
     with open(path, "rb") as file:
         first = file.readline()
@@ -318,7 +318,7 @@ def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
 @cache
 def _validated() -> dict[str, ProviderSpec]:
     """The shipped adapters read and validated from their files (no cache involved)."""
-    from ._catalog import adapter_files, load_adapter_file
+    from .registry import adapter_files, load_adapter_file
 
     specs = (load_adapter_file(path) for path in adapter_files())
     return {spec.name: spec for spec in specs}
@@ -333,7 +333,7 @@ def _shipped(key: str) -> list[PendingSpec] | None:
     """The wheel's own compiled catalog, when its key matches the files installed with it:
     no cache to write, so a read-only or homeless process starts as fast as a warm one."""
     try:
-        return load(Path(__file__).parent / "adapters" / shipped_name(key))
+        return load(Path(__file__).parents[1] / "adapters" / shipped_name(key))
     except (OSError, *_DAMAGED):
         return None  # a checkout or an editable install: compiled on first use
 

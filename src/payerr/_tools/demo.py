@@ -17,13 +17,13 @@ from typing import Any, TextIO
 import httpx
 import requests
 
-from ._credentials import HeaderToken, JsonBodyToken, QueryParamToken
-from ._errors import CATEGORY_CLASSES, PayError
-from ._httpx import AsyncTransport, Transport
-from ._policy import Attempt, RetryPolicy
-from ._requests import RequestsAdapter
-from ._wsse import wsse_headers
-from .sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox
+from .._clients.httpx_transport import AsyncTransport, Transport
+from .._clients.requests_adapter import RequestsAdapter
+from .._engine.credentials import HeaderToken, JsonBodyToken, QueryParamToken
+from .._engine.wsse import wsse_headers
+from .._errors import CATEGORY_CLASSES, PayError
+from .._retry.policy import Attempt, RetryPolicy
+from ..sandbox import CMI_APP_KEY, CMI_APP_SECRET, Sandbox
 
 
 @dataclass

@@ -15,7 +15,15 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
-from ._bodies import (
+from .._coordination.local import Coordinator
+from .._engine.call import IDEMPOTENT_MARK, Call, Engine, EngineViews
+from .._engine.credentials import Credentials
+from .._enums import Category
+from .._errors import PayError, as_client_error
+from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of
+from .._retry.policy import RetryPolicy
+from .._retry.safety import parse_mark
+from .bodies import (
     BodyDecodeError,
     ReadDeadline,
     apeek_file,
@@ -25,16 +33,8 @@ from ._bodies import (
     plain_headers,
     read_bounded,
 )
-from ._coordinator import Coordinator
-from ._credentials import Credentials
-from ._engine import IDEMPOTENT_MARK, Call, Engine, EngineViews
-from ._enums import Category
-from ._errors import PayError, as_client_error
-from ._handover import MISSING, offer, take
-from ._httpx_head import DEADLINE, watch
-from ._policy import RetryPolicy
-from ._raw import OUTCOME_KEY, RawResponse, _body_of
-from ._safety import parse_mark
+from .handover import MISSING, offer, take
+from .httpx_head import DEADLINE, watch
 
 # Errors where the request never reached the provider; everything else after
 # sending (read timeout, dropped connection) leaves the outcome unknown.

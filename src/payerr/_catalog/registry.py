@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from ._enums import Category, Processed, RetryHint
-from ._envelopes import Envelope, Format, safe_pattern
-from ._errors import CATEGORY_CLASSES, category_defaults, provider_class_name, provider_renamed
-from ._provider_data import TokenPlacement, day_reset_offset, sandbox_model
+from .._enums import Category, Processed, RetryHint
+from .._errors import CATEGORY_CLASSES, category_defaults, provider_class_name, provider_renamed
+from .envelopes import Envelope, Format, safe_pattern
+from .provider_data import TokenPlacement, day_reset_offset, sandbox_model
 
 Window = Literal["second", "minute", "day"]
 _NOT_CHOSEN: Any = object()
@@ -157,7 +157,7 @@ class ProviderSpec:
 
     def __post_init__(self) -> None:
         if self.secret_names:
-            from ._redact import add_secret_names
+            from .._reading.redact import add_secret_names
 
             add_secret_names(*self.secret_names)
         if not self.error_class:
@@ -800,8 +800,8 @@ _catalog_lock = threading.Lock()
 
 def _adapter_dirs() -> Iterator[Path]:
     """Where the shipped files may be; the second is resolved (system calls) only if needed."""
-    yield Path(__file__).parent / "adapters"  # installed wheel
-    yield Path(__file__).resolve().parents[2] / "adapters"  # source checkout, editable install
+    yield Path(__file__).parents[1] / "adapters"  # installed wheel
+    yield Path(__file__).resolve().parents[3] / "adapters"  # source checkout, editable install
 
 
 def adapter_files() -> list[Path]:
@@ -833,7 +833,7 @@ def catalog() -> Catalog:
 
 def _shipped_specs() -> list[ProviderSpec] | list[PendingSpec]:
     """The shipped adapters: from the compiled cache when it matches the files, else read."""
-    from . import _cache
+    from . import cache as _cache
 
     files = adapter_files()
     key = _cache.digest(files)

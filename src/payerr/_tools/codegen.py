@@ -1,7 +1,7 @@
 """Writes the provider classes the adapter files declare into ``_errors.py`` and ``__init__.py``.
 
 At run time a provider's class is made from its adapter; type checkers need
-it spelled out. ``python -m payerr._codegen`` rewrites the marked blocks, and a
+it spelled out. ``python -m payerr._tools.codegen`` rewrites the marked blocks, and a
 test fails (naming this command) whenever an adapter file was added or
 changed without it.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 BEGIN = "# BEGIN GENERATED provider classes"
 END = "# END GENERATED provider classes"
 DOC_HEAD = "mixed into every error of that provider:\n"
-_HERE = Path(__file__).parent
+_HERE = Path(__file__).parents[1]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ShippedProvider:
 
 def shipped_providers() -> list[ShippedProvider]:
     """The shipped adapters, in ``PROVIDERS`` order, read afresh from their files."""
-    from ._catalog import Catalog, _shipped_specs
+    from .._catalog.registry import Catalog, _shipped_specs
 
     fresh = Catalog(_shipped_specs())
     return [

@@ -18,9 +18,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from . import _telemetry
-from ._coordinator import Coordinator, Fetch
-from ._errors import PayError
+from .._coordination.local import Coordinator, Fetch
+from .._errors import PayError
+from . import telemetry as _telemetry
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -184,7 +184,7 @@ class RefreshGate:
         if flight is None:
             return
         if not owner:
-            from ._aio import wait
+            from .._coordination.aio import wait
 
             return await wait(flight)
         await _shielded(partial(self._aown, flight, scope, seen, error, carried))
@@ -215,7 +215,7 @@ async def _shielded(run: Callable[[], Awaitable[None]]) -> None:
     """``run()`` carried to its end even if the request that started it is cancelled:
     the token it fetches is the one its waiters wait for (asyncio: it goes on as a task;
     trio: the canceller waits for it)."""
-    from ._aio import _library
+    from .._coordination.aio import _library
 
     if _library() == "trio":
         import trio
@@ -391,7 +391,7 @@ class JsonBodyToken(_Token):
 
 def token_for(provider: str, fetch: Fetch) -> QueryParamToken | HeaderToken | JsonBodyToken:
     """Credentials that carry the token where the provider's adapter says it travels."""
-    from ._catalog import catalog
+    from .._catalog.registry import catalog
 
     placement = catalog().spec(provider).token
     if placement is None:

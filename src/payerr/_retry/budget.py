@@ -9,7 +9,7 @@ in the coordinator, so it can be shared by a process or a whole fleet.
 
 from __future__ import annotations
 
-from ._coordinator import Coordinator
+from .._coordination.local import Coordinator
 
 
 class RetryBudget:

@@ -25,15 +25,15 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ._bodies import ERROR_HEAD, PEEK, BodyDecodeError, Head, decode_bounded, decode_head, head_of
-from ._coordinator import Coordinator
-from ._credentials import Credentials
-from ._engine import IDEMPOTENT_HEADER, Call, Engine, EngineViews
-from ._enums import Category
-from ._errors import PayError, as_client_error
-from ._policy import RetryPolicy
-from ._raw import RawResponse
-from ._safety import parse_mark
+from .._coordination.local import Coordinator
+from .._engine.call import IDEMPOTENT_HEADER, Call, Engine, EngineViews
+from .._engine.credentials import Credentials
+from .._enums import Category
+from .._errors import PayError, as_client_error
+from .._reading.raw import RawResponse
+from .._retry.policy import RetryPolicy
+from .._retry.safety import parse_mark
+from .bodies import ERROR_HEAD, PEEK, BodyDecodeError, Head, decode_bounded, decode_head, head_of
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
 
@@ -164,7 +164,7 @@ async def _is_file(response: aiohttp.ClientResponse, facts: Head) -> bool:
         head += chunk
     _give_back(response, [head])
     decoded = decode_head(_coding(response, facts), head)
-    from ._envelopes import looks_like_envelope
+    from .._catalog.envelopes import looks_like_envelope
 
     if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
         return False

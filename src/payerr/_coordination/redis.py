@@ -20,9 +20,9 @@ from typing import Any, TypeVar, cast
 import redis
 import redis.asyncio
 
-from ._aio import _library
-from ._coordinator import Fetch, LocalCoordinator, moved_on, resolve
-from ._errors import CoordinatorUnavailableError
+from .._errors import CoordinatorUnavailableError
+from .aio import _library
+from .local import Fetch, LocalCoordinator, moved_on, resolve
 
 logger = logging.getLogger("payerr")
 
@@ -266,7 +266,7 @@ class RedisCoordinator:
 
     async def _call_async(self, command: Command) -> Any:
         if command[0] == "wait":
-            from ._aio import wait
+            from .aio import wait
 
             return await wait(command[1])
         client = self._async

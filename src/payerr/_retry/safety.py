@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._enums import Processed, RetryHint
+from .._enums import Processed, RetryHint
 
 if TYPE_CHECKING:
-    from ._catalog import ProviderSpec
+    from .._catalog.registry import ProviderSpec
 
 IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ._enums import Category, RetryHint
-from ._errors import PayError
+from .._enums import Category, RetryHint
+from .._errors import PayError
 
 if TYPE_CHECKING:
-    from ._classify import RequestFacts
+    from .._reading.classify import RequestFacts
 
 
 @dataclass(frozen=True, slots=True)

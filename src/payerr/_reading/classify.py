@@ -16,11 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from . import _catalog as _catalog_module
-from ._catalog import CodeInfo, ProviderSpec, catalog
-from ._decode import parse_json, parse_json_slowly
-from ._enums import Category, Processed, RetryHint
-from ._envelopes import (
+from .._catalog import registry as _catalog_module
+from .._catalog.envelopes import (
     Format,
     Reading,
     looks_like_envelope,
@@ -29,13 +26,16 @@ from ._envelopes import (
     parse_form,
     parse_xml,
 )
-from ._errors import PayError, error_class
-from ._generic import generic, is_file
-from ._policy import RetryPolicy
-from ._raw import RawResponse, as_raw, attach_outcome, cached_outcome
-from ._redact import is_secret_name, redact_text, redact_url, secret_values, spellings
-from ._retry_after import parse_retry_after, window_wait
-from ._safety import resolve_hint, safe_to_resend
+from .._catalog.generic import generic, is_file
+from .._catalog.registry import CodeInfo, ProviderSpec, catalog
+from .._enums import Category, Processed, RetryHint
+from .._errors import PayError, error_class
+from .._retry.policy import RetryPolicy
+from .._retry.safety import resolve_hint, safe_to_resend
+from .decode import parse_json, parse_json_slowly
+from .raw import RawResponse, as_raw, attach_outcome, cached_outcome
+from .redact import is_secret_name, redact_text, redact_url, secret_values, spellings
+from .retry_after import parse_retry_after, window_wait
 
 DEFAULT_MAX_COOLDOWN = RetryPolicy().max_cooldown
 """The cap on a server's Retry-After for readers without a policy (``inspect``)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ._errors import PayError
-    from ._policy import Attempt
+    from .._errors import PayError
+    from .._retry.policy import Attempt
 
 
 class Hook(Protocol):

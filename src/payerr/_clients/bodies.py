@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from ._inflate import BodyDecodeError, Pipeline, decode_bounded, decode_head, pipeline
+from .inflate import BodyDecodeError, Pipeline, decode_bounded, decode_head, pipeline
 
 __all__ = ["BodyDecodeError", "Pipeline", "decode_bounded", "decode_head"]
 
@@ -84,13 +84,13 @@ _HEAD_KEYS = frozenset(name.encode() for name in _HEAD_NAMES)
 def _is_file_type(kind: str | None, disposition: str | None) -> bool:
     if kind is not None and "json" in kind:
         return False  # an API answer: read as one (the common case, decided cheaply)
-    from ._generic import is_file
+    from .._catalog.generic import is_file
 
     return is_file(kind, disposition)
 
 
 def _is_file_head(coding: str | None, head: bytes) -> bool:
-    from ._envelopes import looks_like_envelope
+    from .._catalog.envelopes import looks_like_envelope
 
     if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
         return False

@@ -17,23 +17,23 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from ._bodies import (
+from .._coordination.local import Coordinator
+from .._engine.call import IDEMPOTENT_HEADER, Call, Engine, EngineViews
+from .._engine.credentials import Credentials
+from .._enums import Category
+from .._errors import PayError, as_client_error
+from .._reading.raw import RawResponse, _body_of, _host, _path
+from .._retry.policy import RetryPolicy
+from .._retry.safety import parse_mark
+from .bodies import (
     BodyDecodeError,
     ReadDeadline,
     head_of,
     peek_file_requests,
     read_bounded_requests,
 )
-from ._coordinator import Coordinator
-from ._credentials import Credentials
-from ._engine import IDEMPOTENT_HEADER, Call, Engine, EngineViews
-from ._enums import Category
-from ._errors import PayError, as_client_error
-from ._handover import MISSING, offer, take
-from ._policy import RetryPolicy
-from ._raw import RawResponse, _body_of, _host, _path
-from ._requests_head import WATCH, Watch, watched_pools
-from ._safety import parse_mark
+from .handover import MISSING, offer, take
+from .requests_head import WATCH, Watch, watched_pools
 
 _NEVER_SENT_CAUSES = (
     urllib3.exceptions.NewConnectionError,

@@ -481,7 +481,7 @@ def split_form(text: str) -> dict[str, str]:
 
 def _form_text(body: bytes, content_type: str | None) -> str | None:
     """UTF-8 first, then the declared charset, the body's own ``encoding=``, then GB18030."""
-    from ._decode import charset_of
+    from .._reading.decode import charset_of
 
     try:
         return body.decode("utf-8")

@@ -14,11 +14,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from . import _catalog as _catalog_module
-from . import _telemetry, testing
-from ._budget import RetryBudget
-from ._catalog import ProviderSpec, catalog
-from ._classify import (
+from .._catalog import registry as _catalog_module
+from .._catalog.registry import ProviderSpec, catalog
+from .._coordination.local import Coordinator, LocalCoordinator
+from .._enums import Category, RetryHint
+from .._errors import RAW_CAP, PayError
+from .._reading.classify import (
     Outcome,
     RequestFacts,
     api_of_request,
@@ -27,14 +28,14 @@ from ._classify import (
     read_envelope,
     transport_error,
 )
-from ._coordinator import Coordinator, LocalCoordinator
-from ._credentials import REFRESHING, Credentials, RefreshGate, gate_for
-from ._enums import Category, RetryHint
-from ._errors import RAW_CAP, PayError
-from ._policy import Attempt, Decision, RetryPolicy, Stop
-from ._raw import RawResponse, attach_outcome
-from ._redact import redact_text, secret_values
-from ._safety import parse_mark
+from .._reading.raw import RawResponse, attach_outcome
+from .._reading.redact import redact_text, secret_values
+from .._retry.budget import RetryBudget
+from .._retry.policy import Attempt, Decision, RetryPolicy, Stop
+from .._retry.safety import parse_mark
+from . import telemetry as _telemetry
+from .credentials import REFRESHING, Credentials, RefreshGate, gate_for
+from .sleep import asleep, sleep
 
 logger = logging.getLogger("payerr")
 T = TypeVar("T")
@@ -277,7 +278,7 @@ class Call:
                 raise
         pause = self.cooldown_wait()
         if pause:
-            testing.sleep(pause)
+            sleep(pause)
 
     async def aprepare(self) -> None:
         """The async twin of ``prepare``."""
@@ -291,7 +292,7 @@ class Call:
                 raise
         pause = await self.acooldown_wait()
         if pause:
-            await testing.asleep(pause)
+            await asleep(pause)
 
     def _refresh_failed(self, error: PayError | None) -> None:
         """Not refreshed: the next attempt tries again, and this one sent nothing."""
@@ -584,7 +585,7 @@ class Call:
                 if delay is None:
                     return end(error)
                 if delay > 0:
-                    testing.sleep(delay)
+                    sleep(delay)
                 if again is not None:
                     again()
 
@@ -598,7 +599,7 @@ class Call:
                 if delay is None:
                     return end(error)
                 if delay > 0:
-                    await testing.asleep(delay)
+                    await asleep(delay)
 
     def end(self, error: PayError, local_answer: Callable[[int, dict[str, str], bytes], T]) -> T:
         """Raise the final error, or hand back the last response when asked to.

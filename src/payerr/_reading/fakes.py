@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._catalog import ProviderSpec, catalog
-from ._enums import Category
-from ._envelopes import Envelope
+from .._catalog.envelopes import Envelope
+from .._catalog.registry import ProviderSpec, catalog
+from .._enums import Category
 
 _STATUS_FOR = {
     Category.AUTH: 401,

@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._catalog import AdapterFileError, CodeInfo, _load_models
-from ._errors import category_defaults
+from .._errors import category_defaults
+from .registry import AdapterFileError, CodeInfo, _load_models
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
 

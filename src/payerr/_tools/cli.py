@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import IO, Any, NoReturn
 
-from ._catalog import CodeInfo, ProviderSpec, catalog
-from ._enums import Category, RetryHint
+from .._catalog.registry import CodeInfo, ProviderSpec, catalog
+from .._enums import Category, RetryHint
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 MAX_CODE = 64
@@ -107,7 +107,7 @@ def _specs(provider: str | None) -> list[ProviderSpec]:
 
 
 def _link(info: CodeInfo) -> str | None:
-    from ._codedocs import link
+    from .codedocs import link
 
     return None if info.ok else link(info, docs_url())
 
@@ -143,8 +143,8 @@ def _describe(info: CodeInfo, lang: str, shown_code: str | None = None) -> str:
 
 def _status_reading(spec: ProviderSpec, status: int) -> CodeInfo | None:
     """What payerr makes of a bare HTTP status the catalog does not list (502 on Alipay)."""
-    from ._classify import inspect
-    from ._raw import RawResponse
+    from .._reading.classify import inspect
+    from .._reading.raw import RawResponse
 
     host = spec.hosts[0] if spec.hosts else "127.0.0.1"
     outcome = inspect(RawResponse(status, {}, b"", f"https://{host}/"), provider=spec.name)
@@ -219,7 +219,7 @@ def _explain_code(args: argparse.Namespace) -> int:
 
 
 def _read_body(value: str, stdin: IO[str]) -> bytes:
-    from ._pasted import MAX_PASTE
+    from .pasted import MAX_PASTE
 
     if value != "-":
         return value.encode("utf-8", "surrogateescape")
@@ -233,7 +233,7 @@ def _read_body(value: str, stdin: IO[str]) -> bytes:
 
 def _explain_body(args: argparse.Namespace, stdin: IO[str]) -> int:
     """Read a pasted answer exactly as ``payerr.inspect`` does, and say what it means."""
-    from ._pasted import has_status_line, parse_pasted
+    from .pasted import has_status_line, parse_pasted
 
     data = _read_body(args.body, stdin)
     if not data.strip():
@@ -266,8 +266,8 @@ def _explain_on_url(args: argparse.Namespace) -> int:
     """
     from urllib.parse import parse_qs, urlsplit
 
-    from ._fakes import answer
-    from ._raw import RawResponse
+    from .._reading.fakes import answer
+    from .._reading.raw import RawResponse
 
     parts = urlsplit(args.url)
     provider = args.provider or catalog().provider_for_host(parts.hostname or "")
@@ -289,7 +289,7 @@ def _report(
     """What ``payerr.inspect`` makes of the answer, with the catalog's words for it."""
     from urllib.parse import urlsplit
 
-    from ._classify import inspect
+    from .._reading.classify import inspect
 
     outcome = inspect(response, provider=provider)
     error = outcome.error
@@ -362,7 +362,7 @@ def _describe_error(error: Any, info: CodeInfo | None, lang: str) -> str:
 
 def _guess(response: Any) -> str | None:
     """The provider whose envelope reads a known code (or a success) out of the body."""
-    from ._classify import inspect
+    from .._reading.classify import inspect
 
     for spec in catalog():
         outcome = inspect(response, provider=spec.name)
@@ -512,14 +512,14 @@ def _codes(args: argparse.Namespace, stdin: IO[str]) -> int:
 
 
 def _schema(args: argparse.Namespace, stdin: IO[str]) -> int:
-    from ._catalog import adapter_schema
+    from .._catalog.registry import adapter_schema
 
     print(json.dumps(adapter_schema(), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
 def _demo(args: argparse.Namespace, stdin: IO[str]) -> int:
-    from ._demo import run_demo
+    from .demo import run_demo
 
     return run_demo()
 
@@ -527,7 +527,7 @@ def _demo(args: argparse.Namespace, stdin: IO[str]) -> int:
 def _sandbox(args: argparse.Namespace, stdin: IO[str]) -> int:
     import signal
 
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     try:
         sandbox = Sandbox(port=args.port)
@@ -602,7 +602,7 @@ def _common(parser: argparse.ArgumentParser, *, formats: str, lang: str) -> None
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, declared in one place (long: one block per command)."""
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(
         prog="payerr",

@@ -219,7 +219,7 @@ class LocalCoordinator:
     ) -> tuple[str, int]:
         from concurrent.futures import Future  # only async users pay for these
 
-        from ._aio import wait
+        from .aio import wait
 
         while True:
             with self._lock:

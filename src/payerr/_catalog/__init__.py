@@ -1,0 +1,12 @@
+"""Provider knowledge as data: the adapter files, checked, compiled and looked up.
+
+Nothing here reads a response or sends a request; the layers above ask the catalog.
+
+- ``registry``: the adapter file format (pydantic models), the loader and the catalog of
+  providers and codes behind ``explain``, ``load_adapter`` and ``override_code``.
+- ``cache``: the adapter files compiled to JSON lines in the user's cache directory, read lazily.
+- ``envelopes``: where each provider puts its code, message and request id; reads a parsed body.
+- ``generic``: the provider-independent rules of ``generic.toml`` (status fallbacks, file types).
+- ``provider_data``: what an adapter declares beyond its codes: token placement, day start,
+  sandbox behaviour.
+"""

@@ -1,0 +1,8 @@
+"""Whether and when to send again: pure decisions, no sleeping and no I/O of their own.
+
+- ``safety``: the payments-safety rule: may this request be sent twice, and what that makes of
+  a code's hint.
+- ``policy``: ``RetryPolicy`` and ``Attempt``: attempts, backoff with jitter, ``Retry-After``,
+  the deadline.
+- ``budget``: the retry budget, a token bucket per provider app kept in the coordinator.
+"""
