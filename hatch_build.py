@@ -24,10 +24,10 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 _COMPILE = """
 import sys
 from payerr._catalog import cache as _cache
-from payerr._catalog import registry as _catalog
-files = _catalog.adapter_files()
+from payerr._catalog import loader as _loader
+files = _loader.adapter_files()
 name = _cache.shipped_name(_cache.digest(files))
-data = _cache.dump([_catalog.load_adapter_file(path) for path in files])
+data = _cache.dump([_loader.load_adapter_file(path) for path in files])
 sys.stdout.buffer.write(name.encode() + b"\\n" + data)
 """
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from payerr._catalog import cache as _cache
-from payerr._catalog.registry import LazyTable, ProviderSpec, adapter_dir, load_adapter_file
+from payerr._catalog.loader import adapter_dir, load_adapter_file
+from payerr._catalog.model import LazyTable, ProviderSpec
 from payerr._enums import Category, RetryHint
 
 
@@ -291,3 +292,35 @@ def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch, files: list[Pat
     assert _cache.cache_dir() is None
     _cache.write(_cache.digest(files), [load_adapter_file(files[0])])
     assert _cache.read(_cache.digest(files)) is None
+
+
+def _imported_at_load(path: Path) -> set[Path]:
+    """The payerr modules a module imports when it is loaded (not in a function)."""
+    import ast
+
+    package = Path(_cache.__file__).parents[1]
+    found = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            target = base.joinpath(*(node.module or "").split("."))
+            named = [target / alias.name for alias in node.names]
+            candidates = [p.with_suffix(".py") for p in [*named, target]]
+            found |= {p.relative_to(package) for p in candidates if p.is_file()}
+    return found
+
+
+def test_every_module_that_shapes_the_compiled_data_is_in_its_key() -> None:
+    """The loader builds what the cache stores: every module either of them loads, and
+    theirs in turn, is hashed into the key (a split module must stay listed)."""
+    package = Path(_cache.__file__).parents[1]
+    seen: set[Path] = set()
+    todo = [Path("_catalog/cache.py"), Path("_catalog/loader.py")]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(_imported_at_load(package / module))
+    assert {str(path) for path in seen} <= set(_cache._SHAPING_MODULES)

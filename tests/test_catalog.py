@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 import payerr
-from payerr._catalog.registry import AdapterFileError, adapter_dir, catalog, load_adapter_file
+from payerr._catalog.file_format import AdapterFileError
+from payerr._catalog.loader import adapter_dir, load_adapter_file
+from payerr._catalog.registry import catalog
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 ALL = [info for spec in catalog() for info in spec.all_codes()]

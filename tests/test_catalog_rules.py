@@ -13,7 +13,8 @@ import pytest
 import payerr
 from payerr import Category as C
 from payerr import RetryHint as H
-from payerr._catalog.registry import CodeInfo, catalog
+from payerr._catalog.model import CodeInfo
+from payerr._catalog.registry import catalog
 
 ALLOWED: dict[C, set[H]] = {
     C.AUTH: {H.REFRESH_CREDENTIALS, H.NEVER},  # never: a wrong secret no refresh fixes
@@ -109,7 +110,7 @@ def test_no_code_means_two_things(provider: str) -> None:
 @pytest.mark.parametrize("provider", payerr.PROVIDERS)
 def test_every_group_cites_its_source(provider: str) -> None:
     """Adapter files say where their codes come from."""
-    from payerr._catalog.registry import adapter_dir
+    from payerr._catalog.loader import adapter_dir
 
     text = (adapter_dir() / f"{provider}.toml").read_text(encoding="utf-8")
     assert re.search(r"#.*(https?://|Source)", text), provider

@@ -119,7 +119,8 @@ def test_every_shipped_adapter_fits_the_schema() -> None:
     """The schema accepts every adapter file payerr ships (and is strict about the rest)."""
     import tomllib
 
-    from payerr._catalog.registry import adapter_dir, adapter_schema
+    from payerr._catalog.file_format import adapter_schema
+    from payerr._catalog.loader import adapter_dir
 
     jsonschema = pytest.importorskip("jsonschema")
     schema = adapter_schema()

@@ -97,7 +97,7 @@ def test_block_runs(name: str, block: Block, tmp_path: Path) -> None:
     if block.language == "toml":
         data = tomllib.loads(block.code)
         if "provider" in data and "envelope" in data:
-            from payerr._catalog.registry import load_adapter_file
+            from payerr._catalog.loader import load_adapter_file
 
             path = tmp_path / "adapter.toml"
             path.write_text(block.code, encoding="utf-8")

@@ -5,10 +5,12 @@ bodies, slow drips; and streams that must stay streams. Real sockets, every clie
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import socket
 import time
 import tracemalloc
+import warnings
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -187,9 +189,6 @@ def test_broken_content_encoding_after_a_payment_is_query_first(kind: str) -> No
     assert info.value.__cause__ is not None
 
 
-# urllib3 raises while building the response and drops its socket unclosed (its own
-# object, never handed to payerr): collected here, so the warning lands on this test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("kind", CLIENTS)
 def test_conflicting_content_lengths_are_typed(kind: str) -> None:
     """Two different Content-Length headers: no client exception escapes untyped."""
@@ -202,9 +201,14 @@ def test_conflicting_content_lengths_are_typed(kind: str) -> None:
     assert server.requests == 1
     assert isinstance(info.value, payerr.OutcomeUnknownError | payerr.MalformedResponseError)
     assert info.value.retry is H.QUERY_FIRST
-    import gc
-
-    gc.collect()
+    if kind == "requests":
+        # urllib3 rejects the header while wrapping http.client's response and drops that
+        # response unclosed (its own object, never handed to payerr); the error's cause chain
+        # holds it in a cycle. Collected here, or the warning lands on a later test.
+        del info
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.mark.parametrize("kind", CLIENTS)

@@ -13,7 +13,8 @@ import pytest
 import payerr
 from payerr import testing
 from payerr._catalog.envelopes import Envelope
-from payerr._catalog.registry import ProviderSpec, catalog
+from payerr._catalog.model import ProviderSpec
+from payerr._catalog.registry import catalog
 
 MiB = 1024 * 1024
 EXAMPLE = Path(__file__).parent.parent / "examples" / "adapters" / "stripe.toml"

@@ -571,7 +571,7 @@ def test_a_host_registered_later_is_claimed(fresh_catalog: object) -> None:
     ],
 )
 def test_content_length_is_read_in_one_pass(headers: Any, length: int | None) -> None:
-    from payerr._clients.bodies import head_of
+    from payerr._clients.bounds import head_of
 
     assert head_of(200, headers).length == length
 

@@ -41,7 +41,7 @@ def test_installed_layout_finds_adapters(wheel: Path, tmp_path: Path) -> None:
     """Unpacked as a wheel installs it, payerr loads its adapters from inside the package."""
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = (
-        "import payerr, payerr._catalog.registry as c; "
+        "import payerr, payerr._catalog.loader as c; "
         "print(c.adapter_dir()); print(payerr.explain('huawei', '1001880009').category)"
     )
     result = subprocess.run(
@@ -68,12 +68,12 @@ def test_wheel_carries_the_compiled_catalog(wheel: Path) -> None:
 
 FIRST_USE = """
 import sys
-import payerr, payerr._catalog.cache as cache, payerr._catalog.registry as catalog
+import payerr, payerr._catalog.cache as cache, payerr._catalog.loader as loader
 
 def refuse(*args, **kwargs):
     raise SystemExit("compiled at run time: " + repr(args))
 
-catalog.load_adapter_file = refuse
+loader.load_adapter_file = refuse
 cache.write = refuse
 print(payerr.explain("wechat", "40001").category)
 answer = b'{"errcode":45009,"errmsg":"reach max api daily quota limit"}'

@@ -15,10 +15,12 @@ import requests
 import payerr
 import provider_workers
 from payerr import _errors
+from payerr._catalog import loader as _loader
 from payerr._catalog import registry as _catalog
-from payerr._catalog.registry import AdapterFileError, _part_of, adapter_files
+from payerr._catalog.file_format import AdapterFileError, part_of
+from payerr._catalog.loader import adapter_files, load_adapter_file
 from payerr._engine.credentials import token_for
-from payerr._reading.classify import RequestFacts
+from payerr._reading.request import RequestFacts
 from payerr._reading.retry_after import window_wait
 from payerr._tools import codegen as _codegen
 from payerr.sandbox import Sandbox
@@ -132,7 +134,7 @@ invalid = "40014"
 def _declared_providers() -> list[tuple[int, str, str]]:
     found = []
     for path in adapter_files():
-        provider = _part_of(path.read_text(encoding="utf-8"), "provider")["provider"]
+        provider = part_of(path.read_text(encoding="utf-8"), "provider")["provider"]
         found.append((provider.get("order", 1000), provider["name"], provider["error_class"]))
     return sorted(found)
 
@@ -218,14 +220,14 @@ def test_a_bad_day_reset_names_file_and_key(tmp_path: Path, value: str, problem:
     path = tmp_path / "acme.toml"
     path.write_text(ACME.replace('day_reset = "00:00+08:00"', f'day_reset = "{value}"'), "utf-8")
     with pytest.raises(AdapterFileError, match=rf"acme\.toml: provider\.day_reset: .*{problem}"):
-        _catalog.load_adapter_file(path)
+        load_adapter_file(path)
 
 
 def test_a_bad_sandbox_route_names_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "acme.toml"
     path.write_text(ACME.replace('token = "issue"', 'token = "steal"'), "utf-8")
     with pytest.raises(AdapterFileError, match=r"acme\.toml: sandbox\.route\.0\.token"):
-        _catalog.load_adapter_file(path)
+        load_adapter_file(path)
 
 
 # --- a provider added at run time ----------------------------------------------------
@@ -300,7 +302,7 @@ def adapters_with_acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A shipped adapters directory holding huawei.toml and a new acme.toml, nothing else."""
     shutil.copy(ROOT / "adapters" / "huawei.toml", tmp_path / "huawei.toml")
     (tmp_path / "acme.toml").write_text(ACME, encoding="utf-8")
-    monkeypatch.setattr(_catalog, "_adapter_dirs", lambda: iter([tmp_path]))
+    monkeypatch.setattr(_loader, "_adapter_dirs", lambda: iter([tmp_path]))
     _catalog._catalog = None
     yield tmp_path
     if "acme" in _errors.PROVIDER_CLASSES:  # other tests load an "acme" of their own

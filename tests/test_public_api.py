@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import payerr
 import payerr._errors
-from payerr._catalog.registry import _part_of, adapter_files
+from payerr._catalog.file_format import part_of
+from payerr._catalog.loader import adapter_files
 
 DESIGN_NAMES = [
     "PROVIDERS",
@@ -68,7 +69,7 @@ def test_providers_are_the_adapter_files_in_their_declared_order() -> None:
     """PROVIDERS is read from adapters/*.toml, ordered by ``[provider] order``."""
     declared = []
     for path in adapter_files():
-        provider = _part_of(path.read_text(encoding="utf-8"), "provider")["provider"]
+        provider = part_of(path.read_text(encoding="utf-8"), "provider")["provider"]
         declared.append((provider.get("order", 1000), provider["name"]))
     assert tuple(name for _, name in sorted(declared)) == payerr.PROVIDERS
     assert payerr.PROVIDERS[:4] == ("alipay", "wechat", "huawei", "cmi")

@@ -128,12 +128,13 @@ def test_random_faults_are_reproducible() -> None:
     """The same seed injects the same faults."""
     runs = []
     for _ in range(2):
-        with Sandbox() as sandbox:
+        # One client per run: a new one per request would build an SSL context each time.
+        with Sandbox() as sandbox, httpx.Client(base_url=sandbox.url) as http:
             sandbox.random_faults(0.5, seed=42)
-            token = httpx.get(sandbox.url + "/cgi-bin/token").json()["access_token"]
+            token = http.get("/cgi-bin/token").json()["access_token"]
             runs.append(
                 [
-                    httpx.get(sandbox.url + "/cgi-bin/user/info", params={"access_token": token})
+                    http.get("/cgi-bin/user/info", params={"access_token": token})
                     .json()
                     .get("errcode", 0)
                     for _ in range(20)

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 import payerr
-from payerr._catalog.envelopes import parse_form, parse_xml
+from payerr._reading.formats import parse_form, parse_xml
 from payerr.sandbox import Sandbox
-from payerr.sandbox._routes import Reply
 from payerr.sandbox._server import _mangle
+from payerr.sandbox._wire import Reply
 
 QUERY = {
     "txnType": "00",

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from payerr.sandbox import Sandbox
-from payerr.sandbox._routes import Incoming
 from payerr.sandbox._table import Route, routes
+from payerr.sandbox._wire import Incoming
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ has its own file (tests/test_alipay_result.py).
 from __future__ import annotations
 
 import copy
-import gc
 import json
 import pickle
 import socket
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -72,18 +70,6 @@ def outcome(call: Callable[[], Any]) -> Any:
         return exc
 
 
-def outcome_alone(call: Callable[[], Any]) -> Any:
-    """``outcome`` of a call by the SDK alone, which leaves ``urlopen``'s answer for the
-    garbage collector: its socket is closed here, not in whichever test runs next."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        found = outcome(call)
-        if isinstance(found, BaseException):
-            found.__traceback__ = None
-        gc.collect(1)  # young garbage only: what the call just left
-    return found
-
-
 # --- the contract is the SDK's ----------------------------------------------------
 
 
@@ -128,7 +114,7 @@ def test_the_handler_an_app_writes_today_still_catches(
     sandbox: Sandbox, step: str, handler: type[BaseException]
 ) -> None:
     sandbox.script("alipay.trade.pay", [step])
-    alone = outcome_alone(lambda: pay(client(sandbox), "H1"))
+    alone = outcome(lambda: pay(client(sandbox), "H1"))
     assert isinstance(alone, handler)
     sandbox.script("alipay.trade.pay", [step])
     through = outcome(lambda: pay(payerr_alipay.install(client(sandbox)), "H2"))
@@ -290,7 +276,7 @@ def test_a_body_with_two_nodes_goes_back_to_the_sdk_untouched(
     def through(sdk: AliPay) -> tuple[type, str, int]:
         sdk._gateway = f"http://127.0.0.1:{fixed.server_address[1]}/gateway.do"
         fixed.hits = 0
-        seen = outcome_alone(lambda: call(sdk, "N1"))
+        seen = outcome(lambda: call(sdk, "N1"))
         return type(seen), str(seen), fixed.hits
 
     alone, alone_text, alone_hits = through(client(sandbox))

@@ -24,7 +24,7 @@ import payerr
 from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
-from payerr._catalog.envelopes import MAX_PAIRS, parse_form, split_form
+from payerr._reading.formats import MAX_PAIRS, parse_form, split_form
 from test_hostile_bodies import Hostile, answer
 
 CLIENTS = ["httpx", "httpx-async", "requests"]

@@ -17,7 +17,8 @@ import requests
 import payerr
 from payerr import Category as C
 from payerr import RetryHint as H
-from payerr._catalog.registry import adapter_dir, catalog
+from payerr._catalog.loader import adapter_dir
+from payerr._catalog.registry import catalog
 from payerr.sandbox import Sandbox
 from payerr.testing import instant_sleeps
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._catalog.file_format import AdapterFileError
+from ._catalog.model import CodeInfo
 from ._catalog.registry import (
-    AdapterFileError,
-    CodeInfo,
     UnknownProviderError,
     explain,
     load_adapter,
@@ -41,7 +41,8 @@ from ._errors import (
     TransportError,
     UnknownCodeError,
 )
-from ._reading.classify import Outcome, inspect, raise_for_response
+from ._reading.classify import inspect, raise_for_response
+from ._reading.outcome import Outcome
 from ._reading.raw import RawResponse
 from ._reading.redact import add_secret_names
 
@@ -55,15 +56,15 @@ if TYPE_CHECKING:
     from ._clients.httpx_transport import AsyncTransport, Transport
     from ._clients.requests_adapter import RequestsAdapter
     from ._coordination.redis import RedisCoordinator
-    from ._engine.call import Cooldown
     from ._engine.credentials import (
         Credentials,
         HeaderToken,
         JsonBodyToken,
         QueryParamToken,
     )
+    from ._engine.engine import Cooldown
     from ._engine.wsse import wsse_headers
-    from ._reading.classify import RequestFacts
+    from ._reading.request import RequestFacts
     from ._retry.policy import Attempt, RetryPolicy
     from .integrations.alipay import alipay_result
 
@@ -80,8 +81,8 @@ _LAZY = {
     "AsyncTransport": "._clients.httpx_transport",
     "RequestsAdapter": "._clients.requests_adapter",
     "RetryPolicy": "._retry.policy",
-    "Cooldown": "._engine.call",
-    "RequestFacts": "._reading.classify",
+    "Cooldown": "._engine.engine",
+    "RequestFacts": "._reading.request",
     "RedisCoordinator": "._coordination.redis",
     "Attempt": "._retry.policy",
     "Credentials": "._engine.credentials",

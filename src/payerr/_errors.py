@@ -33,8 +33,8 @@ class on first use, and its errors pickle by provider and category, not by a
 class reference another process could not resolve.
 """
 
-# Over 400 lines on purpose: every class and function a pickle names must be found in
-# payerr._errors, so the error model, its pickling and the generated classes stay together.
+# Long because every class and function a pickle names must be found in payerr._errors:
+# the error model, its pickling and the generated provider classes stay together.
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ class PayError(Exception):
         history: tuple[PayError, ...] = (),
         delays: tuple[float, ...] = (),
     ) -> None:
-        # One keyword per attribute of the error model: long by design.
+        # Long because it takes one keyword per attribute of the error model.
         super().__init__(message)
         self.message = message
         self.provider = provider
@@ -119,16 +119,16 @@ class PayError(Exception):
         text = self.sub_message or self.message or type(self).__name__
         if self.sub_message and self.message and self.message != self.sub_message:
             text = f"{text} ({self.message})"
-        facts = [f"retry={self.retry.value}"]
+        details = [f"retry={self.retry.value}"]
         if self.retry_after is not None:
-            facts.append(f"retry_after={self.retry_after:g}s")
+            details.append(f"retry_after={self.retry_after:g}s")
         if self.http_status is not None:
-            facts.append(f"http={self.http_status}")
+            details.append(f"http={self.http_status}")
         if self.request_id:
-            facts.append(f"request_id={self.request_id}")
+            details.append(f"request_id={self.request_id}")
         if self.attempts > 1:
-            facts.append(f"attempts={self.attempts}")
-        return _one_line(f"{head}: {_clip(text)} [{', '.join(facts)}]")
+            details.append(f"attempts={self.attempts}")
+        return _one_line(f"{head}: {_clip(text)} [{', '.join(details)}]")
 
     def __repr__(self) -> str:
         shown = ("provider", "code", "sub_code", "http_status", "retry", "request_id", "attempts")

@@ -2,8 +2,11 @@
 
 Nothing here reads a response or sends a request; the layers above ask the catalog.
 
-- ``registry``: the adapter file format (pydantic models), the loader and the catalog of
-  providers and codes behind ``explain``, ``load_adapter`` and ``override_code``.
+- ``model``: the hot-path values: ``ProviderSpec`` (a provider) and ``CodeInfo`` (a code).
+- ``file_format``: the adapter file format as pydantic models, its JSON Schema, validation.
+- ``loader``: finds the shipped adapter files and turns a validated file into a ``ProviderSpec``.
+- ``registry``: the catalog of providers and codes behind ``explain``, ``load_adapter``,
+  ``register_host`` and ``override_code``.
 - ``cache``: the adapter files compiled to JSON lines in the user's cache directory, read lazily.
 - ``envelopes``: where each provider puts its code, message and request id; reads a parsed body.
 - ``generic``: the provider-independent rules of ``generic.toml`` (status fallbacks, file types).

@@ -29,13 +29,15 @@ from typing import Any
 
 from .._enums import Category, Processed, RetryHint
 from .envelopes import Envelope
+from .model import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
 from .provider_data import TokenPlacement
-from .registry import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
 
 FORMAT = 3
 
 _SHAPING_MODULES = (
-    "_catalog/registry.py",
+    "_catalog/model.py",
+    "_catalog/file_format.py",
+    "_catalog/loader.py",
     "_catalog/cache.py",
     "_enums.py",
     "_catalog/envelopes.py",
@@ -318,7 +320,7 @@ def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
 @cache
 def _validated() -> dict[str, ProviderSpec]:
     """The shipped adapters read and validated from their files (no cache involved)."""
-    from .registry import adapter_files, load_adapter_file
+    from .loader import adapter_files, load_adapter_file
 
     specs = (load_adapter_file(path) for path in adapter_files())
     return {spec.name: spec for spec in specs}

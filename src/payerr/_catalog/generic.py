@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import category_defaults
-from .registry import AdapterFileError, CodeInfo, _load_models
+from .file_format import AdapterFileError, file_models
+from .model import CodeInfo
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
 
@@ -55,7 +56,7 @@ def generic() -> Generic:
 
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-    code_model = _load_models()[1]
+    code_model = file_models()[1]
 
     class Files(BaseModel):
         model_config = ConfigDict(extra="forbid")

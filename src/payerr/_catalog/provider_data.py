@@ -1,4 +1,4 @@
-"""Provider facts an adapter file declares beyond its codes: where the access token
+"""What an adapter file declares beyond its codes: where the provider's access token
 travels, when the provider's day starts, and how the sandbox fakes it.
 
 Kept apart from the catalog so each stays one job: the catalog finds a

@@ -3,8 +3,12 @@
 Reading a body with a bound, decoding it with a bound, the deadline over the head, then each
 client's middleware driving the engine.
 
-- ``bodies``: at most ``body_cap`` bytes read, raw and decoded, and all of it handed back.
+- ``bounds``: what bounded reading shares: the head's facts (length, coding, file), the limits.
+- ``bodies``: httpx: at most ``body_cap`` bytes read, raw and decoded, and all of it handed back.
+- ``requests_bodies``: the same for requests: urllib3's ``raw`` replayed by ``ReplayRaw``.
 - ``inflate``: Content-Encoding undone with a bound inside every decoder (zlib, brotli, zstd).
+- ``edits``: a credentials ``TokenEdit`` (query, header, JSON field) applied to a request.
+- ``raw_httpx``: an ``httpx.Response`` as a client-neutral ``RawResponse`` for ``inspect``.
 - ``handover``: one parse per body: a client's ``json()`` gets the object payerr parsed.
 - ``httpx_head``: the call's deadline over httpx's connect and head reads.
 - ``requests_head``: the call's deadline over urllib3's head reads (a watchdog thread).

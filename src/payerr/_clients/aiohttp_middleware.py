@@ -26,14 +26,16 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._coordination.local import Coordinator
-from .._engine.call import IDEMPOTENT_HEADER, Call, Engine, EngineViews
+from .._engine.call import Call
 from .._engine.credentials import Credentials
+from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import RawResponse
 from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
-from .bodies import ERROR_HEAD, PEEK, BodyDecodeError, Head, decode_bounded, decode_head, head_of
+from .bounds import ERROR_HEAD, PEEK, Head, head_of
+from .inflate import BodyDecodeError, decode_bounded, decode_head
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
 
@@ -164,7 +166,7 @@ async def _is_file(response: aiohttp.ClientResponse, facts: Head) -> bool:
         head += chunk
     _give_back(response, [head])
     decoded = decode_head(_coding(response, facts), head)
-    from .._catalog.envelopes import looks_like_envelope
+    from .._reading.formats import looks_like_envelope
 
     if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
         return False

@@ -13,90 +13,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 
-from .inflate import BodyDecodeError, Pipeline, decode_bounded, decode_head, pipeline
-
-__all__ = ["BodyDecodeError", "Pipeline", "decode_bounded", "decode_head"]
-
-PEEK = 64
-"""Bytes of a file-typed body looked at to tell a file from an error envelope."""
-ERROR_HEAD = 64 * 1024
-"""Bytes of an error body over the cap kept for the error's ``raw`` (as much as it keeps)."""
-
-
-class ReadDeadline(TimeoutError):
-    """Reading the body would pass the retry policy's deadline."""
-
-
-def plain_headers(headers: Any) -> Any:
-    """httpx headers as a plain lower-cased dict (for the error path's many look-ups)."""
-    entries = getattr(headers, "_list", None)
-    if type(entries) is not list:
-        return headers
-    return {entry[1].decode("latin-1"): entry[2].decode("latin-1") for entry in entries}
-
-
-class Head(NamedTuple):
-    """What the headers say about the body, read in one pass."""
-
-    length: int | None
-    coding: str | None
-    file: bool
-    """A 2xx declared as a file (worth a peek, never read whole)."""
-
-
-def head_of(status: int, headers: Any) -> Head:
-    """Content-Length, Content-Encoding and whether the body is a file, in one pass.
-
-    httpx's ``Headers.get`` costs microseconds a call; its own (name, lower-cased
-    name, value) list is walked once instead, when it is there.
-    """
-    entries = getattr(headers, "_list", None)
-    if type(entries) is list:
-        found: dict[str, str] = {}
-        for _, name, value in entries:
-            if name in _HEAD_KEYS:
-                found[name.decode("latin-1")] = value.decode("latin-1")
-        get = found.get
-    else:  # requests, or an httpx that lays its headers out differently
-        get = headers.get
-    length = get("content-length")
-    file = False
-    if 200 <= status < 300:  # is it a file? The disposition is asked only when it may be
-        kind = get("content-type")
-        file = (kind is None or "json" not in kind) and _is_file_type(
-            kind, get("content-disposition")
-        )
-    return Head(
-        int(length) if length is not None and length.isdigit() else None,
-        get("content-encoding"),
-        file,
-    )
-
-
-_HEAD_NAMES = ("content-length", "content-type", "content-encoding", "content-disposition")
-_HEAD_KEYS = frozenset(name.encode() for name in _HEAD_NAMES)
-
-
-def _is_file_type(kind: str | None, disposition: str | None) -> bool:
-    if kind is not None and "json" in kind:
-        return False  # an API answer: read as one (the common case, decided cheaply)
-    from .._catalog.generic import is_file
-
-    return is_file(kind, disposition)
-
-
-def _is_file_head(coding: str | None, head: bytes) -> bool:
-    from .._catalog.envelopes import looks_like_envelope
-
-    if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
-        return False
-    decoded = decode_head(coding, head)
-    return decoded is not None and not looks_like_envelope(decoded)
-
+from .bounds import ERROR_HEAD, PEEK, Head, ReadDeadline, decode_kept, is_file_head
 
 # --- httpx ----------------------------------------------------------------------------
 
@@ -152,15 +73,6 @@ Read = tuple[httpx.Response, "bytes | None", bytes]
 """(the response to hand back, the decoded body or None when over the cap, the raw head)."""
 
 
-def _decode_kept(coding: str | None, raw: list[bytes], cap: int) -> bytes | None:
-    """``decode_bounded``, with the raw bytes kept on the error when decoding fails."""
-    try:
-        return decode_bounded(coding, raw, cap)
-    except BodyDecodeError as exc:
-        exc.raw = b"".join(raw)[:ERROR_HEAD]  # type: ignore[attr-defined]
-        raise
-
-
 def _whole(response: httpx.Response, cap: int, coding: str | None) -> Read:
     """A body httpx already holds in memory: read it the cheap way, bounded all the same."""
     return _finish(response, list(response.iter_raw()), cap, coding)
@@ -174,7 +86,7 @@ def _finish(response: httpx.Response, chunks: list[bytes], cap: int, coding: str
     (httpx's own attribute, set as ``httpx.Response(content=...)`` sets it).
     """
     if coding:
-        content = _decode_kept(coding, chunks, cap)
+        content = decode_kept(coding, chunks, cap)
     else:  # nothing to decode: the body is the content (one chunk: not even a copy)
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         content = content if len(content) <= cap else None
@@ -298,7 +210,7 @@ def peek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bo
             break
     else:
         raw = None
-    return _replayed(response, head, raw), _is_file_head(facts.coding, b"".join(head))
+    return _replayed(response, head, raw), is_file_head(facts.coding, b"".join(head))
 
 
 async def apeek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bool]:
@@ -315,158 +227,7 @@ async def apeek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Respo
             break
     else:
         raw = None
-    return _replayed(response, head, raw), _is_file_head(facts.coding, b"".join(head))
+    return _replayed(response, head, raw), is_file_head(facts.coding, b"".join(head))
 
 
 # --- requests ---------------------------------------------------------------------------
-
-
-class ReplayRaw:
-    """For requests: a urllib3-like raw body that gives the bytes payerr read, then the rest.
-
-    ``decode_content=False`` gives the raw bytes exactly as sent; otherwise they
-    are decoded (by payerr's own decoders, so a body payerr started reading still
-    decodes from its first byte). Mixing the two on one body is not supported.
-    """
-
-    def __init__(self, raw: bytes, rest: Any, coding: str | None, decoded: bytes | None) -> None:
-        self._raw = raw
-        self._rest = rest
-        self._flow = pipeline(coding)
-        self._decoded = b""
-        if decoded is not None:  # payerr read and decoded it all: nothing more to decode
-            self._decoded, self._raw_done = decoded, True
-        else:
-            self._raw_done = False
-        self.decode_content = True
-
-    def _next_raw(self, amt: int) -> bytes:
-        if self._raw:
-            data, self._raw = self._raw, b""
-            return data
-        if self._rest is None:
-            return b""
-        more: bytes = self._rest.read(amt, decode_content=False) or b""
-        return more
-
-    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        decode = self.decode_content if decode_content is None else decode_content
-        if not decode:
-            data = self._raw
-            while amt is None or len(data) < amt:
-                more = b"" if self._rest is None else self._rest.read(amt or 65536, False)
-                if not more:
-                    break
-                data += more
-            self._raw = b"" if amt is None else data[amt:]
-            return data if amt is None else data[:amt]
-        if amt is None:
-            pieces = [self._decoded]
-            while piece := self._decode_step(65536):
-                pieces.append(piece)
-            self._decoded = b""
-            return b"".join(pieces)
-        while len(self._decoded) < amt:
-            piece = self._decode_step(amt - len(self._decoded))
-            if not piece:
-                break
-            self._decoded += piece
-        data, self._decoded = self._decoded[:amt], self._decoded[amt:]
-        return data
-
-    def _decode_step(self, limit: int) -> bytes:
-        """At most ``limit`` more decoded bytes (one bounded step), reading raw as needed.
-
-        Each call decodes only what it returns: a later read never inflates the
-        rest of a bomb in one go, whatever was asked before.
-        """
-        flow = self._flow
-        while True:
-            if flow is not None:
-                piece = flow.read(limit)
-                if piece:
-                    return piece
-            if self._raw_done:
-                return b""
-            chunk = self._next_raw(65536)
-            if not chunk:
-                self._raw_done = True
-                return b""
-            if flow is None:
-                return chunk
-            flow.feed(chunk)
-
-    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
-        """What is at hand: the replayed bytes first, then one read of the rest."""
-        decode = self.decode_content if decode_content is None else decode_content
-        if decode or self._raw or self._rest is None:
-            return self.read(amt, decode_content)
-        read = getattr(self._rest, "read1", None) or self._rest.read
-        more: bytes = read(amt, decode_content=False) or b""
-        return more
-
-    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
-        while data := self.read(amt, decode_content):
-            yield data
-
-    def release_conn(self) -> None:
-        if self._rest is not None:
-            self._rest.release_conn()
-
-    def close(self) -> None:
-        if self._rest is not None:
-            self._rest.close()
-
-    def __getattr__(self, name: str) -> Any:
-        rest = self.__dict__.get("_rest")
-        if rest is None:
-            raise AttributeError(name)
-        return getattr(rest, name)
-
-
-def read_bounded_requests(
-    response: Any, cap: int, deadline_at: float, facts: Head
-) -> tuple[bytes | None, bytes]:
-    """Read a requests body up to ``cap`` (raw and decoded); (decoded or None, raw head).
-
-    The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
-    everything, from the first byte.
-    """
-    coding, length = facts.coding, facts.length
-    over = length is not None and length > cap
-    if over and response.status_code < 400:
-        return None, b""  # a success over the cap: never touched
-    limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
-    original = response.raw
-    read = getattr(original, "read1", None) or original.read  # read1: what has arrived
-    chunks: list[bytes] = []
-    size = 0
-    while data := read(65536, decode_content=False):
-        chunks.append(data)
-        size += len(data)
-        if size > limit or (over and size >= limit):
-            head = b"".join(chunks)
-            response.raw = ReplayRaw(head, original, coding, None)
-            return None, head[:ERROR_HEAD]
-        if time.monotonic() > deadline_at:
-            original.close()  # the connection is given up, not left half read
-            original.release_conn()
-            raise ReadDeadline("reading the answer passed the deadline")
-    if time.monotonic() > deadline_at:  # the end came from the deadline's watchdog, not the server
-        raise ReadDeadline("reading the answer passed the deadline")
-    content = _decode_kept(coding, chunks, cap)
-    raw = b"".join(chunks)
-    response.raw = ReplayRaw(raw, None, coding, content)
-    if content is not None:  # what .content would read again: handed over as it is
-        response._content, response._content_consumed = content, True
-    original.release_conn()
-    return content, raw[:ERROR_HEAD] if content is None else b""
-
-
-def peek_file_requests(response: Any, facts: Head) -> bool:
-    """For requests: True for a file success (left streamable); the peeked bytes are replayed."""
-    if not facts.file:
-        return False
-    head = response.raw.read(PEEK, decode_content=False) or b""
-    response.raw = ReplayRaw(head, response.raw, facts.coding, None)
-    return _is_file_head(facts.coding, head)

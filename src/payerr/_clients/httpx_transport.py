@@ -16,25 +16,19 @@ from typing import Any, Generic, TypeVar, cast
 import httpx
 
 from .._coordination.local import Coordinator
-from .._engine.call import IDEMPOTENT_MARK, Call, Engine, EngineViews
+from .._engine.call import Call
 from .._engine.credentials import Credentials
+from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of
 from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
-from .bodies import (
-    BodyDecodeError,
-    ReadDeadline,
-    apeek_file,
-    aread_bounded,
-    head_of,
-    peek_file,
-    plain_headers,
-    read_bounded,
-)
+from .bodies import apeek_file, aread_bounded, peek_file, read_bounded
+from .bounds import ReadDeadline, head_of, plain_headers
 from .handover import MISSING, offer, take
 from .httpx_head import DEADLINE, watch
+from .inflate import BodyDecodeError
 
 # Errors where the request never reached the provider; everything else after
 # sending (read timeout, dropped connection) leaves the outcome unknown.

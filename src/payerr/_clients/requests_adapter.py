@@ -18,21 +18,18 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from .._coordination.local import Coordinator
-from .._engine.call import IDEMPOTENT_HEADER, Call, Engine, EngineViews
+from .._engine.call import Call
 from .._engine.credentials import Credentials
+from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import RawResponse, _body_of, _host, _path
 from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
-from .bodies import (
-    BodyDecodeError,
-    ReadDeadline,
-    head_of,
-    peek_file_requests,
-    read_bounded_requests,
-)
+from .bounds import ReadDeadline, head_of
 from .handover import MISSING, offer, take
+from .inflate import BodyDecodeError
+from .requests_bodies import peek_file_requests, read_bounded_requests
 from .requests_head import WATCH, Watch, watched_pools
 
 _NEVER_SENT_CAUSES = (
@@ -159,12 +156,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
     ) -> requests.Response:
-        sent = request
-        if not call.ready():
-            call.prepare()
-            if call.gate is not None:
-                # Credentials rewrite the request per attempt: a copy, not the caller's object.
-                sent = call.apply(request.copy())
+        sent = self._prepared(call, request)
         _stream, timeout, verify, cert, proxies = options
         response: requests.Response | None = None
         watch = Watch(call.read_deadline())  # the deadline covers the status line and headers
@@ -177,15 +169,10 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             cap = self._engine.policy.body_cap
             content, head = read_bounded_requests(response, cap, call.read_deadline(), facts)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            if watch.passed():  # the watchdog cut the connection: the deadline, typed as such
-                late = ReadDeadline("the answer was not in by the retry policy's deadline")
-                error = call.unreadable(late, 0, self._facts(call, sent))
-                raise as_client_error(error, _client_kind(late), None) from exc
-            category = _category(exc)
-            if category is None:
+            failure = self._no_answer(call, sent, watch, exc)
+            if failure is None:
                 raise
-            error = call.no_answer(category, exc, self._facts(call, sent))
-            raise as_client_error(error, _client_kind(exc), exc) from exc
+            raise failure from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             status = response.status_code if response is not None else 0
             error = call.unreadable(exc, status, self._facts(call, sent))
@@ -198,6 +185,28 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
                 return call.passed(response)
             content = head
         return self._settle(call, sent, response, content)
+
+    @staticmethod
+    def _prepared(call: Call, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """The request to send: credentials rewrite a copy per attempt, never the caller's."""
+        if call.ready():
+            return request
+        call.prepare()
+        return call.apply(request.copy()) if call.gate is not None else request
+
+    def _no_answer(
+        self, call: Call, sent: requests.PreparedRequest, watch: Watch, exc: Exception
+    ) -> PayError | None:
+        """The typed error for a send that got no answer; None: not ours, raise it as it is."""
+        if watch.passed():  # the watchdog cut the connection: the deadline, typed as such
+            late = ReadDeadline("the answer was not in by the retry policy's deadline")
+            error = call.unreadable(late, 0, self._facts(call, sent))
+            return as_client_error(error, _client_kind(late), None)
+        category = _category(exc)
+        if category is None:
+            return None
+        error = call.no_answer(category, exc, self._facts(call, sent))
+        return as_client_error(error, _client_kind(exc), exc)
 
     def _settle(
         self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes

@@ -14,9 +14,9 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from .._coordination.local import Coordinator, Fetch
 from .._errors import PayError
@@ -244,11 +244,27 @@ def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:
     return gate
 
 
-def _set_query(url: str, name: str, value: str) -> str:
-    parts = urlsplit(url)
-    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
-    pairs.append((name, value))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+@dataclass(frozen=True, slots=True)
+class TokenEdit:
+    """Where a token goes, said without naming a client: each client in ``_clients``
+    applies it to its own request type (``_clients.edits``)."""
+
+    place: Literal["query", "header", "json"]
+    name: str
+    value: str
+
+    def json_body(self, body: bytes | str | None) -> bytes | None:
+        """The JSON body with the token set as a field; None when it is not a JSON object."""
+        if not body:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        data[self.name] = self.value
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class _Token:
@@ -278,38 +294,12 @@ class _Token:
     def apply(self, request: R) -> R:
         if self.token is None:
             return request
-        if _is_httpx(request):
-            return cast(R, self._apply_httpx(request))
-        return cast(R, self._apply_requests(request))
+        from .._clients.edits import apply_edit  # the client that owns the request applies it
 
-    def _apply_httpx(self, request: Any) -> Any:  # pragma: no cover - subclasses
-        raise TypeError(type(request))
+        return cast(R, apply_edit(request, self.edit(str(self.token))))
 
-    def _apply_requests(self, request: Any) -> Any:  # pragma: no cover - subclasses
-        raise TypeError(type(request))
-
-
-def _is_httpx(request: Any) -> bool:
-    return type(request).__module__.startswith("httpx")
-
-
-def _httpx_copy(
-    request: Any, url: Any = None, headers: Any = None, body: bytes | None = None
-) -> Any:
-    """A new httpx request: attempts never share a mutated request object."""
-    import httpx
-
-    new_headers = httpx.Headers(headers if headers is not None else request.headers)
-    content = request.content if body is None else body
-    if body is not None:
-        new_headers["Content-Length"] = str(len(body))
-    return httpx.Request(
-        request.method,
-        url if url is not None else request.url,
-        headers=new_headers,
-        content=content,
-        extensions=request.extensions,
-    )
+    def edit(self, token: str) -> TokenEdit:  # pragma: no cover - subclasses
+        raise NotImplementedError
 
 
 class QueryParamToken(_Token):
@@ -319,12 +309,8 @@ class QueryParamToken(_Token):
         super().__init__(fetch)
         self.param = param
 
-    def _apply_httpx(self, request: Any) -> Any:
-        return _httpx_copy(request, url=request.url.copy_set_param(self.param, self.token))
-
-    def _apply_requests(self, request: Any) -> Any:
-        request.url = _set_query(request.url, self.param, str(self.token))
-        return request
+    def edit(self, token: str) -> TokenEdit:
+        return TokenEdit("query", self.param, token)
 
 
 class HeaderToken(_Token):
@@ -348,14 +334,8 @@ class HeaderToken(_Token):
         assert isinstance(placed, HeaderToken)
         return placed
 
-    def _apply_httpx(self, request: Any) -> Any:
-        headers = request.headers.copy()
-        headers[self.header] = self.template(str(self.token))
-        return _httpx_copy(request, headers=headers)
-
-    def _apply_requests(self, request: Any) -> Any:
-        request.headers[self.header] = self.template(str(self.token))
-        return request
+    def edit(self, token: str) -> TokenEdit:
+        return TokenEdit("header", self.header, self.template(token))
 
 
 class JsonBodyToken(_Token):
@@ -365,28 +345,8 @@ class JsonBodyToken(_Token):
         super().__init__(fetch)
         self.field = field
 
-    def _rewrite(self, body: bytes | str | None) -> bytes | None:
-        if not body:
-            return None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
-        data[self.field] = self.token
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-    def _apply_httpx(self, request: Any) -> Any:
-        body = self._rewrite(request.content)
-        return request if body is None else _httpx_copy(request, body=body)
-
-    def _apply_requests(self, request: Any) -> Any:
-        body = self._rewrite(request.body)
-        if body is not None:
-            request.body = body
-            request.headers["Content-Length"] = str(len(body))
-        return request
+    def edit(self, token: str) -> TokenEdit:
+        return TokenEdit("json", self.field, token)
 
 
 def token_for(provider: str, fetch: Fetch) -> QueryParamToken | HeaderToken | JsonBodyToken:

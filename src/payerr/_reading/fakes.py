@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from .._catalog.envelopes import Envelope
-from .._catalog.registry import ProviderSpec, catalog
+from .._catalog.model import ProviderSpec
+from .._catalog.registry import catalog
 from .._enums import Category
 
 _STATUS_FOR = {
@@ -83,6 +84,7 @@ def answer(
     status: int | None,
     message: str | None,
 ) -> tuple[int, dict[str, str], bytes]:
+    """A provider's answer carrying this code: (status, headers, body) as its gateway sends it."""
     spec = catalog().spec(provider)
     info = spec.find(code, sub_code)
     if info is None:
@@ -107,16 +109,23 @@ def answer(
             _put(fields, envelope.sub_message[0], text)
     if status is None:
         status = _status_for(envelope, info.category)
+    return (status, *_written(envelope, fields, api))
+
+
+def _written(
+    envelope: Envelope, fields: dict[str, Any], api: str | None
+) -> tuple[dict[str, str], bytes]:
+    """The headers and body of an answer carrying ``fields``, in the envelope's format."""
     if envelope.format == "form":  # the gateway's way: key=value&..., nothing URL-encoded
         body = "&".join(f"{k}={v}" for k, v in sorted(fields.items()))
-        return status, {"Content-Type": "text/html;charset=UTF-8"}, body.encode()
+        return {"Content-Type": "text/html;charset=UTF-8"}, body.encode()
     if envelope.format == "xml":
         body = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in _v2(fields).items())
-        return status, {"Content-Type": "text/xml"}, f"<xml>{body}</xml>".encode()
+        return {"Content-Type": "text/xml"}, f"<xml>{body}</xml>".encode()
     if envelope.node:
         node = (api or "alipay.trade.query").replace(".", "_") + "_response"
         fields = {node: fields, "sign": "fake-signature"}
-    return status, {"Content-Type": "application/json"}, json.dumps(fields).encode()
+    return {"Content-Type": "application/json"}, json.dumps(fields).encode()
 
 
 def _v2(fields: dict[str, Any]) -> dict[str, Any]:

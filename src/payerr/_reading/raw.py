@@ -78,28 +78,6 @@ def _body_of(request: Any) -> bytes:
     return body if isinstance(body, bytes) else b""
 
 
-def from_httpx(response: Any) -> RawResponse:
-    import httpx
-
-    try:
-        body = response.content
-    except httpx.ResponseNotRead:
-        body = response.read()
-    try:
-        request = response.request
-    except RuntimeError:
-        request = None
-    return RawResponse(
-        status_code=response.status_code,
-        headers=response.headers,
-        body=body,
-        url=str(request.url) if request is not None else "",
-        method=request.method if request is not None else "POST",
-        request_body=_body_of(request) if request is not None else b"",
-        request_headers=request.headers if request is not None else {},
-    )
-
-
 def from_requests(response: Any) -> RawResponse:
     request = getattr(response, "request", None)
     return RawResponse(
@@ -119,6 +97,8 @@ def as_raw(response: Any) -> RawResponse:
         return response
     httpx = sys.modules.get("httpx")
     if httpx is not None and isinstance(response, httpx.Response):
+        from .._clients.raw_httpx import from_httpx  # the client's own reading of its answer
+
         return from_httpx(response)
     requests = sys.modules.get("requests")
     if requests is not None and isinstance(response, requests.Response):

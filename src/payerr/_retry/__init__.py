@@ -4,5 +4,7 @@
   a code's hint.
 - ``policy``: ``RetryPolicy`` and ``Attempt``: attempts, backoff with jitter, ``Retry-After``,
   the deadline.
+- ``decide``: every reason to send again or stop, decided from one frozen ``RetryState``;
+  cooldown holds and scopes.
 - ``budget``: the retry budget, a token bucket per provider app kept in the coordinator.
 """

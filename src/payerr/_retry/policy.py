@@ -18,7 +18,7 @@ from .._enums import Category, RetryHint
 from .._errors import PayError
 
 if TYPE_CHECKING:
-    from .._reading.classify import RequestFacts
+    from .._reading.request import RequestFacts
 
 
 @dataclass(frozen=True, slots=True)

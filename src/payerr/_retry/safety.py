@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._enums import Processed, RetryHint
 
 if TYPE_CHECKING:
-    from .._catalog.registry import ProviderSpec
+    from .._catalog.model import ProviderSpec
 
 IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._catalog.registry import CodeInfo, ProviderSpec, catalog
+from .._catalog.model import CodeInfo, ProviderSpec
+from .._catalog.registry import catalog
 
 Rule = Callable[[CodeInfo], bool]
 

@@ -28,9 +28,10 @@ class ShippedProvider:
 
 def shipped_providers() -> list[ShippedProvider]:
     """The shipped adapters, in ``PROVIDERS`` order, read afresh from their files."""
-    from .._catalog.registry import Catalog, _shipped_specs
+    from .._catalog.loader import shipped_specs
+    from .._catalog.registry import Catalog
 
-    fresh = Catalog(_shipped_specs())
+    fresh = Catalog(shipped_specs())
     return [
         ShippedProvider(name, fresh.spec(name).display, fresh.spec(name).error_class)
         for name in fresh.shipped

@@ -260,53 +260,53 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def run_demo(out: TextIO | None = None) -> int:
-    """Run every scenario against a fresh sandbox; 0 when payerr did the safe thing in all.
-
-    Long on purpose: the demo reads top to bottom as the story it tells.
-    """
+    """Run every scenario against a fresh sandbox; 0 when payerr did the safe thing in all."""
     out = out or sys.stdout
     started = time.monotonic()
     with Sandbox() as sandbox:
         print(
             f"payerr demo: sandbox on {sandbox.url} (Alipay, WeChat, Huawei IAP, CMI)\n", file=out
         )
-        demo = Demo(sandbox)
-        rows = []
-        for row, action in demo.scenarios():
-            print(f"  running  {row.provider:<7} {row.scenario} ...", file=out, flush=True)
-            rows.append(demo.run(row, action))
-            mark = "ok" if rows[-1].ok else "UNEXPECTED"
-            print(f"  {mark:<8} {row.result}", file=out, flush=True)
-        ledger = sandbox.ledger
+        rows = _run_scenarios(Demo(sandbox), out)
         print("\nWhat happened:\n", file=out)
-        print(
-            _table(
-                ["provider", "client", "scenario", "attempts", "delays (s)", "result"],
-                [
-                    [
-                        r.provider,
-                        r.client,
-                        r.scenario,
-                        str(r.attempts),
-                        ", ".join(f"{d:.2f}" for d in r.delays) or "-",
-                        r.result,
-                    ]
-                    for r in rows
-                ],
-            ),
-            file=out,
-        )
-        print("\nSandbox ledger (requests that carried each key, and real executions):\n", file=out)
-        ledger_rows = [
-            [kind, key, str(row["requests"]), str(row["executions"])]
-            for kind, keys in sorted(ledger.snapshot().items())
-            for key, row in sorted(keys.items())
-        ]
-        print(_table(["key", "value", "requests", "executions"], ledger_rows), file=out)
-        duplicates = ledger.duplicates()
-        print(f"\nduplicate executions: {len(duplicates)}", file=out)
+        print(_table(_HEADER, [_cells(r) for r in rows]), file=out)
+        duplicates = _print_ledger(sandbox, out)
     failed = [r for r in rows if not r.ok]
     seconds = time.monotonic() - started
     verdict = "all scenarios behaved" if not failed else f"{len(failed)} scenario(s) misbehaved"
     print(f"{verdict}; finished in {seconds:.1f}s", file=out)
     return 0 if not failed and not duplicates else 1
+
+
+_HEADER = ["provider", "client", "scenario", "attempts", "delays (s)", "result"]
+
+
+def _run_scenarios(demo: Demo, out: TextIO) -> list[Row]:
+    """Each scenario in turn, said as it starts and as it ends."""
+    rows = []
+    for row, action in demo.scenarios():
+        print(f"  running  {row.provider:<7} {row.scenario} ...", file=out, flush=True)
+        rows.append(demo.run(row, action))
+        mark = "ok" if rows[-1].ok else "UNEXPECTED"
+        print(f"  {mark:<8} {row.result}", file=out, flush=True)
+    return rows
+
+
+def _cells(row: Row) -> list[str]:
+    delays = ", ".join(f"{d:.2f}" for d in row.delays) or "-"
+    return [row.provider, row.client, row.scenario, str(row.attempts), delays, row.result]
+
+
+def _print_ledger(sandbox: Sandbox, out: TextIO) -> int:
+    """The sandbox's ledger as a table; returns how many executions were duplicates."""
+    ledger = sandbox.ledger
+    print("\nSandbox ledger (requests that carried each key, and real executions):\n", file=out)
+    ledger_rows = [
+        [kind, key, str(row["requests"]), str(row["executions"])]
+        for kind, keys in sorted(ledger.snapshot().items())
+        for key, row in sorted(keys.items())
+    ]
+    print(_table(["key", "value", "requests", "executions"], ledger_rows), file=out)
+    duplicates = len(ledger.duplicates())
+    print(f"\nduplicate executions: {duplicates}", file=out)
+    return duplicates

@@ -21,7 +21,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._engine.call import EngineViews
+from .._engine.engine import EngineViews
 from .._errors import PayError, compatible_class
 
 __all__ = ["Installed", "views"]

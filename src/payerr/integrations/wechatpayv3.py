@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from .._clients.requests_adapter import RequestsAdapter
 from .._coordination.local import Coordinator, LocalCoordinator
-from .._engine.call import Engine, EngineViews
+from .._engine.engine import Engine, EngineViews
 from .._errors import PayError
 from .._retry.policy import RetryPolicy
 from . import _sdk

@@ -18,11 +18,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from .._catalog.registry import ProviderSpec, catalog, validated_model
+from .._catalog.file_format import validated_model
+from .._catalog.model import ProviderSpec
+from .._catalog.registry import catalog
 from . import _unionpay as unionpay
-from ._routes import Incoming, Reply
 from ._signing import Signer
 from ._state import Ledger, Tokens
+from ._wire import Incoming, Reply
 
 SIGNERS: dict[str, Callable[[dict[str, Any], Signer], dict[str, Any]]] = {
     "unionpay": unionpay.sign,

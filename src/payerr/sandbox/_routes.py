@@ -14,53 +14,20 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from .._catalog.registry import catalog
 from .._engine.wsse import wsse_digest
-from ._signing import Signer, alipay_body
+from ._alipay import AlipayTrades, alipay_error, alipay_fields, alipay_reply
+from ._signing import Signer
 from ._state import Ledger, Tokens
 from ._wechatpay import WeChatPayV3
+from ._wire import Incoming, Reply, rid
+
+__all__ = ["CMI_APP_KEY", "CMI_APP_SECRET", "Incoming", "Providers", "Reply"]
 
 CMI_APP_KEY = "sandbox-app"
 CMI_APP_SECRET = "sandbox-secret"
-
-
-@dataclass
-class Incoming:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def form(self) -> dict[str, str]:
-        if b"=" not in self.body or self.body.lstrip().startswith(b"{"):
-            return {}
-        return dict(parse_qsl(self.body.decode("utf-8", "replace")))
-
-    @property
-    def json(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b"{}"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, data: Any, status: int = 200, /, **headers: str) -> Reply:
-        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
-        return cls(status, body, {"Content-Type": "application/json;charset=utf-8", **headers})
 
 
 _FIXED_ROUTES = {
@@ -92,21 +59,6 @@ _SUFFIX_ROUTES = {
 }
 """Paths served under any prefix (Huawei's regional hosts): (provider, route, handler)."""
 
-ALIPAY_METHODS = (
-    "alipay.trade.pay",
-    "alipay.trade.create",
-    "alipay.trade.precreate",
-    "alipay.trade.query",
-    "alipay.trade.refund",
-    "alipay.trade.close",
-    "alipay.trade.cancel",
-)
-"""The Alipay methods the fake gateway carries out (``gateway.do`` and ``/v3/alipay/...``)."""
-
-
-def _rid() -> str:
-    return secrets.token_hex(6)
-
 
 class Providers:
     """The four fake providers, sharing one ledger and token store."""
@@ -115,8 +67,7 @@ class Providers:
         self.ledger = ledger
         self.tokens = tokens
         self._lock = threading.Lock()
-        self.trades: dict[str, dict[str, Any]] = {}
-        self.refunds: dict[str, dict[str, Any]] = {}
+        self.alipay = AlipayTrades(ledger)
         self.wechat_orders: dict[str, dict[str, Any]] = {}
         self.huawei_confirmed: set[str] = set()
         self.cmi_orders: dict[str, dict[str, Any]] = {}
@@ -164,9 +115,9 @@ class Providers:
         if route.startswith("wechatpay."):
             return self.wechatpay.keys(route, request)
         if route == "alipay.trade.pay":
-            return [("out_trade_no", str(self._alipay_fields(request).get("out_trade_no", "")))]
+            return [("out_trade_no", str(alipay_fields(request).get("out_trade_no", "")))]
         if route == "alipay.trade.refund":
-            fields = self._alipay_fields(request)
+            fields = alipay_fields(request)
             return [
                 (
                     "out_request_no",
@@ -198,40 +149,16 @@ class Providers:
         declared = self.declared.get(provider)
         if declared is not None:
             return declared.error(code, request)
-        unsigned = provider == "alipay" and code.startswith("unsigned:")
-        code = code.removeprefix("unsigned:") if unsigned else code
-        spec = catalog().spec(provider)
-        sub = spec.sub_codes.get(code)
-        info = sub or spec.codes.get(code)
-        literal = info.provider_message if info is not None else "sandbox error"
         if route.startswith("wechatpay."):
             return self.wechatpay.error(code)
         if provider == "alipay":
-            parent = spec.codes.get(sub.code) if sub is not None and sub.code else None
-            if request.path.startswith("/v3/"):
-                status = (
-                    401
-                    if info is not None and info.category and info.category.value == "auth"
-                    else 400
-                )
-                return Reply.json(
-                    {"code": code, "message": literal}, status, **{"alipay-trace-id": _rid()}
-                )
-            node: dict[str, Any] = {"code": code, "msg": literal}
-            if sub is not None:
-                node = {
-                    "code": sub.code or "40004",
-                    "msg": parent.provider_message if parent else "Business Failed",
-                    "sub_code": code,
-                    "sub_msg": literal,
-                }
-            if unsigned:
-                return Reply.json({"error_response": node, "sign": ""})
-            key = (route or "error").replace(".", "_") + "_response"
-            return self._alipay_reply(key, node)
+            return alipay_error(route, code, request, self.signer)
+        spec = catalog().spec(provider)
+        info = spec.sub_codes.get(code) or spec.codes.get(code)
+        literal = info.provider_message if info is not None else "sandbox error"
         if provider == "wechat":
             value: Any = int(code) if code.lstrip("-").isdigit() else code
-            return Reply.json({"errcode": value, "errmsg": f"{literal} rid: {_rid()}"})
+            return Reply.json({"errcode": value, "errmsg": f"{literal} rid: {rid()}"})
         if provider == "huawei":
             if code.isdigit() and 400 <= int(code) <= 599:
                 return Reply(int(code), b"", {})
@@ -242,97 +169,21 @@ class Providers:
 
     # --- Alipay ----------------------------------------------------------------
 
-    def _alipay_fields(self, request: Incoming) -> dict[str, Any]:
-        fields: dict[str, Any] = {**request.query, **request.form}
-        biz = fields.get("biz_content")
-        if isinstance(biz, str):
-            try:
-                inner = json.loads(biz)
-            except ValueError:
-                inner = {}
-            if isinstance(inner, dict):
-                fields.update(inner)
-        return fields
-
     def alipay_gateway(self, request: Incoming) -> Reply:
-        fields = self._alipay_fields(request)
+        fields = alipay_fields(request)
         method = str(fields.get("method", ""))
-        code, node = self._alipay_trade(method, fields)
+        code, node = self.alipay.trade(method, fields)
         if code != "10000":
             return self.error("alipay", method, code, request)
         key = method.replace(".", "_") + "_response"
-        return self._alipay_reply(key, {"code": "10000", "msg": "Success", **node})
-
-    def _alipay_reply(self, key: str, node: dict[str, Any]) -> Reply:
-        headers = {"Content-Type": "application/json;charset=utf-8", "trace_id": _rid()}
-        return Reply(200, alipay_body(key, node, self.signer), headers)
+        return alipay_reply(key, {"code": "10000", "msg": "Success", **node}, self.signer)
 
     def alipay_v3(self, request: Incoming) -> Reply:
         method = request.path[4:].strip("/").replace("/", ".")
-        code, node = self._alipay_trade(method, request.json)
+        code, node = self.alipay.trade(method, request.json)
         if code != "10000":
             return self.error("alipay", method, code, request)
-        return Reply.json(node, **{"alipay-trace-id": _rid()})
-
-    def _alipay_trade(self, method: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """Alipay's trade rules: one charge per out_trade_no, one refund per out_request_no.
-
-        Long because it is the fake provider's whole business table, in one place.
-        """
-        out_trade_no = str(fields.get("out_trade_no", ""))
-        with self._lock:
-            trade = self.trades.get(out_trade_no)
-            if method == "alipay.trade.pay":
-                if trade is not None and trade["trade_status"] == "TRADE_SUCCESS":
-                    return "ACQ.TRADE_HAS_SUCCESS", {}
-                amount = str(fields.get("total_amount", "0.01"))
-                self.trades[out_trade_no] = trade = {
-                    "out_trade_no": out_trade_no,
-                    "trade_no": f"2026{secrets.token_hex(6)}",
-                    "total_amount": amount,
-                    "trade_status": "TRADE_SUCCESS",
-                    "refunded": "0.00",
-                }
-                self.ledger.executed("out_trade_no", out_trade_no)
-                return "10000", {k: trade[k] for k in ("out_trade_no", "trade_no", "total_amount")}
-            if method in ("alipay.trade.create", "alipay.trade.precreate"):
-                if trade is not None:
-                    return "ACQ.TRADE_HAS_SUCCESS" if trade[
-                        "trade_status"
-                    ] == "TRADE_SUCCESS" else "10000", {"out_trade_no": out_trade_no}
-                self.trades[out_trade_no] = {
-                    "out_trade_no": out_trade_no,
-                    "trade_status": "WAIT_BUYER_PAY",
-                    "total_amount": str(fields.get("total_amount", "0.01")),
-                    "trade_no": f"2026{secrets.token_hex(6)}",
-                    "refunded": "0.00",
-                }
-                return "10000", {"out_trade_no": out_trade_no, "qr_code": "https://qr.example/x"}
-            if trade is None:
-                return (
-                    ("ACQ.TRADE_NOT_EXIST", {})
-                    if method.startswith("alipay.trade.")
-                    else ("isv.invalid-method", {})
-                )
-            if method == "alipay.trade.query":
-                return "10000", {
-                    k: trade[k]
-                    for k in ("out_trade_no", "trade_no", "trade_status", "total_amount")
-                }
-            if method == "alipay.trade.refund":
-                request_no = str(fields.get("out_request_no") or out_trade_no)
-                if request_no not in self.refunds:
-                    self.refunds[request_no] = {"refund_fee": str(fields.get("refund_amount", "0"))}
-                    self.ledger.executed("out_request_no", request_no)
-                return "10000", {
-                    "out_trade_no": out_trade_no,
-                    "fund_change": "Y",
-                    "refund_fee": self.refunds[request_no]["refund_fee"],
-                }
-            if method in ("alipay.trade.close", "alipay.trade.cancel"):
-                trade["trade_status"] = "TRADE_CLOSED"
-                return "10000", {"out_trade_no": out_trade_no}
-        return "isv.invalid-method", {}
+        return Reply.json(node, **{"alipay-trace-id": rid()})
 
     # --- WeChat ----------------------------------------------------------------
 

@@ -193,8 +193,7 @@ class Sandbox:
     # --- handling -------------------------------------------------------------
 
     def handle(self, request: Incoming) -> Reply:
-        """One request: controls, then the scripted or random fault, then the route
-        (long: it is the sandbox's dispatch table)."""
+        """One request: controls, then the scripted or random fault, then the route."""
         with self._count_lock:
             self.requests_served += 1
             self.received.append(request)
@@ -211,6 +210,20 @@ class Sandbox:
         if self.faults.latency:
             time.sleep(self.faults.latency)
         step = self.faults.next_step(provider, route)
+        return self._step(step, provider, route, handler, request)
+
+    def _step(
+        self,
+        step: str,
+        provider: str,
+        route: str,
+        handler: Callable[[Incoming], Reply],
+        request: Incoming,
+    ) -> Reply:
+        """The answer a script step gives; ``STEP!`` carries the call out before failing.
+
+        Long because it is the table of steps, one branch each, read as the docs list them.
+        """
         execute_first = step.endswith("!")
         step = step.rstrip("!")
         if step == "ok":

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ._routes import _FIXED_ROUTES, _SUFFIX_ROUTES, ALIPAY_METHODS
+from ._alipay import ALIPAY_METHODS
+from ._routes import _FIXED_ROUTES, _SUFFIX_ROUTES
 from ._wechatpay import PAY_ORDER_PATHS, PAY_PATHS
 
 

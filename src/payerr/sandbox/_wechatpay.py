@@ -20,8 +20,8 @@ from .._reading.fakes import answer
 from ._signing import Signer
 from ._state import Ledger
 
-if TYPE_CHECKING:  # ._routes imports this module
-    from ._routes import Incoming, Reply
+if TYPE_CHECKING:  # annotations only: the reply type is passed in
+    from ._wire import Incoming, Reply
 
 BILL = (
     "交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易状态,订单金额\n"

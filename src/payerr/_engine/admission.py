@@ -1,0 +1,185 @@
+"""Before each send: the token fetched or refreshed, the app's cooldowns sat out or failed fast.
+
+``Admission`` is the half of a ``Call`` (``call``) that runs before an attempt
+goes out; what a cooldown means for the request is ``_retry.decide.hold``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._catalog.model import ProviderSpec
+from .._coordination.local import LocalCoordinator
+from .._enums import RetryHint
+from .._errors import PayError
+from .._reading.build import cooldown_error
+from .._reading.request import api_of_request
+from .._retry import decide as _decide
+from .._retry.decide import reason_parts
+from .._retry.policy import RetryPolicy
+from . import telemetry as _telemetry
+from .credentials import RefreshGate
+from .engine import Engine
+from .sleep import asleep, sleep
+
+_HINTS = frozenset(hint.value for hint in RetryHint)
+
+
+class Admission:
+    """Credentials and cooldowns of one call, before each of its sends."""
+
+    engine: Engine
+    policy: RetryPolicy
+    spec: ProviderSpec
+    scope: str
+    started: float
+    gate: RefreshGate | None
+    _where: Callable[[], tuple[str, str]]
+    _sent: Callable[[], tuple[str, bytes]] | None
+    refresh_due: PayError | None = None
+    seen_generation = 0
+    seen_token: str | None = None
+    """The token the last attempt carried: a refresh compares it with the current one."""
+    covered_until = 0.0
+    held = False
+    """True when a cooldown held the request back: nothing was sent."""
+    unsent = False
+    """True while the attempt being recorded sent nothing (held back, or its refresh failed)."""
+    api: str | None = None
+    """The API a per-API quota counts this request under (named once, when first asked)."""
+
+    @property
+    def scopes(self) -> tuple[str, str, str]:
+        """Where a cooldown may hold this request: its app, its API (a per-API quota:
+        the call's name where the envelope declares one, since every Alipay call shares
+        ``/gateway.do``; else the path), its host (a Retry-After that named no code)."""
+        path, host = self._where()
+        if self.api is None:
+            self.api = api_of_request(self.spec, path, self._sent)
+        return self.scope, f"{self.scope}@{self.api}", f"{self.scope}@host:{host}"
+
+    # --- credentials --------------------------------------------------------
+
+    def ready(self) -> bool:
+        """Nothing to do before sending: no credentials to apply, no cooldown to sit out."""
+        engine = self.engine
+        if self.gate is not None:
+            return False
+        coordinator = engine.coordinator
+        if type(coordinator) is LocalCoordinator and not coordinator.cooling:
+            return True  # nothing anywhere is cooling down: the common case, decided at once
+        return all(left <= 0 for left in self._lefts())
+
+    async def aready(self) -> bool:
+        """``ready`` for the async transport: the cooldown looks never block the loop."""
+        if self.gate is not None:
+            return False
+        return all(left <= 0 for left in await self._alefts())
+
+    def _lefts(self) -> list[float]:
+        """Seconds left in each scope's cooldown (one look-up for all, where it can)."""
+        coordinator = self.engine.coordinator
+        scopes = self.scopes
+        look_all = getattr(coordinator, "cooldown_all", None)
+        if look_all is not None:
+            return list(look_all(scopes))
+        return [coordinator.cooldown(scope) for scope in scopes]
+
+    async def _alefts(self) -> list[float]:
+        """``_lefts`` for the async transport."""
+        coordinator = self.engine.coordinator
+        scopes = self.scopes
+        look_all = getattr(coordinator, "acooldown_all", None)
+        if look_all is not None:
+            return list(await look_all(scopes))
+        return [await coordinator.acooldown(scope) for scope in scopes]
+
+    def prepare(self) -> None:
+        """Before a send: fetch or refresh credentials, and sit out the app's cooldown."""
+        plan = self.refresh_plan()
+        gate = self.gate
+        if plan is not None and gate is not None:
+            try:
+                gate.refresh(*plan)
+            except PayError:
+                self._refresh_failed(plan[2])
+                raise
+        pause = self.cooldown_wait()
+        if pause:
+            sleep(pause)
+
+    async def aprepare(self) -> None:
+        """The async twin of ``prepare``."""
+        plan = self.refresh_plan()
+        gate = self.gate
+        if plan is not None and gate is not None:
+            try:
+                await gate.arefresh(*plan)
+            except PayError:
+                self._refresh_failed(plan[2])
+                raise
+        pause = await self.acooldown_wait()
+        if pause:
+            await asleep(pause)
+
+    def _refresh_failed(self, error: PayError | None) -> None:
+        """Not refreshed: the next attempt tries again, and this one sent nothing."""
+        self.refresh_due = error
+        self.unsent = True
+
+    def refresh_plan(self) -> tuple[str, int, PayError | None, str | None] | None:
+        """What to refresh before the next send: (scope, generation seen, error, token
+        carried), or None."""
+        gate = self.gate
+        if gate is None:
+            return None
+        if self.refresh_due is not None:
+            error, self.refresh_due = self.refresh_due, None
+            return self.scope, self.seen_generation, error, self.seen_token
+        if gate.needs_first_fetch():
+            return self.scope, gate.generation, None, None
+        return None
+
+    def cooldown_wait(self) -> float:
+        """Seconds to hold off because the app is cooling down; raises when too long.
+
+        Another worker was rate limited with a known window: every worker of the
+        app waits it out, or fails at once with ``retry_after`` set.
+        """
+        return self._hold(*max(zip(self._lefts(), self.scopes, strict=True)))
+
+    async def acooldown_wait(self) -> float:
+        """``cooldown_wait`` for the async transport."""
+        return self._hold(*max(zip(await self._alefts(), self.scopes, strict=True)))
+
+    def _hold(self, remaining: float, scope: str) -> float:
+        """What a cooldown of ``remaining`` seconds on ``scope`` means for this request."""
+        now = time.monotonic()
+        covered = now + remaining <= self.covered_until + 0.05
+        left = self.policy.deadline - (now - self.started)
+        pause = _decide.hold(self.policy, remaining, covered, left)
+        if pause is None:
+            raise self._cooling(scope, remaining)
+        if pause and _telemetry.hook is not None:
+            _telemetry.hook.waited(self.spec.name, pause)
+        return pause
+
+    def _cooling(self, scope: str, remaining: float) -> PayError:
+        """The error for a request a cooldown holds back: the original code and message."""
+        self.held = self.unsent = True
+        code, message, hint, sub_code = reason_parts(self.engine.coordinator.cooldown_reason(scope))
+        error = cooldown_error(self.spec, scope, f"{code}\t{message}", remaining)
+        if hint in _HINTS:
+            error.retry = RetryHint(hint)  # as the answer that started it said
+        error.sub_code = sub_code or None
+        return error
+
+    def apply(self, request: Any) -> Any:
+        gate = self.gate
+        if gate is None:
+            return request
+        self.seen_generation = gate.generation
+        self.seen_token = getattr(gate.credentials, "token", None)
+        return gate.credentials.apply(request)

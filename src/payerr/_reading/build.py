@@ -1,0 +1,280 @@
+"""Errors built for this very request: a table entry, the answer and the request, together.
+
+``classify`` decides which entry an answer maps to; this module turns it into the typed
+error, with the hint resolved for the request (is it safe to resend?), the wait the
+provider asked for, and every secret of the request masked out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from .._catalog.envelopes import Reading
+from .._catalog.generic import generic
+from .._catalog.model import CodeInfo, ProviderSpec
+from .._enums import Category, Processed, RetryHint
+from .._errors import PayError, error_class
+from .._retry.policy import RetryPolicy
+from .._retry.safety import resolve_hint, safe_to_resend
+from .decode import parse_json
+from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
+from .raw import RawResponse
+from .redact import is_secret_name, redact_text, redact_url, secret_values, spellings
+from .request import RequestFacts, facts_of
+from .retry_after import parse_retry_after, window_wait
+
+DEFAULT_MAX_COOLDOWN = RetryPolicy().max_cooldown
+"""The cap on a server's Retry-After for readers without a policy (``inspect``)."""
+
+
+def status_rule(spec: ProviderSpec | None, status: int) -> CodeInfo:
+    """How a status without a readable provider code maps: the adapter's own table,
+    then the generic one (401/403/404/409/429), then 4xx / 5xx."""
+    if spec is not None:
+        found = spec.statuses.get(status)
+        if found is not None:
+            return found
+    texts = generic()
+    found = texts.statuses.get(status)
+    if found is not None:
+        return found
+    return texts.server_error if status >= 500 else texts.client_error
+
+
+def status_says_more(spec: ProviderSpec | None, status: int) -> bool:
+    """Whether a status tells more than "it failed" (so an unknown code keeps its meaning)."""
+    if status >= 500 or status in generic().statuses:
+        return True
+    return spec is not None and status in spec.statuses and status not in (200, 400)
+
+
+def build_coded(
+    raw: RawResponse,
+    spec: ProviderSpec,
+    reading: Reading,
+    data: Any,
+    facts: RequestFacts | None,
+    now: float,
+) -> PayError:
+    """An error for a code the provider sent: looked up in the table, then built."""
+    if reading.code is None:  # a status that is an answer of its own (WeChat Pay v3 202)
+        return build_error(raw, spec, status_rule(spec, raw.status_code), reading, data, facts, now)
+    info = spec.lookup(reading.code, reading.sub_code)
+    return build_error(raw, spec, info, reading, data, facts, now)
+
+
+class _Verdict(NamedTuple):
+    """What the caller should do about this answer, for this very request."""
+
+    category: Category
+    retry: RetryHint
+    processed: Processed
+    retry_after: float | None
+    server_wait: float | None
+    """The ``Retry-After`` the server sent, uncapped (None: it sent none)."""
+
+
+class _Said(NamedTuple):
+    """What the answer said, with every secret of the request masked out."""
+
+    message: str
+    sub_message: str | None
+    request_id: str | None
+    body: dict[str, Any] | None
+    raw: bytes
+    url: str | None
+
+
+def build_error(
+    raw: RawResponse,
+    spec: ProviderSpec | None,
+    info: CodeInfo | None,
+    reading: Reading,
+    data: Any,
+    facts: RequestFacts | None,
+    now: float | None,
+) -> PayError:
+    """An error from the table entry, with the hint resolved for this very request."""
+    facts = facts or facts_of(raw)
+    fields = facts.fields(spec.nested_fields if spec else ())
+    api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
+    info, known = _meaning(spec, info, raw.status_code, api_method)
+    verdict = _verdict(raw, spec, info, facts, api_method, fields, now)
+    said = _said(raw, spec, info if known else None, reading, data, facts, fields)
+    error = error_class(verdict.category, spec.name if spec else None)(
+        said.message,
+        provider=spec.name if spec else None,
+        code=reading.code,
+        sub_code=reading.sub_code,
+        sub_message=said.sub_message,
+        http_status=raw.status_code,
+        retry=verdict.retry,
+        retry_after=verdict.retry_after,
+        request_id=said.request_id,
+        solution=info.solution_en,
+        solution_zh=info.solution_zh,
+        body=said.body,
+        raw=said.raw,
+        url=said.url,
+        api_method=api_method,
+        processed=verdict.processed,
+        known=known,
+    )
+    if verdict.server_wait is not None:
+        error.server_retry_after = verdict.server_wait
+    return error
+
+
+def _verdict(
+    raw: RawResponse,
+    spec: ProviderSpec | None,
+    info: CodeInfo,
+    facts: RequestFacts,
+    api_method: str | None,
+    fields: Mapping[str, Any],
+    now: float | None,
+) -> _Verdict:
+    """The entry's category and hint, made specific: a 429, the wait asked for, and
+    whether this request may be sent twice (the payments-safety rule)."""
+    category, retry, processed = info.category or Category.UNKNOWN, info.retry, info.processed
+    if raw.status_code == 429 and category is not Category.RATE_LIMITED:
+        # Throttled at the door: whatever the code says, nothing ran and waiting helps.
+        category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
+    now = time.time() if now is None else now
+    sent_wait = parse_retry_after(raw.headers, now)
+    if sent_wait is None:
+        retry_after = window_wait(info.window, now, spec.day_reset if spec else 0)
+    else:  # what a reader honours by default; a transport caps with its own policy
+        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
+    resendable = safe_to_resend(
+        spec, facts.http_method, api_method, fields, facts.marked_idempotent
+    )
+    hint = resolve_hint(retry, processed, resendable)
+    return _Verdict(category, hint, processed, retry_after, sent_wait)
+
+
+def _said(
+    raw: RawResponse,
+    spec: ProviderSpec | None,
+    known: CodeInfo | None,
+    reading: Reading,
+    data: Any,
+    facts: RequestFacts,
+    fields: Mapping[str, Any],
+) -> _Said:
+    """The message, request id and body of the answer, secrets masked; a known code
+    whose answer has no message gets the catalog's."""
+    secrets = secret_values(facts.url, facts.headers, fields)
+    body, data = _scrubbed(raw, data, secrets)
+    message, request_id = _message_and_request_id(reading, spec, raw.headers)
+    if not message and known is not None:
+        message = known.provider_message or known.message_en
+    sub_message = reading.sub_message
+    return _Said(
+        redact_text(message, secrets),
+        redact_text(sub_message, secrets) if sub_message else None,
+        request_id,
+        data if isinstance(data, dict) else None,
+        body,
+        redact_url(facts.url or raw.url),
+    )
+
+
+def _name_of_call(
+    spec: ProviderSpec | None, reading: Reading, path: str, fields: Mapping[str, Any]
+) -> str | None:
+    """The provider's name for the call, as its envelope says to find it."""
+    if spec is None:
+        return None
+    envelope = reading.envelope or spec.envelope_for(path) or spec.envelope
+    return envelope.name_of_call(reading, path, fields)
+
+
+def _meaning(
+    spec: ProviderSpec | None, info: CodeInfo | None, status: int, api_method: str | None
+) -> tuple[CodeInfo, bool]:
+    """(what the answer means for this API, whether its code is in the catalog).
+
+    A code the catalog does not know keeps what the HTTP status says, when it says
+    more than 200/400; otherwise it is simply unknown.
+    """
+    known = info is not None
+    if info is None:
+        info = status_rule(spec, status) if status_says_more(spec, status) else None
+        info = info or generic().unknown_code
+    return info.on(api_method), known
+
+
+OWN_SECRETS = 16
+"""Secret-named fields a form answer may carry (UnionPay's carry a handful). A body with
+more keeps neither its bytes nor its parse in the error: every spelling of every value,
+each searched through the whole body, would be quadratic."""
+
+
+def _scrubbed(raw: RawResponse, data: Any, secrets: tuple[str, ...]) -> tuple[bytes, Any]:
+    """The body with every spelling of the request's secrets masked, and its parse.
+
+    A form answer carries its own secrets by name (UnionPay's card number,
+    signature and certificate): their values go too.
+    """
+    body = raw.body
+    form = type(data) is dict and looks_like_form(body)
+    if form:
+        own = [v for k, v in data.items() if is_secret_name(k) and isinstance(v, str) and v]
+        if len(own) > OWN_SECRETS:  # not an answer: masking each would cost fields × size
+            return b"", None
+        every = {*secrets, *(spelled for value in own for spelled in spellings(value))}
+        secrets = tuple(sorted(every, key=len, reverse=True))  # longest first: none cut short
+    if not secrets or not any(s.encode() in body for s in secrets):
+        return body, data
+    for value in secrets:
+        body = body.replace(value.encode(), b"***")
+    if form:
+        return body, parse_form(body, raw.headers.get("content-type"))[0]
+    if looks_like_xml(body):
+        return body, parse_xml(body)[0]
+    return body, parse_json(body, raw.headers.get("content-type"))[0]
+
+
+def _message_and_request_id(
+    reading: Reading, spec: ProviderSpec | None, headers: Mapping[str, str]
+) -> tuple[str, str | None]:
+    """The message, and the request id from the message or the provider's header."""
+    message, request_id = reading.message_and_request_id()
+    if request_id is None and spec is not None:
+        for header in spec.request_id_headers:
+            request_id = headers.get(header)
+            if request_id:
+                break
+    return message, request_id
+
+
+def transport_error(
+    category: Category, message: str, spec: ProviderSpec | None, facts: RequestFacts
+) -> PayError:
+    """An error for a request that got no usable answer (never sent, or no reply)."""
+    texts = generic()
+    info = texts.network if category is Category.NETWORK else texts.outcome_unknown
+    raw = RawResponse(0, {}, b"", facts.url, facts.http_method)
+    error = build_error(raw, spec, info, Reading(ok=False, message=message), None, facts, None)
+    error.http_status = None
+    return error
+
+
+def cooldown_error(spec: ProviderSpec, scope: str, reason: str, remaining: float) -> PayError:
+    """The error for a request a cooldown holds back: the original code and message."""
+    code, _, message = reason.partition("\t")
+    held = "this API" if "@/" in scope else "this host" if "@host:" in scope else "this app"
+    return error_class(Category.RATE_LIMITED, spec.name)(
+        f"{message or 'rate limited'} (cooling down: {spec.display} rate-limited "
+        f"{held}; {remaining:.1f}s left, not sent)",
+        provider=spec.name,
+        code=code or None,
+        retry=RetryHint.BACKOFF,
+        retry_after=remaining,
+        processed=Processed.NO,
+        solution="Wait for the cooldown (retry_after) before calling again.",
+        solution_zh="等待限流窗口结束（retry_after 秒）后再调用。",
+    )

@@ -1,0 +1,100 @@
+"""A body read once: parsed in its format and read with the provider's envelope.
+
+The engine reads a success this way and nothing more; ``classify`` reuses the same
+``Parsed`` when the answer is an error, so no body is parsed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import orjson
+
+from .._catalog.envelopes import Format, Reading
+from .._catalog.generic import is_file
+from .._catalog.model import ProviderSpec
+from .decode import parse_json_slowly
+from .formats import looks_like_envelope, looks_like_form, looks_like_xml, parse_form, parse_xml
+
+
+class Parsed(NamedTuple):
+    """A body read once."""
+
+    data: Any
+    """What the body parsed to (a dict for any envelope; None when unreadable)."""
+    problem: str | None
+    """Why the body could not be read, when it could not."""
+    reading: Reading | None
+    """What the envelope says; None when the body is not the provider's envelope."""
+
+
+FILE = Reading(ok=True)
+"""A success whose body is a file: handed over as it is, never parsed."""
+
+
+def read_envelope(
+    spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str], path: str
+) -> Parsed:
+    """Parse the body and read the provider's envelope, once per response."""
+    body_format: Format = "json"
+    try:
+        data, problem = orjson.loads(body), None  # the common case, without a call more
+    except orjson.JSONDecodeError:
+        if is_file_success(status, headers, body, spec, path):
+            return Parsed({}, None, FILE)
+        if spec.reads_xml and looks_like_xml(body):
+            data, problem = parse_xml(body)
+            body_format = "xml"
+        elif spec.reads_form and looks_like_form(body):
+            data, problem = parse_form(body, headers.get("content-type"))
+            body_format = "form"
+        else:
+            data, problem = parse_json_slowly(body, headers.get("content-type"))
+    envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
+    if envelope is None:
+        return Parsed(data, problem, None)
+    if type(data) is dict:
+        success = spec.success if status not in envelope.pending_statuses else ()
+        reading = envelope.read(status, data, success)
+    elif status in envelope.pending_statuses:
+        reading = envelope.read(status, {})  # "accepted" with no body is still pending
+    else:
+        return Parsed(data, problem, None)
+    if (
+        reading is not None
+        and not reading.ok
+        and reading.code in spec.success
+        and status not in envelope.pending_statuses
+    ):
+        reading.ok = True
+    return Parsed(data, problem, reading)
+
+
+def is_file_success(
+    status: int,
+    headers: Mapping[str, str],
+    head: bytes,
+    spec: ProviderSpec | None = None,
+    path: str = "",
+) -> bool:
+    """A 2xx whose headers say file and whose first bytes are no error envelope.
+
+    An empty body is a file only where the envelope declared for the path would read an
+    answer with nothing in it as a success: a gateway that always names a code
+    (``code_required``, an answer node) never answers a call with zero bytes.
+    """
+    return (
+        200 <= status < 300
+        and is_file(headers.get("content-type"), headers.get("content-disposition"))
+        and not looks_like_envelope(head[:64])
+        and (bool(head) or not _answer_required(spec, status, path))
+    )
+
+
+def _answer_required(spec: ProviderSpec | None, status: int, path: str) -> bool:
+    """Whether the envelope declared for this path reads an empty answer as unreadable."""
+    if spec is None:
+        return False
+    envelope = next((e for e in spec.envelopes if e.covers(path, e.format)), None)
+    return envelope is not None and envelope.read(status, {}) is None

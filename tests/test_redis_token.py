@@ -1,0 +1,101 @@
+"""The token shared through Redis: one exchange for the sync and the asyncio client.
+
+A refresh holds a lock in Redis while it fetches; whatever ends the fetch (a
+fetch that fails, a task cancelled while it waits) the lock is released, so the
+next worker fetches at once instead of waiting ``lock_wait`` out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+import payerr
+from redis_server import redis_server
+
+_scopes = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+def _scope() -> str:
+    return f"wechat:wx{next(_scopes)}"
+
+
+def _coordinator(url: str) -> payerr.RedisCoordinator:
+    return payerr.RedisCoordinator.from_url(url, lock_wait=30.0)
+
+
+def _failing() -> str:
+    raise RuntimeError("the token endpoint is down")
+
+
+def test_a_failed_fetch_releases_the_lock(redis_url: str) -> None:
+    coordinator, scope = _coordinator(redis_url), _scope()
+    with pytest.raises(RuntimeError):
+        coordinator.refresh_token(scope, 0, _failing)
+    assert coordinator.refresh_token(scope, 0, lambda: "T1") == ("T1", 1)
+
+
+def test_async_refresh_adopts_what_another_worker_stored(redis_url: str) -> None:
+    sync, scope = _coordinator(redis_url), _scope()
+    assert sync.refresh_token(scope, 0, lambda: "T1") == ("T1", 1)
+
+    async def main() -> tuple[str, int]:
+        coordinator = _coordinator(redis_url)
+        try:
+            return await coordinator.arefresh_token(scope, 0, lambda: "never fetched")
+        finally:
+            await coordinator.aclose()
+
+    assert asyncio.run(main()) == ("T1", 1)
+
+
+def test_async_failed_fetch_releases_the_lock(redis_url: str) -> None:
+    scope = _scope()
+
+    async def failing() -> str:
+        raise RuntimeError("the token endpoint is down")
+
+    async def main() -> tuple[str, int]:
+        coordinator = _coordinator(redis_url)
+        try:
+            with pytest.raises(RuntimeError):
+                await coordinator.arefresh_token(scope, 0, failing)
+            return await coordinator.arefresh_token(scope, 0, lambda: "T2")
+        finally:
+            await coordinator.aclose()
+
+    assert asyncio.run(main()) == ("T2", 1)
+
+
+def test_a_cancelled_async_refresh_releases_the_lock(redis_url: str) -> None:
+    scope = _scope()
+
+    async def main() -> tuple[str, int]:
+        coordinator = _coordinator(redis_url)
+        started = asyncio.Event()
+
+        async def stuck() -> str:
+            started.set()
+            await asyncio.Event().wait()
+            return "never"
+
+        try:
+            task = asyncio.create_task(coordinator.arefresh_token(scope, 0, stuck))
+            await started.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return await coordinator.arefresh_token(scope, 0, lambda: "T3")
+        finally:
+            await coordinator.aclose()
+
+    assert asyncio.run(main()) == ("T3", 1)
