@@ -150,6 +150,14 @@ def instructions(code: str, env: dict[str, str]) -> int:
     raise RuntimeError(result.stderr[-2000:])
 
 
+def _chosen(name: str) -> bool:
+    """``--only TEXT``: count ``import httpx`` and the cases whose name holds TEXT."""
+    if "--only" not in sys.argv:
+        return True
+    wanted = sys.argv[sys.argv.index("--only") + 1]
+    return name.startswith("import httpx") or wanted in name
+
+
 def counted() -> int:
     """``--instructions``: each case's instructions over ``import httpx``'s, counted."""
     with tempfile.TemporaryDirectory(prefix="payerr-bench-pycache-") as pycache:
@@ -160,7 +168,8 @@ def counted() -> int:
             envs[name] = wheel_environment(pycache, site, scratch, kind)
         for name, code in CASES.items():  # bytecode and the user cache written first
             run(code, envs[name])
-        counts = {name: instructions(code, envs[name]) for name, code in CASES.items()}
+        chosen = {name: code for name, code in CASES.items() if _chosen(name)}
+        counts = {name: instructions(code, envs[name]) for name, code in chosen.items()}
     httpx = counts["import httpx"]
     rows = [
         [name, f"{n / 1e6:,.1f} M", f"{(n - httpx) / 1e6:+,.1f} M", f"{n / httpx:.2f}×"]

@@ -2,7 +2,7 @@
 
 Per-provider strategies build near-valid envelopes (wrong types, missing keys,
 huge numbers, odd encodings, extra nesting) beside plain random bytes. The
-default profile runs a few hundred examples; `--hypothesis-profile=long` runs
+default profile runs 100 examples per test; `--hypothesis-profile=long` runs
 20,000 per test (CI does).
 """
 

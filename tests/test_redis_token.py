@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 import payerr
 from redis_server import redis_server
@@ -99,3 +100,48 @@ def test_a_cancelled_async_refresh_releases_the_lock(redis_url: str) -> None:
             await coordinator.aclose()
 
     assert asyncio.run(main()) == ("T3", 1)
+
+
+# A token endpoint that cannot be reached raises an OSError (requests.ConnectionError is
+# one): that is the fetch failing, not Redis, so it is raised as itself and Redis stays in use.
+_UNREACHABLE = [
+    pytest.param(ConnectionRefusedError(111, "Connection refused"), id="socket"),
+    pytest.param(requests.ConnectionError("api.weixin.qq.com unreachable"), id="requests"),
+]
+
+
+@pytest.mark.parametrize("error", _UNREACHABLE)
+def test_a_fetch_failing_with_an_oserror_is_not_redis_down(redis_url: str, error: OSError) -> None:
+    coordinator, scope = _coordinator(redis_url), _scope()
+
+    def unreachable() -> str:
+        raise error
+
+    with pytest.raises(type(error)) as raised:
+        coordinator.refresh_token(scope, 0, unreachable)
+    assert raised.value is error
+    assert not coordinator.degraded
+    assert coordinator.refresh_token(scope, 0, lambda: "T4") == ("T4", 1)
+
+
+@pytest.mark.parametrize("error", _UNREACHABLE)
+def test_an_async_fetch_failing_with_an_oserror_is_not_redis_down(
+    redis_url: str, error: OSError
+) -> None:
+    scope = _scope()
+
+    async def unreachable() -> str:
+        raise error
+
+    async def main() -> tuple[str, int]:
+        coordinator = _coordinator(redis_url)
+        try:
+            with pytest.raises(type(error)) as raised:
+                await coordinator.arefresh_token(scope, 0, unreachable)
+            assert raised.value is error
+            assert not coordinator.degraded
+            return await coordinator.arefresh_token(scope, 0, lambda: "T5")
+        finally:
+            await coordinator.aclose()
+
+    assert asyncio.run(main()) == ("T5", 1)

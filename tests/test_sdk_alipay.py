@@ -63,10 +63,13 @@ def query(sdk: AliPay, number: str) -> Any:
 
 
 def outcome(call: Callable[[], Any]) -> Any:
-    """What a call returned, or the exception it raised."""
+    """What a call returned, or the exception it raised. urllib's HTTPError carries the
+    unread answer and its socket, for the caller to close: closed here, as an app would."""
     try:
         return call()
     except Exception as exc:
+        if isinstance(exc, HTTPError) and exc.fp is not None:
+            exc.close()
         return exc
 
 

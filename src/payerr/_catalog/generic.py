@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .._errors import category_defaults
 from .file_format import AdapterFileError, file_models
+from .loader import entry_meaning
 from .model import CodeInfo
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
@@ -35,18 +35,7 @@ class Generic:
 
 
 def _info(key: str, entry: Any) -> CodeInfo:
-    retry, processed = category_defaults(entry.category, entry.retry, entry.processed)
-    return CodeInfo(
-        provider="",
-        code="",
-        category=entry.category,
-        retry=retry,
-        processed=processed,
-        message_zh=entry.zh,
-        message_en=entry.en,
-        solution_zh=entry.fix_zh,
-        solution_en=entry.fix_en,
-    )
+    return CodeInfo(provider="", code="", **entry_meaning(entry))
 
 
 @cache

@@ -119,23 +119,31 @@ def _code_info(
     provider: str, key: str, entry: Any, *, sub: bool, parent: CodeInfo | None = None
 ) -> CodeInfo:
     """A table entry as ``CodeInfo``; a sub-code without rules of its own keeps its parent's."""
-    retry, processed = category_defaults(entry.category, entry.retry, entry.processed)
     return CodeInfo(
         provider=provider,
         code=(entry.code or "") if sub else key,
         sub_code=key if sub else None,
-        category=entry.category,
-        retry=retry,
-        processed=processed,
         provider_message=entry.message,
-        message_zh=entry.zh,
-        message_en=entry.en,
-        solution_zh=entry.fix_zh,
-        solution_en=entry.fix_en,
         window=entry.window,
         cooldown=entry.cooldown,
         rules=parent.rules if parent is not None and not entry.when else _rules(entry.when),
+        **entry_meaning(entry),
     )
+
+
+def entry_meaning(entry: Any) -> dict[str, Any]:
+    """What any code-table entry (an adapter file's or ``generic.toml``'s) says of its code:
+    the category, the retry and processed it implies, and the texts in both languages."""
+    retry, processed = category_defaults(entry.category, entry.retry, entry.processed)
+    return {
+        "category": entry.category,
+        "retry": retry,
+        "processed": processed,
+        "message_zh": entry.zh,
+        "message_en": entry.en,
+        "solution_zh": entry.fix_zh,
+        "solution_en": entry.fix_en,
+    }
 
 
 def _rules(when: list[Any]) -> tuple[MethodRule, ...]:

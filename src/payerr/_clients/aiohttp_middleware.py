@@ -19,23 +19,21 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .._coordination.local import Coordinator
 from .._engine.call import Call
-from .._engine.credentials import Credentials
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import RawResponse
-from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
 from .bounds import ERROR_HEAD, PEEK, Head, head_of
 from .inflate import BodyDecodeError, decode_bounded, decode_head
+from .options import Options, engine_args
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
 
@@ -125,20 +123,20 @@ def _head(chunks: list[bytes]) -> bytes:
     return b"".join(kept)[:ERROR_HEAD]
 
 
-def _coding(response: aiohttp.ClientResponse, facts: Head) -> str | None:
+def _coding(response: aiohttp.ClientResponse, declared: Head) -> str | None:
     """The coding payerr must undo: none when aiohttp already decodes (``auto_decompress``)."""
     decoding = getattr(response.content, "total_compressed_bytes", None) is not None
-    return None if decoding else facts.coding
+    return None if decoding else declared.coding
 
 
 async def _read(
-    response: aiohttp.ClientResponse, cap: int, facts: Head
+    response: aiohttp.ClientResponse, cap: int, declared: Head
 ) -> tuple[bytes | None, bytes]:
     """(the body, decoded, or None when over ``cap``; the raw head an error keeps).
 
     A success declared over the cap is not touched; anything read is given back.
     """
-    over = facts.length is not None and facts.length > cap
+    over = declared.length is not None and declared.length > cap
     if over and response.status < 400:
         return None, b""
     stop = ERROR_HEAD if over else cap + 1  # an error over the cap: a head for its raw bytes
@@ -152,36 +150,25 @@ async def _read(
         return None, _head(chunks)
     raw = b"".join(chunks)
     try:
-        body = decode_bounded(_coding(response, facts), [raw], cap)
+        body = decode_bounded(_coding(response, declared), [raw], cap)
     except BodyDecodeError as exc:
         exc.raw = raw[:ERROR_HEAD]  # type: ignore[attr-defined]
         raise
     return body, (raw[:ERROR_HEAD] if body is None else b"")
 
 
-async def _is_file(response: aiohttp.ClientResponse, facts: Head) -> bool:
+async def _is_file(response: aiohttp.ClientResponse, declared: Head) -> bool:
     """True for a 2xx file (left unread but for a peek); an error envelope is read as one."""
     head = b""
     while len(head) < PEEK and (chunk := await response.content.read(PEEK - len(head))):
         head += chunk
     _give_back(response, [head])
-    decoded = decode_head(_coding(response, facts), head)
+    decoded = decode_head(_coding(response, declared), head)
     from .._reading.formats import looks_like_envelope
 
     if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
         return False
     return decoded is not None and not looks_like_envelope(decoded)
-
-
-class Options(TypedDict, total=False):
-    """What a middleware is made with: the keywords of ``payerr.AsyncTransport`` but the
-    transport (aiohttp's own connection handling stays below the middleware)."""
-
-    policy: RetryPolicy | None
-    provider: str | None
-    credentials: Credentials | None
-    coordinator: Coordinator | None
-    app: str
 
 
 class AiohttpMiddleware(EngineViews):
@@ -192,16 +179,7 @@ class AiohttpMiddleware(EngineViews):
     """
 
     def __init__(self, **options: Unpack[Options]) -> None:
-        unknown = options.keys() - Options.__optional_keys__
-        if unknown:
-            raise TypeError(f"AiohttpMiddleware() got unexpected keywords: {sorted(unknown)}")
-        self._engine = Engine(
-            options.get("policy"),
-            options.get("provider"),
-            options.get("credentials"),
-            options.get("coordinator"),
-            options.get("app", "default"),
-        )
+        self._engine = Engine(*engine_args(options, "AiohttpMiddleware"))
 
     async def __call__(
         self, request: aiohttp.ClientRequest, handler: Handler
@@ -237,10 +215,10 @@ class AiohttpMiddleware(EngineViews):
         try:  # the policy's deadline covers the status line, the headers and the body
             async with asyncio.timeout_at(deadline):
                 response = sending.response = await sending.handler(sending.request)
-                facts = head_of(response.status, response.headers)
-                if facts.file and await _is_file(response, facts):
+                declared = head_of(response.status, response.headers)
+                if declared.file and await _is_file(response, declared):
                     return call.passed(response)
-                body, head = await _read(response, self._engine.policy.body_cap, facts)
+                body, head = await _read(response, self._engine.policy.body_cap, declared)
         except (aiohttp.ClientError, OSError, BodyDecodeError) as exc:
             error = self._failed(call, sending, exc)
             if error is None:

@@ -104,12 +104,14 @@ def _finish(response: httpx.Response, chunks: list[bytes], cap: int, coding: str
 class _Reading:
     """One bounded read of an httpx body: what to skip, when to stop, what to hand back."""
 
-    def __init__(self, response: httpx.Response, cap: int, deadline_at: float, facts: Head) -> None:
+    def __init__(
+        self, response: httpx.Response, cap: int, deadline_at: float, declared: Head
+    ) -> None:
         self.response, self.cap, self.deadline_at = response, cap, deadline_at
-        self.coding = facts.coding
+        self.coding = declared.coding
         self.chunks: list[bytes] = []
         self.size = 0
-        self.over = facts.length is not None and facts.length > cap
+        self.over = declared.length is not None and declared.length > cap
         # An error over the cap is read only for a head of its raw bytes.
         self.limit = ERROR_HEAD if self.over else cap
 
@@ -146,9 +148,9 @@ class _Reading:
         return _finish(self.response, self.chunks, self.cap, self.coding)
 
 
-def read_bounded(response: httpx.Response, cap: int, deadline_at: float, facts: Head) -> Read:
+def read_bounded(response: httpx.Response, cap: int, deadline_at: float, declared: Head) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
-    fits = facts.length is not None and facts.length <= cap
+    fits = declared.length is not None and declared.length <= cap
     if fits and not response.is_stream_consumed and type(response.stream) is not httpx.ByteStream:
         # The common answer, declared under the cap: one tight loop (no bookkeeping per chunk).
         chunks = []
@@ -157,8 +159,8 @@ def read_bounded(response: httpx.Response, cap: int, deadline_at: float, facts: 
             if time.monotonic() > deadline_at:
                 response.close()  # the connection is given up, not left half read
                 raise ReadDeadline("reading the answer passed the deadline")
-        return _finish(response, chunks, cap, facts.coding)
-    reading = _Reading(response, cap, deadline_at, facts)
+        return _finish(response, chunks, cap, declared.coding)
+    reading = _Reading(response, cap, deadline_at, declared)
     early = reading.skip()
     if early is not None:
         return early
@@ -174,10 +176,10 @@ def read_bounded(response: httpx.Response, cap: int, deadline_at: float, facts: 
 
 
 async def aread_bounded(
-    response: httpx.Response, cap: int, deadline_at: float, facts: Head
+    response: httpx.Response, cap: int, deadline_at: float, declared: Head
 ) -> Read:
     """``read_bounded`` for the async transport."""
-    reading = _Reading(response, cap, deadline_at, facts)
+    reading = _Reading(response, cap, deadline_at, declared)
     early = reading.skip()
     if early is not None:
         return early
@@ -192,42 +194,61 @@ async def aread_bounded(
     return reading.done()
 
 
-def peek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bool]:
+class _Peek:
+    """The first bytes of a 2xx whose headers say file: enough to tell a file from an
+    error envelope, kept to be handed back in front of the rest."""
+
+    def __init__(self, response: httpx.Response, declared: Head) -> None:
+        self.response, self.coding = response, declared.coding
+        self.head: list[bytes] = []
+        self.size = 0
+
+    @staticmethod
+    def of(response: httpx.Response, declared: Head) -> _Peek | None:
+        """A peek to make, or None: not declared a file, or already read by someone."""
+        if not declared.file or response.is_stream_consumed:
+            return None
+        return _Peek(response, declared)
+
+    def took(self, chunk: bytes) -> bool:
+        """Keep a chunk; True once enough is seen."""
+        self.head.append(chunk)
+        self.size += len(chunk)
+        return self.size >= PEEK
+
+    def handed(self, rest: Any) -> tuple[httpx.Response, bool]:
+        """The response to hand back (every byte, unread beyond the peek), and whether it
+        is a file."""
+        replayed = _replayed(self.response, self.head, rest)
+        return replayed, is_file_head(self.coding, b"".join(self.head))
+
+
+def peek_file(response: httpx.Response, declared: Head) -> tuple[httpx.Response, bool]:
     """(response, True) for a file success, handed over unread; (response, False) otherwise.
 
     Only a 2xx whose headers say file is peeked at, and only its first bytes:
     a download stays a stream, whatever its size.
     """
-    if not facts.file or response.is_stream_consumed:
+    peek = _Peek.of(response, declared)
+    if peek is None:
         return response, False
-    head: list[bytes] = []
-    size = 0
-    raw: Any = response.iter_raw()
+    raw = response.iter_raw()
     for chunk in raw:
-        head.append(chunk)
-        size += len(chunk)
-        if size >= PEEK:
-            break
-    else:
-        raw = None
-    return _replayed(response, head, raw), is_file_head(facts.coding, b"".join(head))
+        if peek.took(chunk):
+            return peek.handed(raw)
+    return peek.handed(None)
 
 
-async def apeek_file(response: httpx.Response, facts: Head) -> tuple[httpx.Response, bool]:
+async def apeek_file(response: httpx.Response, declared: Head) -> tuple[httpx.Response, bool]:
     """``peek_file`` for the async transport."""
-    if not facts.file or response.is_stream_consumed:
+    peek = _Peek.of(response, declared)
+    if peek is None:
         return response, False
-    head: list[bytes] = []
-    size = 0
-    raw: Any = response.aiter_raw()
+    raw = response.aiter_raw()
     async for chunk in raw:
-        head.append(chunk)
-        size += len(chunk)
-        if size >= PEEK:
-            break
-    else:
-        raw = None
-    return _replayed(response, head, raw), is_file_head(facts.coding, b"".join(head))
+        if peek.took(chunk):
+            return peek.handed(raw)
+    return peek.handed(None)
 
 
 # --- requests ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What every client's bounded reading shares: the head's facts, the limits, the deadline.
+"""What every client's bounded reading shares: what a head declares, the limits, the deadline.
 
 ``head_of`` reads Content-Length, Content-Encoding and whether a 2xx is a file
 in one pass over the headers; ``bodies`` (httpx), ``requests_bodies`` and

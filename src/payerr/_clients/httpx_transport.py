@@ -11,24 +11,22 @@ import time
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, Unpack, cast
 
 import httpx
 
-from .._coordination.local import Coordinator
 from .._engine.call import Call
-from .._engine.credentials import Credentials
 from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of
-from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
 from .bodies import apeek_file, aread_bounded, peek_file, read_bounded
 from .bounds import ReadDeadline, head_of, plain_headers
 from .handover import MISSING, offer, take
 from .httpx_head import DEADLINE, watch
 from .inflate import BodyDecodeError
+from .options import Options, engine_args
 
 # Errors where the request never reached the provider; everything else after
 # sending (read timeout, dropped connection) leaves the outcome unknown.
@@ -84,17 +82,8 @@ Inner = TypeVar("Inner", httpx.BaseTransport, httpx.AsyncBaseTransport)
 class _Base(EngineViews, Generic[Inner]):
     """What both transports share: the engine, and the httpx transport they wrap."""
 
-    def __init__(
-        self,
-        transport: Inner | None = None,
-        *,
-        policy: RetryPolicy | None = None,
-        provider: str | None = None,
-        credentials: Credentials | None = None,
-        coordinator: Coordinator | None = None,
-        app: str = "default",
-    ) -> None:
-        self._engine = Engine(policy, provider, credentials, coordinator, app)
+    def __init__(self, transport: Inner | None = None, **options: Unpack[Options]) -> None:
+        self._engine = Engine(*engine_args(options, type(self).__name__))
         self._cap = self._engine.policy.body_cap
         if transport is None:  # httpx's own transport of the same kind
             asynchronous = isinstance(self, httpx.AsyncBaseTransport)
@@ -170,8 +159,40 @@ class _Base(EngineViews, Generic[Inner]):
         return call.end(error, local)
 
 
+class _Guard:
+    """One send and read, for either transport: the deadline set around them (it bounds
+    the head too), and what breaks in them raised as a typed error."""
+
+    __slots__ = ("_base", "_call", "_sent", "_watched", "response")
+
+    def __init__(self, base: _Base[Any], call: Call, sent: httpx.Request) -> None:
+        self._base, self._call, self._sent = base, call, sent
+        self.response: httpx.Response | None = None
+
+    def __enter__(self) -> _Guard:
+        self._watched = DEADLINE.set(self._call.read_deadline())
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        DEADLINE.reset(self._watched)
+        if isinstance(exc, httpx.TransportError):
+            error = self._base._failed(self._call, self._sent, exc)
+            if error is not exc:  # not ours (a local mistake): it goes on as it is
+                raise error from exc
+        elif isinstance(exc, BodyDecodeError | ReadDeadline) and self.response is not None:
+            raise self._base._unreadable(self._call, self._sent, self.response, exc) from exc
+
+
 class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
-    """Typed errors and safe retries for a sync ``httpx.Client``."""
+    """Typed errors and safe retries for a sync ``httpx.Client``.
+
+    ``Transport(transport=None, *, policy=None, provider=None, credentials=None,
+    coordinator=None, app="default")``: ``transport`` is the httpx transport wrapped
+    (httpx's own by default), ``policy`` the ``RetryPolicy``, ``provider`` one provider
+    for every request (by default each request's host picks it), ``credentials`` put a
+    token on each request, ``coordinator`` shares cooldowns, the retry budget and tokens
+    with other transports and processes, ``app`` names the provider app they share them for.
+    """
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)
@@ -185,21 +206,14 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
         if not call.ready():
             call.prepare()
             sent = call.apply(request)
-        watched = DEADLINE.set(call.read_deadline())
-        try:
-            response = self._inner.handle_request(sent)
-            facts = head_of(response.status_code, response.headers)
-            if facts.file:
-                response, is_file = peek_file(response, facts)
+        with _Guard(self, call, sent) as guard:
+            response = guard.response = self._inner.handle_request(sent)
+            declared = head_of(response.status_code, response.headers)
+            if declared.file:
+                response, is_file = peek_file(response, declared)
                 if is_file:
                     return call.passed(response)
-            response, body, head = read_bounded(response, self._cap, call.read_deadline(), facts)
-        except httpx.TransportError as exc:
-            raise self._failed(call, sent, exc) from exc
-        except (BodyDecodeError, ReadDeadline) as exc:
-            raise self._unreadable(call, sent, response, exc) from exc
-        finally:
-            DEADLINE.reset(watched)
+            response, body, head = read_bounded(response, self._cap, call.read_deadline(), declared)
         return self._settle(call, sent, response, body, head)
 
     def close(self) -> None:
@@ -219,7 +233,11 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
 
 
 class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
-    """Typed errors and safe retries for an ``httpx.AsyncClient``."""
+    """Typed errors and safe retries for an ``httpx.AsyncClient``.
+
+    ``AsyncTransport(transport=None, *, policy=None, provider=None, credentials=None,
+    coordinator=None, app="default")``: each keyword means what it means for ``Transport``.
+    """
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call = self._start(request)
@@ -234,22 +252,15 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
         if not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
-        watched = DEADLINE.set(call.read_deadline())
-        try:
-            response = await self._inner.handle_async_request(sent)
-            facts = head_of(response.status_code, response.headers)
-            if facts.file:
-                response, is_file = await apeek_file(response, facts)
+        with _Guard(self, call, sent) as guard:
+            response = guard.response = await self._inner.handle_async_request(sent)
+            declared = head_of(response.status_code, response.headers)
+            if declared.file:
+                response, is_file = await apeek_file(response, declared)
                 if is_file:
                     return call.passed(response)
             deadline = call.read_deadline()
-            response, body, head = await aread_bounded(response, self._cap, deadline, facts)
-        except httpx.TransportError as exc:
-            raise self._failed(call, sent, exc) from exc
-        except (BodyDecodeError, ReadDeadline) as exc:
-            raise self._unreadable(call, sent, response, exc) from exc
-        finally:
-            DEADLINE.reset(watched)
+            response, body, head = await aread_bounded(response, self._cap, deadline, declared)
         return self._settle(call, sent, response, body, head)
 
     async def aclose(self) -> None:

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from .._coordination.local import Coordinator
 from .._engine.call import Call
-from .._engine.credentials import Credentials
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.raw import RawResponse, _body_of, _host, _path
-from .._retry.policy import RetryPolicy
 from .._retry.safety import parse_mark
 from .bounds import ReadDeadline, head_of
 from .handover import MISSING, offer, take
 from .inflate import BodyDecodeError
+from .options import OPTION_NAMES, Options, engine_args
 from .requests_bodies import peek_file_requests, read_bounded_requests
 from .requests_head import WATCH, Watch, watched_pools
 
@@ -85,25 +83,33 @@ class ParsedResponse(requests.Response):
         return super().json(**kwargs)
 
 
+class AdapterOptions(Options, total=False):
+    """``Options`` and the keywords of requests' own ``HTTPAdapter``."""
+
+    pool_connections: int
+    pool_maxsize: int
+    max_retries: Any
+    pool_block: bool
+
+
 class RequestsAdapter(EngineViews, HTTPAdapter):
-    """Typed errors and safe retries for a ``requests.Session``."""
+    """Typed errors and safe retries for a ``requests.Session``.
+
+    ``RequestsAdapter(*, policy=None, provider=None, credentials=None, coordinator=None,
+    app="default", **adapter)``: each keyword means what it means for ``payerr.Transport``;
+    ``adapter`` holds ``HTTPAdapter``'s own (``pool_connections``, ``pool_maxsize``,
+    ``pool_block``; ``max_retries`` is 0 unless given: payerr decides).
+    """
 
     __attrs__ = [*HTTPAdapter.__attrs__, "_payerr_args"]  # noqa: RUF012  (requests pickles these)
 
-    def __init__(
-        self,
-        *,
-        policy: RetryPolicy | None = None,
-        provider: str | None = None,
-        credentials: Credentials | None = None,
-        coordinator: Coordinator | None = None,
-        app: str = "default",
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("max_retries", 0)
-        self._payerr_args = (policy, provider, credentials, coordinator, app)
-        self._engine = Engine(policy, provider, credentials, coordinator, app)
-        super().__init__(**kwargs)
+    def __init__(self, **options: Unpack[AdapterOptions]) -> None:
+        adapter: dict[str, Any] = {"max_retries": 0}  # urllib3 never retries: payerr decides
+        adapter.update((k, v) for k, v in options.items() if k not in OPTION_NAMES)
+        ours = {k: v for k, v in options.items() if k in OPTION_NAMES}
+        self._payerr_args = engine_args(ours, "RequestsAdapter")
+        self._engine = Engine(*self._payerr_args)
+        super().__init__(**adapter)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -163,11 +169,11 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         watching = WATCH.set(watch)
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
-            facts = head_of(response.status_code, response.headers)
-            if peek_file_requests(response, facts):
+            declared = head_of(response.status_code, response.headers)
+            if peek_file_requests(response, declared):
                 return call.passed(response)
             cap = self._engine.policy.body_cap
-            content, head = read_bounded_requests(response, cap, call.read_deadline(), facts)
+            content, head = read_bounded_requests(response, cap, call.read_deadline(), declared)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             failure = self._no_answer(call, sent, watch, exc)
             if failure is None:

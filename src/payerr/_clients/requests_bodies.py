@@ -119,14 +119,14 @@ class ReplayRaw:
 
 
 def read_bounded_requests(
-    response: Any, cap: int, deadline_at: float, facts: Head
+    response: Any, cap: int, deadline_at: float, declared: Head
 ) -> tuple[bytes | None, bytes]:
     """Read a requests body up to ``cap`` (raw and decoded); (decoded or None, raw head).
 
     The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
     everything, from the first byte.
     """
-    coding, length = facts.coding, facts.length
+    coding, length = declared.coding, declared.length
     over = length is not None and length > cap
     if over and response.status_code < 400:
         return None, b""  # a success over the cap: never touched
@@ -157,10 +157,10 @@ def read_bounded_requests(
     return content, raw[:ERROR_HEAD] if content is None else b""
 
 
-def peek_file_requests(response: Any, facts: Head) -> bool:
+def peek_file_requests(response: Any, declared: Head) -> bool:
     """For requests: True for a file success (left streamable); the peeked bytes are replayed."""
-    if not facts.file:
+    if not declared.file:
         return False
     head = response.raw.read(PEEK, decode_content=False) or b""
-    response.raw = ReplayRaw(head, response.raw, facts.coding, None)
-    return is_file_head(facts.coding, head)
+    response.raw = ReplayRaw(head, response.raw, declared.coding, None)
+    return is_file_head(declared.coding, head)

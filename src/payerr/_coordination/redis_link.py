@@ -8,7 +8,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any, cast
 
 import redis
@@ -75,8 +76,9 @@ class RedisLink:
 
     # One description of each hot-path exchange with Redis, as a generator that yields
     # the commands it needs ("pttl", key) / ("script", name, keys, args) and receives
-    # their replies; ``_sync`` runs it on the sync client, ``_async`` on the asyncio one.
-    # So the async transport never blocks its event loop, and nothing is written twice.
+    # their replies; ``_drive`` runs it, each command answered by the sync client
+    # (``_run_sync``) or the asyncio one (``_run_async``). So the async transport never
+    # blocks its event loop, and nothing is written twice.
 
     def _usable(self, steps: Steps[Any], need_async: bool = False, refresh: bool = False) -> bool:
         """Whether Redis can take this exchange now (else the in-process fallback does).
@@ -100,16 +102,11 @@ class RedisLink:
     ) -> T:
         if not self._usable(steps, refresh=fetch is not None):
             return fallback()
-        try:
-            command = next(steps)
-            while True:
-                command = _resume(steps, self._reply_sync(command, fetch))
-        except StopIteration as done:
-            return cast(T, done.value)
-        except REDIS_DOWN as exc:
-            return self._without_redis(exc, fallback)
-        finally:
-            steps.close()  # interrupted (a cancelled task): its waiters ask again
+
+        async def reply(command: Command) -> Any:
+            return self._reply_sync(command, fetch)
+
+        return _at_once(self._drive(steps, fallback, reply, refresh=fetch is not None))
 
     async def _run_async(
         self, steps: Steps[T], fallback: Callable[[], T], fetch: Fetch | None = None
@@ -120,52 +117,60 @@ class RedisLink:
             return await trio.to_thread.run_sync(self._run_sync, steps, fallback)
         if not self._usable(steps, need_async=True, refresh=fetch is not None):
             return fallback()
+        reply = partial(self._reply_async, fetch=fetch)
+        return await self._drive(steps, fallback, reply, refresh=fetch is not None)
+
+    async def _drive(
+        self,
+        steps: Steps[T],
+        fallback: Callable[[], T],
+        reply: Callable[[Command], Awaitable[Any]],
+        refresh: bool,
+    ) -> T:
+        """Run an exchange to its end, each command answered by ``reply`` (one driver for
+        both clients: the sync one answers without ever waiting on a loop)."""
         try:
             command = next(steps)
             while True:
-                command = _resume(steps, await self._reply_async(command, fetch))
+                command = _resume(steps, await _answer(reply, command, refresh))
         except StopIteration as done:
             return cast(T, done.value)
+        except FetchFailed as failed:
+            error = failed.error  # the fetch failed, not Redis: raised as itself, below
         except REDIS_DOWN as exc:
             return self._without_redis(exc, fallback)
         finally:
             steps.close()  # interrupted (a cancelled task): its waiters ask again
+        raise error
 
     def _without_redis(self, exc: BaseException, fallback: Callable[[], T]) -> T:
         self._went_down(exc)
         return fallback()
 
     def _reply_sync(self, command: Command, fetch: Callable[[], str] | None) -> Any:
-        """The reply to ``command``, or the failure the exchange is given instead."""
-        try:
-            if command[0] == "fetch" and fetch is not None:
+        """The reply to ``command``; a fetch that fails comes out as ``FetchFailed``, so that
+        an ``OSError`` of the token endpoint is never read as Redis being away."""
+        if command[0] == "fetch" and fetch is not None:
+            try:
                 return fetch()
-            if command[0] == "sleep":
-                time.sleep(command[1])
-                return None
-            return self._call_sync(command)
-        except REDIS_DOWN as exc:  # the exchange may tidy up; it re-raises
-            return exc
-        except BaseException as exc:
-            if fetch is None:
-                raise
-            return exc
+            except Exception as exc:
+                raise FetchFailed(exc) from exc
+        if command[0] == "sleep":
+            time.sleep(command[1])
+            return None
+        return self._call_sync(command)
 
     async def _reply_async(self, command: Command, fetch: Fetch | None) -> Any:
         """``_reply_sync`` on the asyncio client: its waits never block the loop."""
-        try:
-            if command[0] == "fetch" and fetch is not None:
+        if command[0] == "fetch" and fetch is not None:
+            try:
                 return await resolve(fetch)
-            if command[0] == "sleep":
-                await asyncio.sleep(command[1])
-                return None
-            return await self._call_async(command)
-        except REDIS_DOWN as exc:
-            return exc
-        except BaseException as exc:
-            if fetch is None:
-                raise
-            return exc
+            except Exception as exc:
+                raise FetchFailed(exc) from exc
+        if command[0] == "sleep":
+            await asyncio.sleep(command[1])
+            return None
+        return await self._call_async(command)
 
     def _call_sync(self, command: Command) -> Any:
         if command[0] == "wait":  # another request's look-up: its answer is ours
@@ -198,6 +203,40 @@ class RedisLink:
                 "RedisCoordinator.from_url, or pass async_client=)",
                 extra={"coordinator": "redis"},
             )
+
+
+class FetchFailed(Exception):
+    """The token fetch failed (its endpoint, not Redis): carried out of the exchange, which
+    releases its lock, and raised again as itself."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+async def _answer(
+    reply: Callable[[Command], Awaitable[Any]], command: Command, refresh: bool
+) -> Any:
+    """The reply to ``command``, or the failure the exchange is given instead (it may tidy up;
+    a refresh is given every failure, so that it releases its lock)."""
+    try:
+        return await reply(command)
+    except REDIS_DOWN as exc:
+        return exc
+    except BaseException as exc:
+        if not refresh:
+            raise
+        return exc
+
+
+def _at_once(exchange: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never waits (the sync client's exchange) to its end, here."""
+    try:
+        exchange.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    exchange.close()
+    raise RuntimeError("an exchange on the sync Redis client waited on an event loop")
 
 
 def _resume(steps: Steps[Any], reply: Any) -> Command:

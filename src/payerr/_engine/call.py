@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .._enums import Category
 from .._errors import PayError
+from .._reading.build import complete
 from .._reading.classify import classify
 from .._reading.outcome import Outcome
 from .._reading.parsed import read_envelope
@@ -107,7 +108,8 @@ class Call(Admission):
             outcome = Outcome(True, parsed.data, None, spec.name)
         else:
             raw, facts = details()
-            outcome = classify(raw, spec, facts, parsed=parsed)
+            # what the answer said is built only when someone will see it (``complete``)
+            outcome = classify(raw, spec, facts, parsed=parsed, defer=True)
         attach_outcome(response, outcome)
         if outcome.ok:
             return self.passed(response, outcome)
@@ -128,7 +130,7 @@ class Call(Admission):
         scope = _decide.cooldown_scope(self.spec, error, self.scopes)
         if scope is None or error.retry_after is None:
             return None
-        return scope, error.retry_after, _decide.cooldown_reason(error)
+        return scope, error.retry_after, _decide.cooldown_reason(complete(error))
 
     def capped(self, error: PayError) -> None:
         """A server-sent wait becomes what payerr honours: at most ``max_cooldown``.
@@ -222,13 +224,19 @@ class Call(Admission):
         self.decision = decision
         retry = self._retry(error, decision) if decision.retry else None
         if _telemetry.hook is not None:
-            _telemetry.hook.failed(error, retry, not self.unsent)
+            _telemetry.hook.failed(complete(error), retry, not self.unsent)
         self.unsent = False
         return None if retry is None else decision.delay
 
     def _retry(self, error: PayError, decision: Decision) -> Attempt:
         """A retry: keep it in the history, log it and tell ``on_retry``."""
         attempt = len(self.history) + 1
+        if (
+            decision.refresh
+            or self.policy.on_retry is not None
+            or logger.isEnabledFor(logging.INFO)
+        ):
+            complete(error)  # someone will read what it said: a hook, the log, a token refresh
         retry = Attempt(attempt, error, decision.delay, error.retry, decision.refresh)
         self.history = (*self.history, retry)
         self.covered_until = time.monotonic() + decision.delay
@@ -259,7 +267,11 @@ class Call(Admission):
             try:
                 return attempt()
             except PayError as error:
-                delay = self.next_delay(error)
+                try:
+                    delay = self.next_delay(error)
+                except BaseException:
+                    complete(error)  # it travels on as the new exception's context
+                    raise
                 if delay is None:
                     return end(error)
                 if delay > 0:
@@ -273,7 +285,11 @@ class Call(Admission):
             try:
                 return await attempt()
             except PayError as error:
-                delay = await self.anext_delay(error)
+                try:
+                    delay = await self.anext_delay(error)
+                except BaseException:
+                    complete(error)
+                    raise
                 if delay is None:
                     return end(error)
                 if delay > 0:
@@ -316,7 +332,8 @@ class Call(Admission):
         if self.spent and _decide.refunds_budget(error):
             self.engine.budget.give(self.scope, self.spent)  # the provider answered: it is alive
         error.attempts = len(self.history) + 1
-        error.history = tuple(attempt.error for attempt in self.history)
+        error.history = tuple(complete(attempt.error) for attempt in self.history)
+        complete(error)
         error.delays = tuple(attempt.delay for attempt in self.history)
         reason, said = _decide.stop_reason(self.decision, error)
         if said:

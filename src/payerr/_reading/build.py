@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, NamedTuple
 
 from .._catalog.envelopes import Reading
 from .._catalog.generic import generic
 from .._catalog.model import CodeInfo, ProviderSpec
 from .._enums import Category, Processed, RetryHint
-from .._errors import PayError, error_class
+from .._errors import RAW_CAP, PayError, error_class
 from .._retry.policy import RetryPolicy
-from .._retry.safety import resolve_hint, safe_to_resend
+from .._retry.verdict import request_hint, throttled
 from .decode import parse_json
 from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
 from .raw import RawResponse
@@ -57,12 +58,16 @@ def build_coded(
     data: Any,
     facts: RequestFacts | None,
     now: float,
+    *,
+    defer: bool = False,
 ) -> PayError:
     """An error for a code the provider sent: looked up in the table, then built."""
+    info: CodeInfo | None
     if reading.code is None:  # a status that is an answer of its own (WeChat Pay v3 202)
-        return build_error(raw, spec, status_rule(spec, raw.status_code), reading, data, facts, now)
-    info = spec.lookup(reading.code, reading.sub_code)
-    return build_error(raw, spec, info, reading, data, facts, now)
+        info = status_rule(spec, raw.status_code)
+    else:
+        info = spec.lookup(reading.code, reading.sub_code)
+    return build_error(raw, spec, info, reading, data, facts, now, defer=defer)
 
 
 class _Verdict(NamedTuple):
@@ -95,29 +100,47 @@ def build_error(
     data: Any,
     facts: RequestFacts | None,
     now: float | None,
+    *,
+    defer: bool = False,
 ) -> PayError:
-    """An error from the table entry, with the hint resolved for this very request."""
+    """An error from the table entry, with the hint resolved for this very request.
+
+    ``defer``: what the answer said (masked message, body, request id) is filled in by
+    ``complete`` when someone will see it; a retried attempt only needs the verdict.
+    """
     facts = facts or facts_of(raw)
     fields = facts.fields(spec.nested_fields if spec else ())
     api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
     info, known = _meaning(spec, info, raw.status_code, api_method)
     verdict = _verdict(raw, spec, info, facts, api_method, fields, now)
-    said = _said(raw, spec, info if known else None, reading, data, facts, fields)
+    error = _decided(spec, info, reading, raw.status_code, verdict, api_method, known)
+    said = partial(_said, raw, spec, info if known else None, reading, data, facts, fields)
+    if defer:
+        error.__dict__[_PENDING] = said
+    else:
+        _fill(error, said())
+    return error
+
+
+def _decided(
+    spec: ProviderSpec | None,
+    info: CodeInfo,
+    reading: Reading,
+    status: int,
+    verdict: _Verdict,
+    api_method: str | None,
+    known: bool,
+) -> PayError:
+    """The typed error with what a retry decision reads; what the answer said comes later."""
     error = error_class(verdict.category, spec.name if spec else None)(
-        said.message,
         provider=spec.name if spec else None,
         code=reading.code,
         sub_code=reading.sub_code,
-        sub_message=said.sub_message,
-        http_status=raw.status_code,
+        http_status=status,
         retry=verdict.retry,
         retry_after=verdict.retry_after,
-        request_id=said.request_id,
         solution=info.solution_en,
         solution_zh=info.solution_zh,
-        body=said.body,
-        raw=said.raw,
-        url=said.url,
         api_method=api_method,
         processed=verdict.processed,
         known=known,
@@ -125,6 +148,29 @@ def build_error(
     if verdict.server_wait is not None:
         error.server_retry_after = verdict.server_wait
     return error
+
+
+_PENDING = "_payerr_said"
+"""Where a deferred error keeps how to build what the answer said, until ``complete``."""
+
+
+def complete(error: PayError) -> PayError:
+    """Fill in what the answer said (masked), if it was deferred; at most once."""
+    said = error.__dict__.pop(_PENDING, None)
+    if said is not None:
+        _fill(error, said())
+    return error
+
+
+def _fill(error: PayError, said: _Said) -> None:
+    """Set what the answer said on the error, as its constructor would have."""
+    error.args = (said.message,)
+    error.message = said.message
+    error.sub_message = said.sub_message
+    error.request_id = said.request_id
+    error.body = dict(said.body) if said.body is not None else None
+    error.raw = bytes(said.raw[:RAW_CAP])
+    error.url = said.url
 
 
 def _verdict(
@@ -138,20 +184,18 @@ def _verdict(
 ) -> _Verdict:
     """The entry's category and hint, made specific: a 429, the wait asked for, and
     whether this request may be sent twice (the payments-safety rule)."""
-    category, retry, processed = info.category or Category.UNKNOWN, info.retry, info.processed
-    if raw.status_code == 429 and category is not Category.RATE_LIMITED:
-        # Throttled at the door: whatever the code says, nothing ran and waiting helps.
-        category, retry, processed = Category.RATE_LIMITED, RetryHint.BACKOFF, Processed.NO
+    category, retry, processed = throttled(
+        raw.status_code, info.category or Category.UNKNOWN, info.retry, info.processed
+    )
     now = time.time() if now is None else now
     sent_wait = parse_retry_after(raw.headers, now)
     if sent_wait is None:
         retry_after = window_wait(info.window, now, spec.day_reset if spec else 0)
     else:  # what a reader honours by default; a transport caps with its own policy
         retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
-    resendable = safe_to_resend(
-        spec, facts.http_method, api_method, fields, facts.marked_idempotent
+    hint = request_hint(
+        spec, retry, processed, facts.http_method, api_method, fields, facts.marked_idempotent
     )
-    hint = resolve_hint(retry, processed, resendable)
     return _Verdict(category, hint, processed, retry_after, sent_wait)
 
 

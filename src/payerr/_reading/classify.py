@@ -30,8 +30,10 @@ def classify(
     *,
     now: float | None = None,
     parsed: Parsed | None = None,
+    defer: bool = False,
 ) -> Outcome:
-    """The one place a response becomes success or an error (the error built on demand).
+    """The one place a response becomes success or an error (the error built on demand;
+    ``defer``: what the answer said is left for ``build.complete``).
 
     Long because it is the decision table of the reading rules, kept whole
     (docs/architecture.md, "The retry decision path", step 2).
@@ -46,7 +48,9 @@ def classify(
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
         info = status_rule(None, status)
-        build = partial(build_error, raw, None, info, Reading(ok=False), data, facts, now)
+        build = partial(
+            build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
+        )
         return Outcome(False, _dict_or_none(data), None, None, build=build)
     if parsed is None:
         parsed = read_envelope(spec, status, raw.body, raw.headers, raw.path)
@@ -55,7 +59,7 @@ def classify(
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
-            build = partial(build_coded, raw, spec, reading, data, facts, now)
+            build = partial(build_coded, raw, spec, reading, data, facts, now, defer=defer)
             return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
@@ -63,12 +67,16 @@ def classify(
         if 200 <= status < 300 and not (status in (204, 205) or raw.method == "HEAD"):
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
-            build = partial(build_error, raw, spec, generic().malformed, reading, data, facts, now)
+            malformed = generic().malformed
+            build = partial(
+                build_error, raw, spec, malformed, reading, data, facts, now, defer=defer
+            )
             return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
-    build = partial(build_error, raw, spec, status_rule(spec, status), reading, data, facts, now)
+    info = status_rule(spec, status)
+    build = partial(build_error, raw, spec, info, reading, data, facts, now, defer=defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
 
 

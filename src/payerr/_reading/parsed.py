@@ -49,6 +49,8 @@ def read_envelope(
         elif spec.reads_form and looks_like_form(body):
             data, problem = parse_form(body, headers.get("content-type"))
             body_format = "form"
+        elif status >= 400 and not may_be_object(body):
+            data, problem = None, "not JSON"  # an error page: no envelope to read in it
         else:
             data, problem = parse_json_slowly(body, headers.get("content-type"))
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
@@ -69,6 +71,21 @@ def read_envelope(
     ):
         reading.ok = True
     return Parsed(data, problem, reading)
+
+
+_JSON_SPACE = b" \t\r\n"
+
+
+def may_be_object(body: bytes) -> bool:
+    """False only for a body no decoding could read as a JSON object (an HTML error page).
+
+    Its first byte past JSON's white space is printable ASCII other than ``{`` or ``[``:
+    ASCII in every charset ``parse_json_slowly`` tries, and in UTF-16/32 it would pair
+    with another byte into no ``{``. A 4xx/5xx body that is not an object reads the same
+    as one that does not parse, so the standard library's error need not be built.
+    """
+    head = body[:64].lstrip(_JSON_SPACE)
+    return not head or not 0x21 <= head[0] <= 0x7E or head[0] in b"{["
 
 
 def is_file_success(

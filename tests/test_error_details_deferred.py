@@ -1,0 +1,122 @@
+"""An attempt that will be retried gets only what the retry decision reads; what the
+answer said (masked message, body, request id) is built when someone will see it.
+
+Deferred and eager errors must be the same error once completed, and every error a
+hook, the log or the caller receives must be complete.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import payerr
+from payerr._catalog.registry import catalog
+from payerr._reading.build import complete
+from payerr._reading.classify import classify
+from payerr._reading.decode import parse_json_slowly
+from payerr._reading.parsed import may_be_object
+from payerr._reading.request import facts_of
+from payerr.testing import instant_sleeps
+from payloads import ALL_CASES, Case
+
+ERROR_CASES = [
+    pytest.param(provider, case, id=f"{provider}-{case.id}")
+    for provider, cases in ALL_CASES.items()
+    for case in cases
+    if case.expect is not None
+]
+NOW = 1_700_000_000.0
+DECISION_READS = ("retry", "retry_after", "code", "sub_code", "http_status", "processed")
+
+
+def _both(provider: str, case: Case) -> tuple[payerr.PayError, payerr.PayError]:
+    raw = case.raw()
+    spec = catalog().spec(provider)
+    eager = classify(raw, spec, facts_of(raw), now=NOW).error
+    deferred = classify(raw, spec, facts_of(raw), now=NOW, defer=True).error
+    assert eager is not None and deferred is not None
+    return eager, deferred
+
+
+@pytest.mark.parametrize(("provider", "case"), ERROR_CASES)
+def test_a_deferred_error_decides_as_the_eager_one(provider: str, case: Case) -> None:
+    eager, deferred = _both(provider, case)
+    assert type(deferred) is type(eager)
+    assert [getattr(deferred, n) for n in DECISION_READS] == [
+        getattr(eager, n) for n in DECISION_READS
+    ]
+
+
+@pytest.mark.parametrize(("provider", "case"), ERROR_CASES)
+def test_a_completed_error_is_the_eager_one(provider: str, case: Case) -> None:
+    eager, deferred = _both(provider, case)
+    complete(deferred)
+    assert deferred.__dict__ == eager.__dict__
+    assert (deferred.args, str(deferred), repr(deferred)) == (eager.args, str(eager), repr(eager))
+
+
+SECRET = "tok_9f8e7d6c5b4a"
+URL = f"https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token={SECRET}"
+BUSY = json.dumps({"errcode": -1, "errmsg": f"system error for {SECRET} rid: 1-2"}).encode()
+PAGE = b"<html><body>503 Service Temporarily Unavailable</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(200, BUSY), (503, PAGE)], ids=["wechat-busy", "html-503"]
+)
+def test_hooks_and_history_get_complete_masked_errors(status: int, body: bytes) -> None:
+    seen: list[payerr.PayError] = []
+    policy = payerr.RetryPolicy(max_attempts=3, on_retry=lambda attempt: seen.append(attempt.error))
+    inner = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
+    expected = payerr.inspect(payerr.RawResponse(status, {}, body, URL, "POST")).error
+    assert expected is not None and expected.message
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        with pytest.raises(payerr.PayError) as raised:
+            c.post(URL, json={}, extensions={"payerr.idempotent": True})
+    final = raised.value
+    assert len(seen) == 2 and list(final.history) == seen
+    for error in (*seen, final):
+        assert error.message.startswith(expected.message)
+        assert error.raw == expected.raw and error.request_id == expected.request_id
+        assert SECRET not in error.message and SECRET.encode() not in error.raw
+        assert SECRET not in (error.url or "")
+
+
+def test_without_hooks_history_is_completed_at_the_end() -> None:
+    policy = payerr.RetryPolicy(max_attempts=3)
+    inner = httpx.MockTransport(lambda request: httpx.Response(200, content=BUSY))
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        with pytest.raises(payerr.PayError) as raised:
+            c.post(URL, json={}, extensions={"payerr.idempotent": True})
+    assert [e.request_id for e in raised.value.history] == ["1-2", "1-2"]
+    assert all("***" in e.message for e in (*raised.value.history, raised.value))
+
+
+JSON_SPACE = st.sampled_from([b"", b" ", b"\r\n", b"\t  "])
+NOT_OBJECT_START = (
+    st.integers(0x21, 0x7E).filter(lambda b: b not in b"{[").map(lambda b: bytes([b]))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(JSON_SPACE, NOT_OBJECT_START, st.binary(max_size=40))
+def test_a_body_skipped_as_no_object_never_parses_to_one(
+    space: bytes, first: bytes, rest: bytes
+) -> None:
+    body = space + first + rest
+    assert not may_be_object(body)
+    for charset in (None, "utf-8", "gbk", "gb18030", "utf-16", "utf-16-be", "latin-1"):
+        content_type = f"application/json; charset={charset}" if charset else None
+        assert not isinstance(parse_json_slowly(body, content_type)[0], dict)
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"a": 1}', b"  [1]", b"\xff\xfe{\x00}\x00", b"\x00{\x00}", b"", b"   "]
+)
+def test_what_may_be_an_object_is_parsed(body: bytes) -> None:
+    assert may_be_object(body)
