@@ -11,6 +11,7 @@ import requests
 
 import payerr
 from payerr import RetryHint as H
+from payerr._reading.decode import parse_json
 
 ALIPAY = "https://openapi.alipay.com/gateway.do"
 WECHAT = "https://api.weixin.qq.com/cgi-bin/user/info"
@@ -243,3 +244,19 @@ def test_an_outcome_pickles_with_its_error() -> None:
     assert type(copy.error) is type(outcome.error)
     assert copy.error is not None and copy.error.code == "45009"
     assert "WeChatRateLimitError" in repr(copy)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[-9223372036854775809]",
+        b'{"id": 18446744073709551616}',
+        b'{"errcode": 0, "msgid": 123456789012345678901234567890}',
+    ],
+)
+def test_integers_past_64_bits_read_exactly_as_json_loads_reads_them(body: bytes) -> None:
+    """orjson reads such an integer as a float; payerr's reading is json.loads's."""
+    data, problem = parse_json(body)
+    assert problem is None
+    assert data == json.loads(body)
+    assert repr(data) == repr(json.loads(body))

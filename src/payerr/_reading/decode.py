@@ -1,9 +1,10 @@
 """Bytes to JSON without ever raising: UTF-8 first, then the declared charset, then GB18030.
 
 orjson reads the common case (valid UTF-8 JSON) several times faster than the
-standard library; anything it refuses (other encodings, NaN, integers past 64
-bits, nesting past 1024) goes through ``json`` as before, so what is accepted
-and how it reads is unchanged.
+standard library; anything it refuses (other encodings, NaN, nesting past 1024)
+goes through ``json`` as before, and so does a body holding an integer past 64
+bits (which orjson would read as a float): what is accepted and how it reads is
+``json.loads``'s.
 """
 
 from __future__ import annotations
@@ -35,9 +36,34 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
     superset of GBK) before giving up.
     """
     try:
-        return orjson.loads(body), None
+        value = orjson.loads(body)
     except orjson.JSONDecodeError:
         return parse_json_slowly(body, content_type)
+    if body.translate(_DIGITS_ONLY).find(_NINETEEN_DIGITS) >= 0 and _has_wide_float(value):
+        return parse_json_slowly(body, content_type)  # an integer past 64 bits, kept exact
+    return value, None
+
+
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""Every digit stays a digit (as "0"), every other byte a space: digit runs, found in C."""
+_NINETEEN_DIGITS = b"0" * 19
+"""The shortest integer that may not fit in 64 bits (below -9223372036854775808)."""
+_WIDE = float(2**63)
+
+
+def _has_wide_float(value: Any) -> bool:
+    """Whether a parse holds a float of integer size past 64 bits (orjson's reading of one)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if abs(item) >= _WIDE:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def parse_json_slowly(body: bytes, content_type: str | None = None) -> tuple[Any, str | None]:
