@@ -7,9 +7,9 @@ import os
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# The shared helpers are the package tests/support: pytest puts this folder (the
+# conftest's own, with no __init__.py) on sys.path, so ``from support import ...`` works.
 
 # The suite never reads or writes the user's compiled adapter cache (subprocesses too);
 # each worker has a cache of its own, removed when the worker exits.

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 import payerr
-from loopback import Script, Step, serve
 from payerr.testing import instant_sleeps
+from support.loopback import Script, Step, serve
 
 LIMITED = Step(
     200,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import payerr
 from payerr._tools.cli import main
-from payloads import ALL_CASES, Case
+from support.payloads import ALL_CASES, Case
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

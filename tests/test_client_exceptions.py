@@ -11,9 +11,9 @@ import pytest
 import requests
 
 import payerr
-from faultserver import FaultServer, refused_url
-from loopback import Script, Step, serve
 from payerr import testing
+from support.faultserver import FaultServer, refused_url
+from support.loopback import Script, Step, serve
 
 ONE = payerr.RetryPolicy(max_attempts=1)
 

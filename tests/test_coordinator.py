@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 import payerr
-import workers
 from payerr import testing
 from payerr.sandbox import Sandbox
-from redis_server import redis_server
+from support import workers
+from support.redis_server import redis_server
 
 WECHAT = "https://api.weixin.qq.com"
 CMI_ORDER = "https://gdschannel.cmlink.com:39043/aep/APP_createOrder_SBO/v1"

@@ -20,9 +20,9 @@ import pytest
 import requests
 import responses
 
-import aiohttp_client
 import payerr
-from loopback import Script, Step, serve
+from support import aiohttp_client
+from support.loopback import Script, Step, serve
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -12,7 +12,7 @@ import pytest
 import payerr
 from payerr import RetryHint as H
 from payerr import testing
-from rawserver import RawServer
+from support.rawserver import RawServer
 from test_hostile_bodies import send
 
 CLIENTS = ["httpx", "httpx-async", "requests"]

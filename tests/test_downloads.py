@@ -17,9 +17,9 @@ import httpx
 import pytest
 import requests
 
-import aiohttp_client
 import payerr
-from rawserver import RawServer
+from support import aiohttp_client
+from support.rawserver import RawServer
 
 CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
 MiB = 1024 * 1024

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import payerr
-from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr.sandbox import Sandbox
+from support.loopback import Script, Step, serve
 from test_unionpay import CLIENTS, send
 
 CONSUME = {

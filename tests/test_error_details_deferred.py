@@ -22,7 +22,7 @@ from payerr._reading.decode import parse_json_slowly
 from payerr._reading.parsed import may_be_object
 from payerr._reading.request import facts_of
 from payerr.testing import instant_sleeps
-from payloads import ALL_CASES, Case
+from support.payloads import ALL_CASES, Case
 
 ERROR_CASES = [
     pytest.param(provider, case, id=f"{provider}-{case.id}")

@@ -17,12 +17,12 @@ import httpx
 import pytest
 import requests
 
-import aiohttp_client
 import payerr
-from faultserver import BIG, DEEP, GBK_BUSY, HTML_502, OK, FaultServer, refused_url
 from payerr import RetryHint as H
 from payerr import testing
 from payerr._errors import RAW_CAP
+from support import aiohttp_client
+from support.faultserver import BIG, DEEP, GBK_BUSY, HTML_502, OK, FaultServer, refused_url
 
 TIMEOUT = 0.4
 POLICY = payerr.RetryPolicy(max_attempts=2)

@@ -22,7 +22,7 @@ import pytest
 
 import payerr
 from payerr._catalog.registry import catalog
-from redis_server import redis_server, slow_proxy
+from support.redis_server import redis_server, slow_proxy
 
 CMI = "https://gdschannel.cmlink.com:39043/aep"
 ORDER = CMI + "/APP_createOrder_SBO/v1"

@@ -19,11 +19,11 @@ import httpx
 import pytest
 import requests
 
-import aiohttp_client
 import payerr
 from payerr import RetryHint as H
 from payerr import testing
-from rawserver import RawServer
+from support import aiohttp_client
+from support.rawserver import RawServer
 
 CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
 MiB = 1024 * 1024

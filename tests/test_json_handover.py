@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import payerr
-from loopback import Script, Step, serve
 from payerr._clients.handover import same_value
 from payerr._reading.decode import parse_json
 from payerr._reading.raw import cached_outcome
-from payloads import ALL_CASES, WECHAT, Case
+from support.loopback import Script, Step, serve
+from support.payloads import ALL_CASES, WECHAT, Case
 
 SUCCESSES = [
     pytest.param(case, id=f"{provider}-{case.id}")

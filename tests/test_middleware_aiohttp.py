@@ -23,11 +23,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import payerr
-from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
 from payerr.sandbox import Sandbox
-from rawserver import RawServer
+from support.loopback import Script, Step, serve
+from support.rawserver import RawServer
 
 WECHAT_OK = Step(200, b'{"errcode":0,"errmsg":"ok"}')
 WECHAT_BUSY = Step(200, b'{"errcode":-1,"errmsg":"system error"}')
@@ -135,7 +135,7 @@ class _Stall(RawServer):
 
 
 def test_refused_connection_is_network_error_and_aiohttp_connector_error() -> None:
-    from faultserver import refused_url
+    from support.faultserver import refused_url
 
     async def use(session: aiohttp.ClientSession) -> Any:
         await session.post(url + SEND, json={})

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 import payerr
-from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
+from support.loopback import Script, Step, serve
 
 
 def wx(errcode: int, errmsg: str = "x") -> Step:

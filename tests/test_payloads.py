@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import payerr
-from payloads import ALL_CASES, Case
+from support.payloads import ALL_CASES, Case
 
 CASES = [pytest.param(p, c, id=f"{p}-{c.id}") for p, cases in ALL_CASES.items() for c in cases]
 ERROR_CASES = [

@@ -13,7 +13,6 @@ import pytest
 import requests
 
 import payerr
-import provider_workers
 from payerr import _errors
 from payerr._catalog import loader as _loader
 from payerr._catalog import registry as _catalog
@@ -25,6 +24,7 @@ from payerr._reading.retry_after import window_wait
 from payerr._tools import codegen as _codegen
 from payerr.sandbox import Sandbox
 from payerr.sandbox._declared import render, write
+from support import provider_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPE = ROOT / "examples" / "adapters" / "stripe.toml"

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 import payerr
-from redis_server import redis_server
+from support.redis_server import redis_server
 
 _scopes = itertools.count()
 

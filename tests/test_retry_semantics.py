@@ -17,12 +17,12 @@ import httpx
 import pytest
 import requests
 
-import aiohttp_client
 import payerr
-from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
 from payerr.sandbox import Sandbox
+from support import aiohttp_client
+from support.loopback import Script, Step, serve
 
 CLIENTS = ["httpx", "httpx-async", "requests", "aiohttp"]
 

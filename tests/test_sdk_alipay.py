@@ -25,7 +25,7 @@ import payerr
 from payerr.integrations import alipay as payerr_alipay
 from payerr.integrations import views
 from payerr.sandbox import Sandbox
-from stranger_key import stranger_public_key
+from support.stranger_key import stranger_public_key
 
 AUTH_CODE = "28763443825664394"
 

@@ -26,7 +26,7 @@ import payerr
 from payerr.integrations import views
 from payerr.integrations import wechatpayv3 as payerr_wechatpay
 from payerr.sandbox import Sandbox
-from stranger_key import stranger_public_key
+from support.stranger_key import stranger_public_key
 
 ORIGINAL_GET = requests.get
 

@@ -201,7 +201,7 @@ def test_workers_sharing_redis_adopt_the_token_one_of_them_fetched(sandbox: Sand
     the second adopts the first one's fetch instead of voiding it with its own."""
     import redis
 
-    from redis_server import redis_server
+    from support.redis_server import redis_server
 
     with redis_server() as url:
         coordinator = payerr.RedisCoordinator(redis.Redis.from_url(url))
@@ -230,7 +230,7 @@ def test_workers_sharing_redis_adopt_the_token_one_of_them_fetched(sandbox: Sand
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    from redis_server import redis_server
+    from support.redis_server import redis_server
 
     with redis_server() as url:
         yield url
@@ -376,7 +376,7 @@ def test_two_processes_over_a_shared_storage_fetch_once_every_round(
 
     import redis
 
-    import workers
+    from support import workers
 
     shared = redis.Redis.from_url(redis_url)
     appid = f"wx-fleet-{storage}"
@@ -426,7 +426,7 @@ def test_workers_over_one_memcached_storage_fetch_once(sandbox: Sandbox) -> None
     token voided: memcached's ``add`` keeps the refresh lock, so 20 calls make 1 fetch."""
     from wechatpy.session.memcachedstorage import MemcachedStorage
 
-    from memcached_like import InMemoryMemcache
+    from support.memcached_like import InMemoryMemcache
 
     cache = InMemoryMemcache()
     fleet = [

@@ -20,8 +20,8 @@ import pytest
 import requests
 
 import payerr
-from faultserver import FaultServer, refused_url
 from payerr import testing
+from support.faultserver import FaultServer, refused_url
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payerr
-from loopback import Script, Step, serve
 from payerr import RetryHint as H
 from payerr import testing
 from payerr._reading.formats import MAX_PAIRS, parse_form, split_form
+from support.loopback import Script, Step, serve
 from test_hostile_bodies import Hostile, answer
 
 CLIENTS = ["httpx", "httpx-async", "requests"]

@@ -111,7 +111,7 @@ def wechatpy_round(
     if storage == "memcached":
         from wechatpy.session.memcachedstorage import MemcachedStorage
 
-        from memcached_like import RedisMemcache
+        from support.memcached_like import RedisMemcache
 
         session: Any = MemcachedStorage(RedisMemcache(redis_url))
     else:

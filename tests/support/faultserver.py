@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rawserver import RawServer
+from support.rawserver import RawServer
 
 STALL = 3.0  # longest any fault holds a connection; client timeouts are shorter
 BIG = 50 * 1024 * 1024
