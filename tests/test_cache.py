@@ -9,7 +9,8 @@ import pytest
 
 from payerr._catalog import cache as _cache
 from payerr._catalog.loader import adapter_dir, load_adapter_file
-from payerr._catalog.model import LazyTable, ProviderSpec
+from payerr._catalog.model import ProviderSpec
+from payerr._catalog.tables import LazyTable
 from payerr._enums import Category, RetryHint
 
 
@@ -177,12 +178,10 @@ def test_a_cache_removed_after_reading_is_answered_from_the_adapter_files(
 def test_a_cache_written_again_meanwhile_still_reads(files: list[Path]) -> None:
     """Another checkout with the same files writes the same tables under a first line
     of another length (its own paths); tables read after that still match."""
-    from dataclasses import replace
-
     specs = [load_adapter_file(path) for path in files]
     key = _cache.digest(files)
     _cache.write(
-        key, [replace(spec, source="/a/much/longer/checkout" + spec.source) for spec in specs]
+        key, [spec.replace(source="/a/much/longer/checkout" + spec.source) for spec in specs]
     )
     pending = _cache.read(key)
     assert pending is not None

@@ -9,6 +9,9 @@ Nothing here reads a response or sends a request; the layers above ask the catal
   ``register_host`` and ``override_code``.
 - ``cache``: the adapter files compiled to JSON lines in the user's cache directory, read lazily.
 - ``envelopes``: where each provider puts its code, message and request id; reads a parsed body.
+- ``fields``: values at dotted paths of a parsed body, read as text or as a code.
+- ``patterns``: the globs and message regexes adapter files write, matched without backtracking.
+- ``tables``: code tables whose entries are built on first look-up.
 - ``generic``: the provider-independent rules of ``generic.toml`` (status fallbacks, file types).
 - ``provider_data``: what an adapter declares beyond its codes: token placement, day start,
   sandbox behaviour.

@@ -29,8 +29,9 @@ from typing import Any
 
 from .._enums import Category, Processed, RetryHint
 from .envelopes import Envelope
-from .model import CodeInfo, LazyTable, MethodRule, PendingSpec, ProviderSpec
+from .model import CodeInfo, MethodRule, PendingSpec, ProviderSpec
 from .provider_data import TokenPlacement
+from .tables import LazyTable
 
 FORMAT = 3
 
@@ -43,6 +44,10 @@ _SHAPING_MODULES = (
     "_catalog/envelopes.py",
     "_errors.py",
     "_catalog/provider_data.py",
+    "_catalog/fields.py",
+    "_catalog/patterns.py",
+    "_catalog/tables.py",
+    "_values.py",
 )
 """Modules whose code decides what the compiled data holds: a change to any of them
 (a class default, a model field) must never be answered from an old cache."""

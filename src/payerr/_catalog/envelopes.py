@@ -12,29 +12,64 @@ the mapping, whatever format it came in.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Mapping, Sequence
-from dataclasses import dataclass, field
-from fnmatch import translate
+from collections.abc import Callable, Container, Mapping
 from typing import Any, Literal
 
+from .._values import Frozen, Value
+from .fields import MISSING, code_text, dotted, first, text
+from .patterns import Globs, globs, safe_pattern
+
 Format = Literal["json", "xml", "form"]
+TextNode = Literal["success", "unreadable"]
 
 
-@dataclass(slots=True)
-class Reading:
+class Reading(Value):
     """What the provider's envelope says, before the code table is consulted."""
 
+    __slots__ = _fields = (
+        "ok",
+        "code",
+        "sub_code",
+        "message",
+        "sub_message",
+        "request_id",
+        "node",
+        "envelope",
+        "split",
+    )
     ok: bool
-    code: str | None = None
-    sub_code: str | None = None
-    message: str = ""
-    sub_message: str | None = None
-    request_id: str | None = None
-    node: str | None = None
+    code: str | None
+    sub_code: str | None
+    message: str
+    sub_message: str | None
+    request_id: str | None
+    node: str | None
     """The key of the node the envelope was found in (Alipay names the API there)."""
-    envelope: Envelope | None = None
-    split: Callable[[str], tuple[str, str | None]] | None = None
+    envelope: Envelope | None
+    split: Callable[[str], tuple[str, str | None]] | None
     """Cuts a request id off ``message``; run only when the error is built."""
+
+    def __init__(
+        self,
+        ok: bool,
+        code: str | None = None,
+        sub_code: str | None = None,
+        message: str = "",
+        sub_message: str | None = None,
+        request_id: str | None = None,
+        node: str | None = None,
+        envelope: Envelope | None = None,
+        split: Callable[[str], tuple[str, str | None]] | None = None,
+    ) -> None:
+        self.ok = ok
+        self.code = code
+        self.sub_code = sub_code
+        self.message = message
+        self.sub_message = sub_message
+        self.request_id = request_id
+        self.node = node
+        self.envelope = envelope
+        self.split = split
 
     def message_and_request_id(self) -> tuple[str, str | None]:
         """The message and request id, with any diagnostic suffix moved off the message."""
@@ -47,164 +82,121 @@ class Reading:
 OK = Reading(ok=True)
 
 
-def text(value: Any) -> str:
-    """A message field as text, whatever JSON type it arrived as."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return str(value)
-    return ""
-
-
-def code_text(value: Any) -> str | None:
-    """A code as a canonical string: 40001, "40001", " 40001 " and 40001.0 are one code."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, str):
-        return value.strip()
-    return None
-
-
-_MISSING = object()
-
-
-def _lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    """The value at a dotted path, or ``_MISSING``; never raises."""
-    value: Any = data
-    for part in path:
-        if type(value) is not dict:
-            return _MISSING
-        value = value.get(part, _MISSING)
-        if value is _MISSING:
-            return _MISSING
-    return value
-
-
-def _first(data: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> Any:
-    """The first present, non-empty value among ``paths`` (or ``_MISSING``)."""
-    for path in paths:
-        value = data.get(path[0], _MISSING) if len(path) == 1 else _lookup(data, path)
-        if value is not _MISSING and value is not None and value != "":
-            return value
-    return _MISSING
-
-
-def _globs(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    return re.compile("|".join(translate(p) for p in patterns)) if patterns else None
-
-
-def _dotted(paths: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(path.split(".")) for path in paths)
-
-
 SUFFIX_WINDOW = 256
 """Characters at the end of a message searched for a request-id suffix."""
 
 
-def safe_pattern(pattern: str) -> re.Pattern[str]:
-    """A message pattern from an adapter file, compiled; ValueError when it could take
-    exponential time (a repeat inside a repeat, or alternatives repeated), which even a
-    bounded window would not save."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    compiled = re.compile(pattern)
-
-    def walk(items: Any, repeated: bool) -> None:
-        for op, value in items:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT"):
-                _low, high, inner = value
-                unbounded = high == _parser.MAXREPEAT or high > 64
-                if repeated and unbounded:
-                    raise ValueError(f"{pattern!r}: a repeat inside a repeat can take forever")
-                walk(inner, repeated or unbounded)
-            elif name == "BRANCH":
-                if repeated:
-                    raise ValueError(f"{pattern!r}: repeated alternatives can take forever")
-                for branch in value[1]:
-                    walk(branch, repeated)
-            elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT"):
-                walk(value[-1], repeated)
-            elif name in ("ATOMIC_GROUP", "POSSESSIVE_REPEAT"):
-                pass  # never backtracked into
-            elif name == "GROUPREF_EXISTS":
-                for branch in value[1:]:
-                    if branch is not None:
-                        walk(branch, repeated)
-
-    walk(_parser.parse(pattern), False)
-    return compiled
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(Frozen):
     """One response shape of a provider, as its adapter file declares it."""
 
+    _fields = (
+        "name",
+        "format",
+        "paths",
+        "node",
+        "error_nodes",
+        "text_node",
+        "code",
+        "sub_code",
+        "message",
+        "sub_message",
+        "request_id",
+        "status_decides",
+        "pending_statuses",
+        "api_method",
+        "message_request_id",
+        "result_code",
+        "result_message",
+        "code_required",
+    )
+    __slots__ = (*_fields, "_paths", "_node", "_fields_at", "_suffix")
     name: str
-    format: Format = "json"
-    paths: tuple[str, ...] = ()
+    format: Format
+    paths: tuple[str, ...]
     """URL path globs this envelope covers; empty: every path."""
-    node: str | None = None
+    node: str | None
     """A glob naming the top-level key that holds the envelope (Alipay: ``*_response``)."""
-    error_nodes: tuple[str, ...] = ()
+    error_nodes: tuple[str, ...]
     """Node keys used only for errors; a key naming the API is preferred over them."""
-    text_node: Literal["success", "unreadable"] = "unreadable"
+    text_node: TextNode
     """What a node that is a string means (Alipay sends encrypted successes that way)."""
-    code: tuple[str, ...] = ()
-    sub_code: tuple[str, ...] = ()
-    message: tuple[str, ...] = ()
-    sub_message: tuple[str, ...] = ()
-    request_id: tuple[str, ...] = ()
-    status_decides: bool = False
+    code: tuple[str, ...]
+    sub_code: tuple[str, ...]
+    message: tuple[str, ...]
+    sub_message: tuple[str, ...]
+    request_id: tuple[str, ...]
+    status_decides: bool
     """A status below 400 is a success whatever the body says (REST-style v3 APIs)."""
-    pending_statuses: tuple[int, ...] = ()
+    pending_statuses: tuple[int, ...]
     """2xx statuses that mean "accepted, not final" (WeChat Pay v3 ``202``)."""
-    api_method: tuple[str, ...] = ("path",)
+    api_method: tuple[str, ...]
     """Where the API's name comes from, first found wins: ``param:<name>``, ``node``,
     ``path`` or ``path:<prefix>`` (the path after the prefix, ``/`` read as ``.``)."""
-    message_request_id: str | None = None
+    message_request_id: str | None
     """A regex for a request id glued to the end of the message (WeChat ``rid: …``)."""
-    result_code: tuple[str, ...] = ()
+    result_code: tuple[str, ...]
     """Where an answer that itself succeeded reports the outcome of the operation it
     asked about (UnionPay's query: ``origRespCode``); a failure there is the error."""
-    result_message: tuple[str, ...] = ()
-    code_required: bool = False
+    result_message: tuple[str, ...]
+    code_required: bool
     """A body without the code is unreadable, not a success (a form cut short)."""
-    _paths: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _node: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _fields: tuple[tuple[tuple[str, ...], ...], ...] = field(init=False, repr=False, compare=False)
-    _suffix: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _paths: Globs | None
+    _node: Globs | None
+    _fields_at: tuple[tuple[tuple[str, ...], ...], ...]
+    _suffix: re.Pattern[str] | None
 
-    def __post_init__(self) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "_paths", _globs(self.paths))
-        setattr_(self, "_node", _globs([self.node]) if self.node else None)
-        fields = (
-            self.code,
-            self.sub_code,
-            self.message,
-            self.sub_message,
-            self.request_id,
-            self.result_code,
-            self.result_message,
-        )
-        setattr_(self, "_fields", tuple(_dotted(paths) for paths in fields))
-        suffix = safe_pattern(self.message_request_id) if self.message_request_id else None
-        setattr_(self, "_suffix", suffix)
+    # Long because: one line per field, what ``@dataclass`` would write (``_values``).
+    def __init__(
+        self,
+        name: str,
+        format: Format = "json",
+        paths: tuple[str, ...] = (),
+        node: str | None = None,
+        error_nodes: tuple[str, ...] = (),
+        text_node: TextNode = "unreadable",
+        code: tuple[str, ...] = (),
+        sub_code: tuple[str, ...] = (),
+        message: tuple[str, ...] = (),
+        sub_message: tuple[str, ...] = (),
+        request_id: tuple[str, ...] = (),
+        status_decides: bool = False,
+        pending_statuses: tuple[int, ...] = (),
+        api_method: tuple[str, ...] = ("path",),
+        message_request_id: str | None = None,
+        result_code: tuple[str, ...] = (),
+        result_message: tuple[str, ...] = (),
+        code_required: bool = False,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "format", format)
+        set_(self, "paths", paths)
+        set_(self, "node", node)
+        set_(self, "error_nodes", error_nodes)
+        set_(self, "text_node", text_node)
+        set_(self, "code", code)
+        set_(self, "sub_code", sub_code)
+        set_(self, "message", message)
+        set_(self, "sub_message", sub_message)
+        set_(self, "request_id", request_id)
+        set_(self, "status_decides", status_decides)
+        set_(self, "pending_statuses", pending_statuses)
+        set_(self, "api_method", api_method)
+        set_(self, "message_request_id", message_request_id)
+        set_(self, "result_code", result_code)
+        set_(self, "result_message", result_message)
+        set_(self, "code_required", code_required)
+        set_(self, "_paths", globs(paths) if paths else None)
+        set_(self, "_node", globs((node,)) if node else None)
+        at = (code, sub_code, message, sub_message, request_id, result_code, result_message)
+        set_(self, "_fields_at", tuple(dotted(paths) for paths in at))
+        set_(self, "_suffix", safe_pattern(message_request_id) if message_request_id else None)
 
     def covers(self, path: str, body_format: Format) -> bool:
         """Whether a response at this URL path, in this format, is in this envelope."""
         if body_format != self.format:
             return False
-        return self._paths is None or self._paths.match(path) is not None
+        return self._paths is None or self._paths.match(path)
 
     def as_dict(self) -> dict[str, Any]:
         """The declaration, as written in an adapter file (for the compiled cache)."""
@@ -260,7 +252,7 @@ class Envelope:
         assert pattern is not None
         fallback: tuple[str | None, Any] = (None, None)
         for key, value in data.items():
-            if pattern.match(key) is not None:
+            if pattern.match(key):
                 if key not in self.error_nodes:
                     return key, value
                 if fallback[0] is None:
@@ -274,7 +266,7 @@ class Envelope:
 
         ``success``: the provider's success codes, answered without building a reading.
         """
-        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields[:5]
+        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields_at[:5]
         if status in self.pending_statuses:
             return self._reading(data, code_paths, None, None)
         if self.status_decides and status < 400:
@@ -289,8 +281,8 @@ class Envelope:
                     return OK if status < 400 else None
                 return None
             data = node
-        raw_code = _first(data, code_paths)
-        if raw_code is _MISSING:
+        raw_code = first(data, code_paths)
+        if raw_code is MISSING:
             return OK if status < 400 and not self.code_required else None
         code = raw_code.strip() if type(raw_code) is str else code_text(raw_code)
         if not code:
@@ -299,26 +291,26 @@ class Envelope:
             return self._result(data, node_key, success) if self.result_code else OK
         reading = self._reading(data, code_paths, node_key, code)
         if sub_paths:
-            reading.sub_code = code_text(_first(data, sub_paths)) or None
+            reading.sub_code = code_text(first(data, sub_paths)) or None
         if sub_message_paths:
-            reading.sub_message = text(_first(data, sub_message_paths)) or None
+            reading.sub_message = text(first(data, sub_message_paths)) or None
         if id_paths:
-            reading.request_id = text(_first(data, id_paths)) or None
+            reading.request_id = text(first(data, id_paths)) or None
         return reading
 
     def _result(
         self, data: Mapping[str, Any], node_key: str | None, success: Container[str]
     ) -> Reading:
         """A successful answer about another operation: that operation's failure, or OK."""
-        result_paths, result_message_paths = self._fields[5], self._fields[6]
-        code = code_text(_first(data, result_paths))
+        result_paths, result_message_paths = self._fields_at[5], self._fields_at[6]
+        code = code_text(first(data, result_paths))
         if not code or code in success:
             return OK
         reading = self._reading(data, result_paths, node_key, code)
         if result_message_paths:
-            reading.message = text(_first(data, result_message_paths)).strip()
-        if self._fields[4]:
-            reading.request_id = text(_first(data, self._fields[4])) or None
+            reading.message = text(first(data, result_message_paths)).strip()
+        if self._fields_at[4]:
+            reading.request_id = text(first(data, self._fields_at[4])) or None
         return reading
 
     def _reading(
@@ -328,9 +320,9 @@ class Envelope:
         node_key: str | None,
         fallback_code: str | None,
     ) -> Reading:
-        code = code_text(_first(data, code_paths)) or fallback_code
-        message_paths = self._fields[2]
-        message = text(_first(data, message_paths)).strip() if message_paths else ""
+        code = code_text(first(data, code_paths)) or fallback_code
+        message_paths = self._fields_at[2]
+        message = text(first(data, message_paths)).strip() if message_paths else ""
         return Reading(
             ok=False,
             code=code,

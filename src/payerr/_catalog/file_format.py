@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._enums import Category, Processed, RetryHint
-from .envelopes import safe_pattern
 from .model import Window
+from .patterns import safe_pattern
 from .provider_data import day_reset_offset, sandbox_model
 
 

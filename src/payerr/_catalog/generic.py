@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fnmatch import translate
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .._values import Frozen
 from .file_format import AdapterFileError, file_models
 from .loader import entry_meaning
 from .model import CodeInfo
@@ -20,10 +20,19 @@ from .model import CodeInfo
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
 
 
-@dataclass(frozen=True, slots=True)
-class Generic:
+class Generic(Frozen):
     """What payerr says when a provider's envelope says nothing."""
 
+    __slots__ = _fields = (
+        "statuses",
+        "client_error",
+        "server_error",
+        "malformed",
+        "network",
+        "outcome_unknown",
+        "unknown_code",
+        "file_types",
+    )
     statuses: Mapping[int, CodeInfo]
     client_error: CodeInfo
     server_error: CodeInfo
@@ -32,6 +41,27 @@ class Generic:
     outcome_unknown: CodeInfo
     unknown_code: CodeInfo
     file_types: re.Pattern[str]
+
+    def __init__(
+        self,
+        statuses: Mapping[int, CodeInfo],
+        client_error: CodeInfo,
+        server_error: CodeInfo,
+        malformed: CodeInfo,
+        network: CodeInfo,
+        outcome_unknown: CodeInfo,
+        unknown_code: CodeInfo,
+        file_types: re.Pattern[str],
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "statuses", statuses)
+        set_(self, "client_error", client_error)
+        set_(self, "server_error", server_error)
+        set_(self, "malformed", malformed)
+        set_(self, "network", network)
+        set_(self, "outcome_unknown", outcome_unknown)
+        set_(self, "unknown_code", unknown_code)
+        set_(self, "file_types", file_types)
 
 
 def _info(key: str, entry: Any) -> CodeInfo:

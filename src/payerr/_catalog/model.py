@@ -6,44 +6,57 @@ frozen once built, so a request reads them without a lock.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase, translate
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, cast
 
 from .._enums import Category, Processed, RetryHint
 from .._errors import CATEGORY_CLASSES, provider_class_name
+from .._values import Frozen
 from .envelopes import Envelope, Format
+from .patterns import globs
 from .provider_data import TokenPlacement
 
 Window = Literal["second", "minute", "day"]
+Cooldown = Literal["api", "app", "host", "subject"]
 _NOT_CHOSEN: Any = object()
 
 
-def globs(patterns: Iterable[str]) -> re.Pattern[str]:
-    """One compiled regex for a set of glob patterns (never matches when there are none)."""
-    parts = [translate(pattern) for pattern in patterns]
-    return re.compile("|".join(parts) if parts else r"(?!)")
-
-
-@dataclass(frozen=True, slots=True)
-class MethodRule:
+class MethodRule(Frozen):
     """A change to a code's meaning on some API methods (glob patterns)."""
 
+    __slots__ = _fields = ("methods", "changes")
     methods: tuple[str, ...]
     changes: Mapping[str, Any]
+
+    def __init__(self, methods: tuple[str, ...], changes: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "methods", methods)
+        object.__setattr__(self, "changes", changes)
 
     def matches(self, api_method: str) -> bool:
         # Compiled on first use, shared by every rule with the same globs: loading
         # a thousand codes compiles nothing.
-        return _compiled(self.methods).match(api_method) is not None
+        return globs(self.methods).match(api_method)
 
 
-@dataclass(frozen=True, slots=True)
-class CodeInfo:
+class CodeInfo(Frozen):
     """What one provider code means and what to do about it (``payerr.explain``)."""
 
+    __slots__ = _fields = (
+        "provider",
+        "code",
+        "category",
+        "retry",
+        "processed",
+        "message_zh",
+        "message_en",
+        "solution_zh",
+        "solution_en",
+        "provider_message",
+        "sub_code",
+        "window",
+        "cooldown",
+        "rules",
+    )
     provider: str
     code: str
     category: Category | None
@@ -54,13 +67,46 @@ class CodeInfo:
     message_en: str
     solution_zh: str
     solution_en: str
-    provider_message: str = ""
-    sub_code: str | None = None
-    window: Window | None = None
-    cooldown: Literal["api", "app", "host", "subject"] = "app"
+    provider_message: str
+    sub_code: str | None
+    window: Window | None
+    cooldown: Cooldown
     """How far a rate limit with this code reaches: the one API, the whole app, the
     host (a merchant's API), or one subject (a payee, a user): then nothing else waits."""
-    rules: tuple[MethodRule, ...] = field(default=(), repr=False)
+    rules: tuple[MethodRule, ...]
+
+    def __init__(
+        self,
+        provider: str,
+        code: str,
+        category: Category | None,
+        retry: RetryHint,
+        processed: Processed,
+        message_zh: str,
+        message_en: str,
+        solution_zh: str,
+        solution_en: str,
+        provider_message: str = "",
+        sub_code: str | None = None,
+        window: Window | None = None,
+        cooldown: Cooldown = "app",
+        rules: tuple[MethodRule, ...] = (),
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "provider", provider)
+        set_(self, "code", code)
+        set_(self, "category", category)
+        set_(self, "retry", retry)
+        set_(self, "processed", processed)
+        set_(self, "message_zh", message_zh)
+        set_(self, "message_en", message_en)
+        set_(self, "solution_zh", solution_zh)
+        set_(self, "solution_en", solution_en)
+        set_(self, "provider_message", provider_message)
+        set_(self, "sub_code", sub_code)
+        set_(self, "window", window)
+        set_(self, "cooldown", cooldown)
+        set_(self, "rules", rules)
 
     @property
     def ok(self) -> bool:
@@ -77,7 +123,7 @@ class CodeInfo:
             return self
         for rule in self.rules:
             if rule.matches(api_method):
-                return replace(self, **rule.changes)
+                return self.replace(**rule.changes)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,10 +149,32 @@ class CodeInfo:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderSpec:
+class ProviderSpec(Frozen):
     """One provider's adapter, ready for the hot path."""
 
+    _fields = (
+        "name",
+        "display",
+        "envelopes",
+        "hosts",
+        "request_id_headers",
+        "success",
+        "idempotent_methods",
+        "idempotency_keys",
+        "money_methods",
+        "token_paths",
+        "secret_names",
+        "codes",
+        "sub_codes",
+        "statuses",
+        "source",
+        "order",
+        "error_class",
+        "day_reset",
+        "nested_fields",
+        "token",
+    )
+    __slots__ = (*_fields, "reads_path", "reads_xml", "reads_form", "_chosen")
     name: str
     display: str
     envelopes: tuple[Envelope, ...]
@@ -124,35 +192,76 @@ class ProviderSpec:
     sub_codes: Mapping[str, CodeInfo]
     statuses: Mapping[int, CodeInfo]
     source: str
-    order: int = 1000
+    order: int
     """Where the provider sits in ``payerr.PROVIDERS`` (then by name)."""
-    error_class: str = ""
+    error_class: str
     """The name of the provider's own error class (``AlipayError``)."""
-    day_reset: int = 0
+    day_reset: int
     """``day_reset_offset`` of when the provider's daily quotas reset (0: UTC midnight)."""
-    nested_fields: tuple[str, ...] = ()
+    nested_fields: tuple[str, ...]
     """Request fields whose value is a JSON object of more request fields (``biz_content``)."""
-    token: TokenPlacement | None = None
+    token: TokenPlacement | None
     """How an access token travels with a request, when the provider uses one."""
-    reads_path: bool = field(init=False, repr=False, compare=False)
+    reads_path: bool
     """Whether choosing the envelope needs the URL path (several envelopes, or paths given)."""
-    reads_xml: bool = field(init=False, repr=False, compare=False)
-    reads_form: bool = field(init=False, repr=False, compare=False)
-    _chosen: dict[tuple[str, str], Envelope | None] = field(init=False, repr=False, compare=False)
+    reads_xml: bool
+    reads_form: bool
+    _chosen: dict[tuple[str, str], Envelope | None]
     """The envelope chosen for each (path, format) seen, so choosing costs a dict look-up."""
 
-    def __post_init__(self) -> None:
-        if self.secret_names:
+    # Long because: one line per field, what ``@dataclass`` would write (``_values``).
+    def __init__(
+        self,
+        name: str,
+        display: str,
+        envelopes: tuple[Envelope, ...],
+        hosts: tuple[str, ...],
+        request_id_headers: tuple[str, ...],
+        success: Mapping[str, CodeInfo],
+        idempotent_methods: tuple[str, ...],
+        idempotency_keys: Mapping[str, str],
+        money_methods: tuple[str, ...],
+        token_paths: tuple[str, ...],
+        secret_names: tuple[str, ...],
+        codes: Mapping[str, CodeInfo],
+        sub_codes: Mapping[str, CodeInfo],
+        statuses: Mapping[int, CodeInfo],
+        source: str,
+        order: int = 1000,
+        error_class: str = "",
+        day_reset: int = 0,
+        nested_fields: tuple[str, ...] = (),
+        token: TokenPlacement | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "display", display)
+        set_(self, "envelopes", envelopes)
+        set_(self, "hosts", hosts)
+        set_(self, "request_id_headers", request_id_headers)
+        set_(self, "success", success)
+        set_(self, "idempotent_methods", idempotent_methods)
+        set_(self, "idempotency_keys", idempotency_keys)
+        set_(self, "money_methods", money_methods)
+        set_(self, "token_paths", token_paths)
+        set_(self, "secret_names", secret_names)
+        set_(self, "codes", codes)
+        set_(self, "sub_codes", sub_codes)
+        set_(self, "statuses", statuses)
+        set_(self, "source", source)
+        set_(self, "order", order)
+        set_(self, "error_class", error_class or provider_class_name(name))
+        set_(self, "day_reset", day_reset)
+        set_(self, "nested_fields", nested_fields)
+        set_(self, "token", token)
+        set_(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
+        set_(self, "reads_xml", any(e.format == "xml" for e in envelopes))
+        set_(self, "reads_form", any(e.format == "form" for e in envelopes))
+        set_(self, "_chosen", {})
+        if secret_names:
             from .._reading.redact import add_secret_names
 
-            add_secret_names(*self.secret_names)
-        if not self.error_class:
-            object.__setattr__(self, "error_class", provider_class_name(self.name))
-        envelopes = self.envelopes
-        object.__setattr__(self, "reads_path", len(envelopes) > 1 or bool(envelopes[0].paths))
-        object.__setattr__(self, "reads_xml", any(e.format == "xml" for e in envelopes))
-        object.__setattr__(self, "reads_form", any(e.format == "form" for e in envelopes))
-        object.__setattr__(self, "_chosen", {})
+            add_secret_names(*secret_names)
 
     def envelope_for(self, path: str, body_format: Format = "json") -> Envelope | None:
         """The envelope a response at this path and in this format is read with."""
@@ -195,26 +304,26 @@ class ProviderSpec:
         """Whether the adapter knows this call is safe to send twice."""
         if not api_method:
             return False
-        if _compiled(self.idempotent_methods).match(api_method):
+        if globs(self.idempotent_methods).match(api_method):
             return True
         return self.has_dedup_key(api_method, fields)
 
     def fetches_token(self, path: str) -> bool:
         """Whether a request to this path fetches the token the credentials hold."""
-        return bool(self.token_paths) and _compiled(self.token_paths).match(path) is not None
+        return bool(self.token_paths) and globs(self.token_paths).match(path)
 
     def moves_money(self, api_method: str | None) -> bool:
         """Whether the adapter lists this call as one that charges, refunds or pays out."""
         if not api_method:
             return False
-        return _compiled(self.money_methods).match(api_method) is not None
+        return globs(self.money_methods).match(api_method)
 
     def has_dedup_key(self, api_method: str | None, fields: Mapping[str, Any]) -> bool:
         """Whether the request carries the key the provider deduplicates this API on."""
         if not api_method:
             return False
         return any(
-            bool(fields.get(key)) and fnmatchcase(api_method, pattern)
+            bool(fields.get(key)) and globs((pattern,)).match(api_method)
             for pattern, key in self.idempotency_keys.items()
         )
 
@@ -223,81 +332,6 @@ class ProviderSpec:
         yield from self.codes.values()
         yield from self.sub_codes.values()
         yield from self.statuses.values()
-
-
-class LazyTable(Mapping[str, CodeInfo]):
-    """A code table read on first use and whose entries are built on their first look-up.
-
-    Building all 1,600 shipped entries from the compiled cache was most of
-    payerr's first use (8 ms), and a success never looks a code up.
-    """
-
-    __slots__ = ("_built", "_decode", "_load", "_raw")
-
-    def __init__(
-        self,
-        load: Callable[[], Mapping[str, bytes]],
-        decode: Callable[[str, bytes], CodeInfo],
-        built: Mapping[str, CodeInfo] | None = None,
-    ) -> None:
-        self._load = load
-        self._decode = decode
-        self._raw: Mapping[str, bytes] | None = None
-        self._built: dict[str, CodeInfo] = dict(built or {})
-
-    def _rows(self) -> Mapping[str, bytes]:
-        raw = self._raw
-        if raw is None:
-            raw = self._raw = self._load()
-        return raw
-
-    def __getitem__(self, key: str) -> CodeInfo:
-        found = self._built.get(key)
-        if found is None:
-            # setdefault: two threads building one entry both get the first one stored
-            found = self._built.setdefault(key, self._decode(key, self._rows()[key]))
-        return found
-
-    def get(self, key: str, default: Any = None) -> Any:
-        found = self._built.get(key)
-        if found is not None:
-            return found
-        return self[key] if key in self._rows() else default
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._rows()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows())
-
-    def __len__(self) -> int:
-        return len(self._rows())
-
-    def __repr__(self) -> str:
-        return f"LazyTable({len(self)} entries, {len(self._built)} built)"
-
-    def with_entry(self, key: str, info: CodeInfo) -> LazyTable:
-        """A copy with one entry set, the rest still unbuilt (``override_code``)."""
-        raw = self._rows()
-        rows = raw if key in raw else {**raw, key: b""}
-        return LazyTable(lambda: rows, self._decode, {**self._built, key: info})
-
-
-def with_entry(table: Mapping[str, CodeInfo], key: str, info: CodeInfo) -> Mapping[str, CodeInfo]:
-    """A copy of a code table with one entry set (a lazy table stays lazy)."""
-    if isinstance(table, LazyTable):
-        return table.with_entry(key, info)
-    return {**table, key: info}
-
-
-_GLOB_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
-
-
-def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    found = _GLOB_CACHE.get(patterns)
-    if found is None:
-        found = _GLOB_CACHE[patterns] = globs(patterns)
-    return found
 
 
 class PendingSpec:

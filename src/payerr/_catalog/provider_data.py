@@ -8,23 +8,39 @@ provider and its codes; these say how to talk to it and to its fake.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._values import Frozen
 
-@dataclass(frozen=True, slots=True)
-class TokenPlacement:
+
+class TokenPlacement(Frozen):
     """Where a provider wants its access token: a query parameter, a header or a JSON field.
 
     A header's value is ``prefix`` + ``template`` (``{token}`` replaced), the
     template base64-encoded first when ``encode = "base64"``.
     """
 
+    __slots__ = _fields = ("place", "name", "template", "prefix", "encode")
     place: Literal["query", "header", "json"]
     name: str
-    template: str = "{token}"
-    prefix: str = ""
-    encode: Literal["none", "base64"] = "none"
+    template: str
+    prefix: str
+    encode: Literal["none", "base64"]
+
+    def __init__(
+        self,
+        place: Literal["query", "header", "json"],
+        name: str,
+        template: str = "{token}",
+        prefix: str = "",
+        encode: Literal["none", "base64"] = "none",
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "place", place)
+        set_(self, "name", name)
+        set_(self, "template", template)
+        set_(self, "prefix", prefix)
+        set_(self, "encode", encode)
 
     def value(self, token: str) -> str:
         """What the header (or parameter) carries for this token."""

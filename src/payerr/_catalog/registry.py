@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 from .._enums import Category, Processed, RetryHint
 from .._errors import category_defaults, provider_renamed
 from .loader import load_adapter_file, shipped_specs
-from .model import CodeInfo, PendingSpec, ProviderSpec, with_entry
+from .model import CodeInfo, PendingSpec, ProviderSpec
+from .tables import with_entry
 
 
 class UnknownProviderError(LookupError):
@@ -172,13 +172,13 @@ class Catalog:
                 solution_zh=changes.get("solution_zh", "按使用方的说明处理。"),
                 solution_en=changes.get("solution_en", "Handle as the caller documented."),
             )
-        updated = replace(current, **changes, rules=() if changes else current.rules)
+        updated = current.replace(**changes, rules=() if changes else current.rules)
         changed = with_entry(table, key, updated)
         with self._lock:
             if kind == "codes":
-                self._specs[provider] = replace(spec, codes=changed)
+                self._specs[provider] = spec.replace(codes=changed)
             else:
-                self._specs[provider] = replace(spec, sub_codes=changed)
+                self._specs[provider] = spec.replace(sub_codes=changed)
             self.generation = object()
         return updated
 

@@ -14,12 +14,12 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from .._coordination.local import Coordinator, Fetch
 from .._errors import PayError
+from .._values import Frozen
 from . import telemetry as _telemetry
 
 if TYPE_CHECKING:
@@ -244,14 +244,20 @@ def gate_for(credentials: Credentials, coordinator: Coordinator) -> RefreshGate:
     return gate
 
 
-@dataclass(frozen=True, slots=True)
-class TokenEdit:
+class TokenEdit(Frozen):
     """Where a token goes, said without naming a client: each client in ``_clients``
     applies it to its own request type (``_clients.edits``)."""
 
+    __slots__ = _fields = ("place", "name", "value")
     place: Literal["query", "header", "json"]
     name: str
     value: str
+
+    def __init__(self, place: Literal["query", "header", "json"], name: str, value: str) -> None:
+        set_ = object.__setattr__
+        set_(self, "place", place)
+        set_(self, "name", name)
+        set_(self, "value", value)
 
     def json_body(self, body: bytes | str | None) -> bytes | None:
         """The JSON body with the token set as a field; None when it is not a JSON object."""

@@ -4,42 +4,63 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from .._values import Frozen
 
 OUTCOME_KEY = "payerr.outcome"
 """Where the middleware leaves its reading of a response, so nobody parses twice."""
 
 
-@dataclass(frozen=True, slots=True)
-class RawResponse:
+class RawResponse(Frozen):
     """A response from any client: an aiohttp result, an official SDK's raw string.
 
     Header names are matched case-insensitively.
     """
 
+    _fields = (
+        "status_code",
+        "headers",
+        "body",
+        "url",
+        "method",
+        "request_body",
+        "request_headers",
+    )
+    __slots__ = (*_fields, "host", "path")
     status_code: int
     headers: Mapping[str, str]
     body: bytes
     url: str
-    method: str = "POST"
-    request_body: bytes = b""
-    request_headers: Mapping[str, str] = field(default_factory=dict)
-    host: str = field(init=False, repr=False, compare=False)
-    path: str = field(init=False, repr=False, compare=False)
+    method: str
+    request_body: bytes
+    request_headers: Mapping[str, str]
+    host: str
+    path: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", _lower(self.headers))
-        object.__setattr__(self, "request_headers", _lower(self.request_headers))
-        body = self.body
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        url: str,
+        method: str = "POST",
+        request_body: bytes = b"",
+        request_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
         if isinstance(body, str):
             body = body.encode("utf-8")
-        object.__setattr__(self, "body", bytes(body) if body is not None else b"")
-        object.__setattr__(self, "method", str(self.method).upper())
-        object.__setattr__(self, "status_code", int(self.status_code))
-        object.__setattr__(self, "host", _host(self.url))
-        object.__setattr__(self, "path", _path(self.url))
+        set_(self, "status_code", int(status_code))
+        set_(self, "headers", _lower(headers))
+        set_(self, "body", bytes(body) if body is not None else b"")
+        set_(self, "url", url)
+        set_(self, "method", str(method).upper())
+        set_(self, "request_body", request_body)
+        set_(self, "request_headers", _lower(request_headers))
+        set_(self, "host", _host(url))
+        set_(self, "path", _path(url))
 
 
 def _lower(headers: Any) -> Mapping[str, str]:

@@ -8,23 +8,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .._catalog.model import ProviderSpec
+from .._values import Value
 from .raw import RawResponse
 
 
-@dataclass(slots=True)
-class RequestFacts:
+class RequestFacts(Value):
     """What the request said that matters when its answer is an error."""
 
+    __slots__ = _fields = ("http_method", "url", "body", "headers", "marked_idempotent")
     http_method: str
     url: str
     body: bytes
     headers: Mapping[str, str]
-    marked_idempotent: bool | None = None
+    marked_idempotent: bool | None
+
+    def __init__(
+        self,
+        http_method: str,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        marked_idempotent: bool | None = None,
+    ) -> None:
+        self.http_method = http_method
+        self.url = url
+        self.body = body
+        self.headers = headers
+        self.marked_idempotent = marked_idempotent
 
     def fields(self, nested: Iterable[str] = ()) -> dict[str, Any]:
         """Top-level parameters from the query, a form or a JSON body, and those of the

@@ -16,20 +16,31 @@ from typing import TYPE_CHECKING
 
 from .._enums import Category, RetryHint
 from .._errors import PayError
+from .._values import Frozen
 
 if TYPE_CHECKING:
     from .._reading.request import RequestFacts
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(Frozen):
     """One failed attempt and what was done about it (for ``on_retry`` and ``err.history``)."""
 
+    __slots__ = _fields = ("number", "error", "delay", "hint", "refresh")
     number: int
     error: PayError
     delay: float
     hint: RetryHint
-    refresh: bool = False
+    refresh: bool
+
+    def __init__(
+        self, number: int, error: PayError, delay: float, hint: RetryHint, refresh: bool = False
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "number", number)
+        set_(self, "error", error)
+        set_(self, "delay", delay)
+        set_(self, "hint", hint)
+        set_(self, "refresh", refresh)
 
     @property
     def provider(self) -> str | None:
@@ -53,16 +64,31 @@ class Stop(StrEnum):
     BODY_NOT_REPLAYABLE = "the request body is a stream that cannot be sent again"
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Frozen):
     """The policy's answer after a failed attempt."""
 
+    __slots__ = _fields = ("retry", "delay", "refresh", "reason", "detail")
     retry: bool
-    delay: float = 0.0
-    refresh: bool = False
-    reason: Stop | None = None
-    detail: str = ""
+    delay: float
+    refresh: bool
+    reason: Stop | None
+    detail: str
     """The numbers behind ``reason``, for logs."""
+
+    def __init__(
+        self,
+        retry: bool,
+        delay: float = 0.0,
+        refresh: bool = False,
+        reason: Stop | None = None,
+        detail: str = "",
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "retry", retry)
+        set_(self, "delay", delay)
+        set_(self, "refresh", refresh)
+        set_(self, "reason", reason)
+        set_(self, "detail", detail)
 
 
 def _stop(reason: Stop, detail: str = "") -> Decision:

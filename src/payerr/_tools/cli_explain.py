@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from typing import IO, Any
 
 from .._catalog.model import CodeInfo, ProviderSpec
@@ -224,7 +223,7 @@ def _catalog_entry(error: Any) -> CodeInfo | None:
     info = catalog().spec(error.provider).lookup(error.code, error.sub_code)
     if info is None:
         return None
-    return replace(info.on(error.api_method), retry=error.retry, processed=error.processed)
+    return info.on(error.api_method).replace(retry=error.retry, processed=error.processed)
 
 
 def _error_as_dict(error: Any, info: CodeInfo | None) -> dict[str, Any]:
