@@ -522,7 +522,4 @@ PROVIDER_CLASSES["wecom"] = WeComError
 # END GENERATED provider classes
 
 _GENERATED = frozenset(PROVIDER_CLASSES)
-
-for _provider in _GENERATED:
-    for _category in CATEGORY_CLASSES:
-        error_class(_category, _provider)
+"""The shipped providers: their combined classes are made on first use (``__getattr__``)."""

@@ -24,7 +24,13 @@ class Value:
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
-    """The ``__init__`` parameters, in order; what equality, ``repr`` and pickles use."""
+    """The ``__init__`` parameters, in order; what ``repr``, ``replace`` and pickles use."""
+    _compared: ClassVar[tuple[str, ...]] = ()
+    """What equality and hashing use: ``_fields`` unless a class says less."""
+
+    def __init_subclass__(cls) -> None:
+        if "_compared" not in cls.__dict__:
+            cls._compared = cls._fields
 
     def _values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._fields}
@@ -32,7 +38,7 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self._fields)
+        return all(getattr(self, n) == getattr(other, n) for n in self._compared)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
@@ -63,6 +69,6 @@ class Frozen(Value):
         raise FrozenInstanceError(f"cannot delete field {name!r} of {type(self).__name__}")
 
     def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self._fields))
+        return hash(tuple(getattr(self, name) for name in self._compared))
 
     __eq__ = Value.__eq__
