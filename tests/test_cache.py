@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from payerr._catalog import cache as _cache
+from payerr._catalog import codec
 from payerr._catalog.loader import adapter_dir, load_adapter_file
 from payerr._catalog.model import ProviderSpec
 from payerr._catalog.tables import LazyTable
@@ -58,6 +59,18 @@ def test_round_trip_gives_the_same_specs(files: list[Path]) -> None:
     key = _cache.digest(files)
     _cache.write(key, specs)
     assert _built(key) == specs
+
+
+def test_generic_texts_round_trip(files: list[Path]) -> None:
+    """``generic.toml`` read back from the cache equals the file validated: a process
+    whose first answer is an error page needs no TOML parser and no pydantic."""
+    from payerr._catalog.generic import validated_generic
+
+    key = _cache.digest(files)
+    _cache.write(key, [load_adapter_file(path) for path in files])
+    compiled = _cache.read_generic(key)
+    assert compiled == validated_generic()
+    assert compiled is not None and compiled.file_types.match("image/png")
 
 
 def test_look_ups_answer_as_the_files_do(files: list[Path]) -> None:
@@ -145,7 +158,7 @@ def test_a_damaged_entry_is_answered_from_the_adapter_files(files: list[Path]) -
     key = _cache.digest(files)
     _cache.write(key, specs)
     expected = _wechat(specs).codes["40001"]
-    line = _cache._json(_cache._info(expected))
+    line = codec.line(codec.info_data(expected))
     _damage(_cache.cache_path(key), line, line.replace(b'"auth"', b'"xxxx"'))
     assert _wechat(_built(key)).codes["40001"] == expected
 
@@ -156,7 +169,7 @@ def test_a_damaged_table_is_answered_from_the_adapter_files(files: list[Path]) -
     specs = [load_adapter_file(path) for path in files]
     key = _cache.digest(files)
     _cache.write(key, specs)
-    keys = _cache._json(list(_wechat(specs).codes))
+    keys = codec.line(list(_wechat(specs).codes))
     _damage(_cache.cache_path(key), keys, b"{" + keys[1:])
     assert _wechat(_built(key)).codes == _wechat(specs).codes
 

@@ -79,6 +79,8 @@ print(payerr.explain("wechat", "40001").category)
 answer = b'{"errcode":45009,"errmsg":"reach max api daily quota limit"}'
 raw = payerr.RawResponse(200, {}, answer, "https://api.weixin.qq.com/cgi-bin/user/info")
 print(payerr.inspect(raw).error.code)
+page = payerr.RawResponse(503, {"content-type": "text/html"}, b"<html>busy</html>", raw.url)
+print(payerr.inspect(page).error.category)
 print("tomllib" in sys.modules, "pydantic" in sys.modules)
 """
 
@@ -91,7 +93,8 @@ def test_unwritable_cache_starts_from_the_compiled_catalog(
     wheel: Path, tmp_path: Path, unwritable: str
 ) -> None:
     """Where no cache can be written, an installed payerr reads the wheel's compiled
-    catalog: no adapter file is parsed or validated, no cache is written."""
+    catalog: no adapter file (nor ``generic.toml``, which a 503 page needs) is parsed or
+    validated, no cache is written."""
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -109,5 +112,5 @@ def test_unwritable_cache_starts_from_the_compiled_catalog(
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["auth", "45009", "False", "False"]
+    assert result.stdout.split() == ["auth", "45009", "unavailable", "False", "False"]
     assert not (tmp_path / "home").exists()

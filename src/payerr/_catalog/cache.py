@@ -26,15 +26,17 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .._enums import Category, Processed, RetryHint
+from .codec import info_data, info_from, line, token_from
 from .envelopes import Envelope
-from .model import CodeInfo, MethodRule, PendingSpec, ProviderSpec
-from .provider_data import TokenPlacement
+from .generic import FALLBACKS, Generic
+from .model import CodeInfo, PendingSpec, ProviderSpec
 from .tables import LazyTable
 
-FORMAT = 3
+T = TypeVar("T")
+
+FORMAT = 4
 
 _SHAPING_MODULES = (
     "_catalog/model.py",
@@ -48,7 +50,10 @@ _SHAPING_MODULES = (
     "_catalog/fields.py",
     "_catalog/patterns.py",
     "_catalog/tables.py",
+    "_catalog/codec.py",
     "_values.py",
+    "_catalog/generic.py",
+    "_catalog/generic.toml",
 )
 """Modules whose code decides what the compiled data holds: a change to any of them
 (a class default, a model field) must never be answered from an old cache."""
@@ -109,60 +114,6 @@ def digest(files: Sequence[Path]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def _json(value: Any) -> bytes:
-    """One line of JSON: compact, and never a raw newline (JSON escapes them in strings)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _info(info: CodeInfo) -> dict[str, Any]:
-    return {
-        "provider": info.provider,
-        "code": info.code,
-        "category": info.category.value if info.category else None,
-        "retry": info.retry.value,
-        "processed": info.processed.value,
-        "message_zh": info.message_zh,
-        "message_en": info.message_en,
-        "solution_zh": info.solution_zh,
-        "solution_en": info.solution_en,
-        "provider_message": info.provider_message,
-        "sub_code": info.sub_code,
-        "window": info.window,
-        "cooldown": info.cooldown,
-        "rules": [
-            {"methods": list(rule.methods), "changes": {k: str(v) for k, v in rule.changes.items()}}
-            for rule in info.rules
-        ],
-    }
-
-
-_ENUMS = {"category": Category, "retry": RetryHint, "processed": Processed}
-
-
-def _rule(data: dict[str, Any]) -> MethodRule:
-    changes = {k: _ENUMS[k](v) if k in _ENUMS else v for k, v in data["changes"].items()}
-    return MethodRule(tuple(data["methods"]), changes)
-
-
-def _from_info(data: dict[str, Any]) -> CodeInfo:
-    return CodeInfo(
-        provider=data["provider"],
-        code=data["code"],
-        category=Category(data["category"]) if data["category"] else None,
-        retry=RetryHint(data["retry"]),
-        processed=Processed(data["processed"]),
-        message_zh=data["message_zh"],
-        message_en=data["message_en"],
-        solution_zh=data["solution_zh"],
-        solution_en=data["solution_en"],
-        provider_message=data["provider_message"],
-        sub_code=data["sub_code"],
-        window=data["window"],
-        cooldown=data["cooldown"],
-        rules=tuple(_rule(rule) for rule in data["rules"]),
-    )
-
-
 def _head(spec: ProviderSpec) -> dict[str, Any]:
     """A provider without its code tables, which follow it in the file."""
     return {
@@ -171,13 +122,13 @@ def _head(spec: ProviderSpec) -> dict[str, Any]:
         "envelopes": [envelope.as_dict() for envelope in spec.envelopes],
         "hosts": list(spec.hosts),
         "request_id_headers": list(spec.request_id_headers),
-        "success": {k: _info(v) for k, v in spec.success.items()},
+        "success": {k: info_data(v) for k, v in spec.success.items()},
         "idempotent_methods": list(spec.idempotent_methods),
         "idempotency_keys": dict(spec.idempotency_keys),
         "money_methods": list(spec.money_methods),
         "token_paths": list(spec.token_paths),
         "secret_names": list(spec.secret_names),
-        "statuses": {str(k): _info(v) for k, v in spec.statuses.items()},
+        "statuses": {str(k): info_data(v) for k, v in spec.statuses.items()},
         "source": spec.source,
         "order": spec.order,
         "error_class": spec.error_class,
@@ -189,15 +140,20 @@ def _head(spec: ProviderSpec) -> dict[str, Any]:
 
 def _section(table: Mapping[str, CodeInfo]) -> bytes:
     """A code table: its keys on one line, then one line per entry."""
-    return b"\n".join([_json(list(table)), *(_json(_info(info)) for info in table.values())])
+    return b"\n".join([line(list(table)), *(line(info_data(info)) for info in table.values())])
 
 
-def dump(specs: Iterable[ProviderSpec]) -> bytes:
-    """The cache file: the providers on the first line, then their code tables.
+def dump(specs: Iterable[ProviderSpec], generic: Generic | None = None) -> bytes:
+    """The cache file: the providers and ``generic.toml`` on the first line, then the
+    providers' code tables.
 
     Each provider says where its tables are (byte offsets after the first line),
     so a table is read only when it is first used.
     """
+    if generic is None:
+        from .generic import validated_generic
+
+        generic = validated_generic()
     heads, sections, position = [], [], 0
     for spec in specs:
         head = _head(spec)
@@ -207,7 +163,23 @@ def dump(specs: Iterable[ProviderSpec]) -> bytes:
             sections.append(section)
             position += len(section) + 1
         heads.append(head)
-    return b"\n".join([_json(heads), *sections])
+    return b"\n".join([line({"providers": heads, "generic": _generic(generic)}), *sections])
+
+
+def _generic(generic: Generic) -> dict[str, Any]:
+    return {
+        "statuses": {str(k): info_data(v) for k, v in generic.statuses.items()},
+        "fallbacks": {name: info_data(getattr(generic, name)) for name in FALLBACKS},
+        "content_types": list(generic.content_types),
+    }
+
+
+def _first_line(path: Path) -> tuple[dict[str, Any], int, int]:
+    """The file's first line, read; its length and the file's."""
+    with open(path, "rb") as file:
+        first = file.readline()
+        size = os.fstat(file.fileno()).st_size
+    return json.loads(first), len(first), size
 
 
 def load(path: Path) -> list[PendingSpec]:
@@ -218,11 +190,9 @@ def load(path: Path) -> list[PendingSpec]:
     """
     from .._reading.redact import add_secret_names
 
-    with open(path, "rb") as file:
-        first = file.readline()
-        size = os.fstat(file.fileno()).st_size
+    first, length, size = _first_line(path)
     specs, end = [], -1
-    for head in json.loads(first):
+    for head in first["providers"]:
         end = head[_TABLES[-1]][1]
         add_secret_names(*head["secret_names"])  # masked before the provider is built
         build = _builder(head, path)
@@ -231,9 +201,19 @@ def load(path: Path) -> list[PendingSpec]:
                 head["name"], tuple(head["hosts"]), build, head["order"], head["error_class"]
             )
         )
-    if len(first) + end != size:
+    if length + end != size:
         raise ValueError("the cache file is not as long as its first line says")
     return specs
+
+
+def load_generic(path: Path) -> Generic:
+    """``generic.toml`` as a cache file's first line holds it."""
+    data = _first_line(path)[0]["generic"]
+    return Generic(
+        statuses={int(k): info_from(v) for k, v in data["statuses"].items()},
+        content_types=tuple(data["content_types"]),
+        **{name: info_from(data["fallbacks"][name]) for name in FALLBACKS},
+    )
 
 
 def _builder(head: dict[str, Any], path: Path) -> Callable[[], ProviderSpec]:
@@ -260,7 +240,7 @@ def _spec(head: dict[str, Any], tables: Mapping[str, LazyTable]) -> ProviderSpec
         envelopes=tuple(Envelope.from_dict(e) for e in head["envelopes"]),
         hosts=tuple(head["hosts"]),
         request_id_headers=tuple(head["request_id_headers"]),
-        success={k: _from_info(v) for k, v in head["success"].items()},
+        success={k: info_from(v) for k, v in head["success"].items()},
         idempotent_methods=tuple(head["idempotent_methods"]),
         idempotency_keys=dict(head["idempotency_keys"]),
         money_methods=tuple(head["money_methods"]),
@@ -268,21 +248,13 @@ def _spec(head: dict[str, Any], tables: Mapping[str, LazyTable]) -> ProviderSpec
         secret_names=tuple(head["secret_names"]),
         codes=tables["codes"],
         sub_codes=tables["sub_codes"],
-        statuses={int(k): _from_info(v) for k, v in head["statuses"].items()},
+        statuses={int(k): info_from(v) for k, v in head["statuses"].items()},
         source=head["source"],
         order=head["order"],
         error_class=head["error_class"],
         day_reset=head["day_reset"],
         nested_fields=tuple(head["nested_fields"]),
-        token=_token(head["token"]),
-    )
-
-
-def _token(data: dict[str, Any] | None) -> TokenPlacement | None:
-    if data is None:
-        return None
-    return TokenPlacement(
-        data["in"], data["name"], data["template"], data["prefix"], data["encode"]
+        token=token_from(head["token"]),
     )
 
 
@@ -304,7 +276,7 @@ def _rows(
         except (OSError, *_DAMAGED):
             pass
         validated: Mapping[str, CodeInfo] = getattr(_validated()[provider], table)
-        return {key: _json(_info(info)) for key, info in validated.items()}
+        return {key: line(info_data(info)) for key, info in validated.items()}
 
     return rows
 
@@ -315,7 +287,7 @@ def _decoder(provider: str, table: str) -> Callable[[str, bytes], CodeInfo]:
 
     def decode(key: str, line: bytes) -> CodeInfo:
         try:
-            return _from_info(json.loads(line))
+            return info_from(json.loads(line))
         except _DAMAGED:
             validated: Mapping[str, CodeInfo] = getattr(_validated()[provider], table)
             return validated[key]
@@ -337,19 +309,18 @@ def shipped_name(key: str) -> str:
     return f"compiled-{key}.jsonl"
 
 
-def _shipped(key: str) -> list[PendingSpec] | None:
-    """The wheel's own compiled catalog, when its key matches the files installed with it:
-    no cache to write, so a read-only or homeless process starts as fast as a warm one."""
+def _shipped_path(key: str) -> Path:
+    return Path(__file__).parents[1] / "adapters" / shipped_name(key)
+
+
+def _read(key: str, load: Callable[[Path], T]) -> T | None:
+    """What ``load`` reads from the wheel's own compiled catalog when its key matches the
+    files installed with it (no cache to write, so a read-only or homeless process starts
+    as fast as a warm one), else from the user's cache; None when neither has it."""
     try:
-        return load(Path(__file__).parents[1] / "adapters" / shipped_name(key))
+        return load(_shipped_path(key))
     except (OSError, *_DAMAGED):
-        return None  # a checkout or an editable install: compiled on first use
-
-
-def read(key: str) -> list[PendingSpec] | None:
-    shipped = _shipped(key)
-    if shipped is not None:
-        return shipped
+        pass  # a checkout or an editable install: compiled on first use
     if os.environ.get("PAYERR_NO_CACHE"):
         return None
     path = cache_path(key)
@@ -362,7 +333,15 @@ def read(key: str) -> list[PendingSpec] | None:
         return None
 
 
-def write(key: str, specs: Iterable[ProviderSpec]) -> None:
+def read(key: str) -> list[PendingSpec] | None:
+    return _read(key, load)
+
+
+def read_generic(key: str) -> Generic | None:
+    return _read(key, load_generic)
+
+
+def write(key: str, specs: Iterable[ProviderSpec], generic: Generic | None = None) -> None:
     """Store the compiled form atomically; a read-only home is no error."""
     if os.environ.get("PAYERR_NO_CACHE"):
         return
@@ -376,7 +355,7 @@ def write(key: str, specs: Iterable[ProviderSpec]) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
-            out.write(dump(specs))
+            out.write(dump(specs, generic))
         os.replace(temporary, path)
         temporary = None
     except Exception as exc:  # the cache only saves time: it never stops payerr loading

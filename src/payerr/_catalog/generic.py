@@ -1,13 +1,12 @@
 """The generic texts and rules (``generic.toml``): status fallbacks, file types, no-answer errors.
 
-Read once, on first need: a success that is plain JSON never loads it.
+Read once, on first need: a success that is plain JSON never loads it. The compiled
+catalog carries it, so a process whose first answer is an error does not load pydantic.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from fnmatch import translate
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,27 @@ from .._values import Frozen
 from .file_format import AdapterFileError, file_models
 from .loader import entry_meaning
 from .model import CodeInfo
+from .patterns import Globs
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
+
+
+FALLBACKS = (
+    "client_error",
+    "server_error",
+    "malformed",
+    "network",
+    "outcome_unknown",
+    "unknown_code",
+)
+"""The no-answer texts ``generic.toml`` declares under ``[fallbacks]``."""
 
 
 class Generic(Frozen):
     """What payerr says when a provider's envelope says nothing."""
 
-    __slots__ = _fields = (
-        "statuses",
-        "client_error",
-        "server_error",
-        "malformed",
-        "network",
-        "outcome_unknown",
-        "unknown_code",
-        "file_types",
-    )
+    _fields = ("statuses", *FALLBACKS, "content_types")
+    __slots__ = (*_fields, "file_types")
     statuses: Mapping[int, CodeInfo]
     client_error: CodeInfo
     server_error: CodeInfo
@@ -40,7 +43,9 @@ class Generic(Frozen):
     network: CodeInfo
     outcome_unknown: CodeInfo
     unknown_code: CodeInfo
-    file_types: re.Pattern[str]
+    content_types: tuple[str, ...]
+    """Media types (globs) that are files, not API answers."""
+    file_types: Globs
 
     def __init__(
         self,
@@ -51,7 +56,7 @@ class Generic(Frozen):
         network: CodeInfo,
         outcome_unknown: CodeInfo,
         unknown_code: CodeInfo,
-        file_types: re.Pattern[str],
+        content_types: tuple[str, ...],
     ) -> None:
         set_ = object.__setattr__
         set_(self, "statuses", statuses)
@@ -61,7 +66,8 @@ class Generic(Frozen):
         set_(self, "network", network)
         set_(self, "outcome_unknown", outcome_unknown)
         set_(self, "unknown_code", unknown_code)
-        set_(self, "file_types", file_types)
+        set_(self, "content_types", content_types)
+        set_(self, "file_types", Globs(t.lower() for t in content_types))
 
 
 def _info(key: str, entry: Any) -> CodeInfo:
@@ -70,7 +76,15 @@ def _info(key: str, entry: Any) -> CodeInfo:
 
 @cache
 def generic() -> Generic:
-    """The parsed and validated ``generic.toml``."""
+    """``generic.toml``, from the compiled catalog when it holds the file as it is now;
+    otherwise read and validated (what a process that found no compiled catalog does)."""
+    from .loader import compiled_generic
+
+    return compiled_generic() or validated_generic()
+
+
+def validated_generic() -> Generic:
+    """``generic.toml`` read and checked; every failure names the file and the key."""
     import tomllib
 
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -92,9 +106,7 @@ def generic() -> Generic:
         fallbacks = {name: _info(name, entry) for name, entry in model.fallbacks.items()}
         return Generic(
             statuses={int(k): _info(str(k), v) for k, v in model.statuses.items()},
-            file_types=re.compile(
-                "|".join(translate(t.lower()) for t in model.files.content_types)
-            ),
+            content_types=tuple(model.files.content_types),
             **fallbacks,
         )
     except (OSError, ValueError, TypeError, ValidationError) as exc:
@@ -108,4 +120,4 @@ def is_file(content_type: str | None, disposition: str | None) -> bool:
     if not content_type:
         return False
     media = content_type.partition(";")[0].strip().lower()
-    return generic().file_types.match(media) is not None
+    return generic().file_types.match(media)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._enums import Processed, RetryHint
 from .._errors import category_defaults
@@ -14,6 +14,9 @@ from .envelopes import Envelope
 from .file_format import AdapterFileError, validated_model
 from .model import CodeInfo, MethodRule, PendingSpec, ProviderSpec
 from .provider_data import TokenPlacement, day_reset_offset
+
+if TYPE_CHECKING:
+    from .generic import Generic
 
 
 def _adapter_dirs() -> Iterator[Path]:
@@ -51,6 +54,16 @@ def shipped_specs() -> list[ProviderSpec] | list[PendingSpec]:
     specs = [load_adapter_file(path) for path in files]
     _cache.write(key, specs)
     return specs
+
+
+def compiled_generic() -> Generic | None:
+    """``generic.toml`` from the compiled catalog of the shipped files as they are now."""
+    from . import cache as _cache
+
+    try:
+        return _cache.read_generic(_cache.digest(adapter_files()))
+    except AdapterFileError:
+        return None
 
 
 def load_adapter_file(path: Path) -> ProviderSpec:
