@@ -1,14 +1,33 @@
 """SDK paths, counted: an SDK with payerr installed against the same SDK alone.
 
-    python bench/sdks.py      # needs valgrind; a few minutes
+    python bench/sdks.py                      # needs valgrind; several minutes
+    python bench/sdks.py --only wechatpy      # only the rows whose name holds this
+    python bench/sdks.py --calls 20 120       # fewer calls per run (coarser, faster)
 
-Each SDK call goes to payerr's sandbox, which runs in a process of its own (so
-its work is not counted) and signs its answers as Alipay and WeChat Pay do.
-The client process runs under callgrind twice per contender (a short and a
-long run); the difference over the extra calls is the client's own work per
-call: wechatpy ``user.get``, wechatpayv3 ``query`` and python-alipay-sdk
-``api_alipay_trade_query``, each alone and with ``install()``. An A/A row
-(the SDK alone, again) shows how far two identical runs differ.
+Each SDK call goes to payerr's sandbox, which signs its answers as Alipay and
+WeChat Pay do. Every counted run gets a sandbox process of its own (its work is
+not counted), so two runs side by side never share state: WeChat voids a token
+on every fetch, and two clients of one sandbox would keep voiding each other's
+and resend every call. The client process runs under callgrind twice per
+contender (a short and a long run); the difference over the extra calls is the
+client's own work per call. Every process of one bench reads the catalog from a
+cache directory of the bench's own, compiled once by the first sandbox: a
+checkout being edited (or another bench beside it) changes the cache key, and a
+run that compiled the catalog while its pair did not would count the compile
+as calls. "requests per call" is what the sandbox served per
+call in that difference: a row whose SDK resent or fetched more than the other
+is not comparing the same work, and shows it.
+
+Rows: wechatpy ``user.get`` (success); wechatpayv3 ``query`` and
+python-alipay-sdk ``api_alipay_trade_query`` for an order that exists
+(success) and one that does not (404 ``ORDER_NOT_EXIST``, ``40004
+ACQ.TRADE_NOT_EXIST``: answers payerr reads as errors). Each alone, again
+(A/A: how far two identical runs differ), and with ``install()``. Both
+contenders reach the sandbox the same way: wechatpy through the same
+redirecting adapter (alone, mounted on its session; installed, under payerr's
+adapter), the others by their gateway URL. (Alipay's official alipay-sdk-python
+has no row: its own HTTP call cannot reach a URL with a port, so it cannot
+reach the sandbox alone.)
 """
 
 from __future__ import annotations
@@ -16,9 +35,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,9 +49,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import table
 
-SHORT, LONG = 50, 300
 CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 Keys = dict[str, str]
+Call = Callable[[], object]
 
 
 def serve() -> None:
@@ -49,7 +71,7 @@ def serve() -> None:
         time.sleep(3600)
 
 
-def wechatpy(keys: Keys, install: bool) -> Callable[[], object]:
+def wechatpy(keys: Keys, install: bool, success: bool) -> Call:
     from wechatpy import WeChatClient
 
     from payerr.integrations import wechatpy as payerr_wechatpy
@@ -65,7 +87,7 @@ def wechatpy(keys: Keys, install: bool) -> Callable[[], object]:
     return lambda: client.user.get("o-1")
 
 
-def wechatpayv3(keys: Keys, install: bool) -> Callable[[], object]:
+def wechatpayv3(keys: Keys, install: bool, success: bool) -> Call:
     from wechatpayv3 import WeChatPay, WeChatPayType
 
     from payerr.integrations import wechatpayv3 as payerr_wechatpay
@@ -84,10 +106,14 @@ def wechatpayv3(keys: Keys, install: bool) -> Callable[[], object]:
     pay._core._gate_way = keys["url"]
     if install:
         payerr_wechatpay.install(pay)
-    return lambda: pay.query(out_trade_no="W0")
+    number = "W1" if success else "W0"
+    if success:
+        status, _ = pay.pay(description="bench", out_trade_no=number, amount={"total": 1})
+        assert status == 200, status
+    return lambda: pay.query(out_trade_no=number)
 
 
-def alipay(keys: Keys, install: bool) -> Callable[[], object]:
+def alipay(keys: Keys, install: bool, success: bool) -> Call:
     from alipay import AliPay
 
     from payerr.integrations import alipay as payerr_alipay
@@ -102,13 +128,19 @@ def alipay(keys: Keys, install: bool) -> Callable[[], object]:
     sdk._gateway = f"{keys['url']}/gateway.do"
     if install:
         payerr_alipay.install(sdk)
-    return lambda: sdk.api_alipay_trade_query(out_trade_no="A0")
+    number = "A1" if success else "A0"
+    if success:
+        made = sdk.api_alipay_trade_precreate(subject="bench", out_trade_no=number, total_amount=1)
+        assert made["code"] == "10000", made
+    return lambda: sdk.api_alipay_trade_query(out_trade_no=number)
 
 
-SDKS = {
-    "wechatpy user.get": wechatpy,
-    "wechatpayv3 query": wechatpayv3,
-    "python-alipay-sdk trade_query": alipay,
+SDKS: dict[str, tuple[Callable[[Keys, bool, bool], Call], bool]] = {
+    "wechatpy user.get": (wechatpy, True),
+    "wechatpayv3 query, success": (wechatpayv3, True),
+    "wechatpayv3 query, 404 ORDER_NOT_EXIST": (wechatpayv3, False),
+    "python-alipay-sdk trade_query, success": (alipay, True),
+    "python-alipay-sdk trade_query, 40004": (alipay, False),
 }
 
 
@@ -121,32 +153,56 @@ def contenders() -> dict[str, tuple[str, bool]]:
     return found
 
 
+def served(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_sandbox/ledger") as answer:
+        return int(json.load(answer)["requests_served"])
+
+
 def child(name: str, keys: Keys, count: int) -> None:
     sdk, install = contenders()[name]
-    one = SDKS[sdk](keys, install)
+    make, success = SDKS[sdk]
+    one = make(keys, install, success)
     for _ in range(20):
         one()
+    before = served(keys["url"])
     for _ in range(count):
         one()
+    print(json.dumps({"served": served(keys["url"]) - before}))
 
 
-def counted(name: str, keys: Keys, count: int) -> int:
+def counted(name: str, keys: Keys, count: int) -> tuple[int, int]:
+    """(instructions, requests the sandbox served in the counted loop) of one run."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         [*CALLGRIND, sys.executable, __file__, "--child", name, str(count)],
         input=json.dumps(keys),
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env=env,
     )
+    sent = json.loads(result.stdout.strip().splitlines()[-1])["served"]
     for line in result.stderr.splitlines():
         if "Collected :" in line:
-            return int(line.rsplit(":", 1)[1].strip())
+            return int(line.rsplit(":", 1)[1].strip()), sent
     raise RuntimeError(f"callgrind printed no total for {name}:\n{result.stderr[-2000:]}")
 
 
-def per_call(name: str, keys: Keys) -> float:
-    return (counted(name, keys, LONG) - counted(name, keys, SHORT)) / (LONG - SHORT)
+def per_call(name: str, short: int, long: int) -> tuple[float, float]:
+    """(instructions, requests) per call, against a sandbox of this contender's own."""
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        keys: Any = json.loads(server.stdout.readline())
+        few, few_sent = counted(name, keys, short)
+        many, many_sent = counted(name, keys, long)
+    finally:
+        server.terminate()
+        server.wait()
+    extra = long - short
+    return (many - few) / extra, (many_sent - few_sent) / extra
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("NAME", "COUNT"))
     parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("--calls", nargs=2, type=int, default=(50, 300), metavar=("SHORT", "LONG"))
     args = parser.parse_args(argv)
     if args.serve:
         serve()
@@ -161,30 +218,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child[0], json.loads(sys.stdin.read()), int(args.child[1]))
         return 0
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
-    )
+    short, long = args.calls
+    names = [n for n in contenders() if not args.only or any(o in n for o in args.only)]
+    os.environ["XDG_CACHE_HOME"] = cache = tempfile.mkdtemp(prefix="payerr-bench-")
     try:
-        assert server.stdout is not None
-        keys: Any = json.loads(server.stdout.readline())
-        names = [n for n in contenders() if not args.only or any(o in n for o in args.only)]
+        warm = subprocess.run(
+            [sys.executable, "-c", "from payerr._catalog.registry import catalog; catalog().names"],
+            check=False,
+        )
+        assert warm.returncode == 0, "the catalog did not compile"
         with ThreadPoolExecutor(max_workers=2) as pool:
-            found = dict(zip(names, pool.map(lambda n: per_call(n, keys), names), strict=True))
+            counts = pool.map(lambda n: per_call(n, short, long), names)
+            found = dict(zip(names, counts, strict=True))
     finally:
-        server.terminate()
-        server.wait()
+        shutil.rmtree(cache, ignore_errors=True)
     rows = []
-    for name, instructions in found.items():
-        alone = found.get(f"{contenders()[name][0]}: alone", instructions)
+    for name, (instructions, requests) in found.items():
+        alone = found.get(f"{contenders()[name][0]}: alone", (instructions, requests))[0]
         rows.append(
             [
                 name,
                 f"{instructions / 1000:,.1f} k",
                 f"{(instructions - alone) / 1000:+,.1f} k",
                 f"{instructions / alone:.3f}×",
+                f"{requests:.2f}",
             ]
         )
-    print(table(["SDK call", "instructions per call", "vs alone", "ratio"], rows))
+    header = ["SDK call", "instructions per call", "vs alone", "ratio", "requests per call"]
+    print(table(header, rows))
     return 0
 
 

@@ -293,6 +293,33 @@ def test_a_body_with_two_nodes_goes_back_to_the_sdk_untouched(
 # --- payments safety ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("known", [True, False], ids=["success", "40004"])
+def test_an_answer_is_verified_once(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, known: bool
+) -> None:
+    checked: list[str] = []
+    scanned: list[str] = []
+    verify, signed_text = AliPay._verify, AliPay._get_string_to_be_signed
+
+    def counted_verify(self: AliPay, content: str, sign: str) -> bool:
+        checked.append(content)
+        return bool(verify(self, content, sign))
+
+    def counted_scan(self: AliPay, raw: str, node: str) -> str:
+        scanned.append(node)
+        return str(signed_text(self, raw, node))
+
+    monkeypatch.setattr(AliPay, "_verify", counted_verify)
+    monkeypatch.setattr(AliPay, "_get_string_to_be_signed", counted_scan)
+    sdk = payerr_alipay.install(client(sandbox))
+    pay(sdk, "C1")
+    checked.clear()
+    scanned.clear()
+    answer = query(sdk, "C1" if known else "C2")
+    assert answer["code"] == ("10000" if known else "40004")
+    assert (len(checked), len(scanned)) == (1, 1)
+
+
 def test_a_payment_sent_as_get_is_never_resent(sandbox: Sandbox) -> None:
     sdk = payerr_alipay.install(client(sandbox), raise_errors=True)
     sandbox.script("alipay.trade.pay", ["20000!"])

@@ -54,6 +54,11 @@ def test_raise_errors_types_it_and_never_resends_a_payment(findings: dict[str, A
     assert findings["pay_20000_raised_sent"] == 1
 
 
+@pytest.mark.parametrize("number", ["O1", "O404"], ids=["success", "40004"])
+def test_an_answer_is_verified_once(findings: dict[str, Any], number: str) -> None:
+    assert findings[f"rsa_checks {number}"] == 1
+
+
 def test_a_query_is_retried(findings: dict[str, Any]) -> None:
     assert findings["query_after_20000"] == "TRADE_SUCCESS"
     assert findings["query_sent"] == 2

@@ -113,6 +113,28 @@ def test_a_wrongly_signed_success_is_the_sdks_validation_error(
     assert sandbox.route_hits[route] - before == 1
 
 
+@pytest.mark.parametrize("known", [True, False], ids=["success", "404"])
+def test_an_answer_is_verified_once(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, known: bool
+) -> None:
+    import wechatpayv3.core
+
+    checked: list[str] = []
+    verify = wechatpayv3.core.rsa_verify
+
+    def counted(timestamp: str, nonce: str, body: str, signature: str, key: Any) -> bool:
+        checked.append(body)
+        return bool(verify(timestamp, nonce, body, signature, key))
+
+    monkeypatch.setattr(wechatpayv3.core, "rsa_verify", counted)
+    pay = installed(sandbox)
+    pay.pay(description="x", out_trade_no="V1", amount={"total": 1})
+    checked.clear()
+    code, _text = pay.query(out_trade_no="V1" if known else "V2")
+    assert code == (200 if known else 404)
+    assert len(checked) == (1 if known else 0)  # the SDK verifies 2xx answers only
+
+
 def test_a_bill_downloads_as_bytes(sandbox: Sandbox) -> None:
     pay = installed(sandbox)
     code, text = pay.trade_bill(bill_date="2026-12-01")
@@ -439,6 +461,29 @@ def test_async_keeps_the_status_and_text_by_default(sandbox: Sandbox) -> None:
 
     code, _cooling = run_async(sandbox, query, before_entering=False)
     assert code == 429
+
+
+def test_async_an_answer_is_verified_once(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wechatpayv3.async_.core
+
+    checked: list[str] = []
+    verify = wechatpayv3.async_.core.rsa_verify
+
+    def counted(timestamp: str, nonce: str, body: str, signature: str, key: Any) -> bool:
+        checked.append(body)
+        return bool(verify(timestamp, nonce, body, signature, key))
+
+    monkeypatch.setattr(wechatpayv3.async_.core, "rsa_verify", counted)
+
+    async def place_and_count(pay: AsyncWeChatPay) -> Any:
+        await pay.pay(
+            description="x", out_trade_no="AV1", amount={"total": 1}, pay_type=AsyncPayType.NATIVE
+        )
+        return len(checked)
+
+    assert run_async(sandbox, place_and_count, before_entering=True) == 1
 
 
 def test_an_adapter_of_ones_own_carries_the_calls(sandbox: Sandbox) -> None:

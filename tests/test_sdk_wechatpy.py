@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from wechatpy import WeChatClient, WeChatComponent
 from wechatpy.exceptions import APILimitedException, WeChatClientException
 from wechatpy.session import SessionStorage
@@ -171,6 +172,29 @@ def test_the_token_request_carries_no_token(sandbox: Sandbox) -> None:
     sent = [r for r in sandbox.received if r.path == "/cgi-bin/token"]
     assert len(sent) == 2
     assert all("access_token" not in r.query for r in sent)
+
+
+BASE = "https://api.weixin.qq.com/cgi-bin/user/info"
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        ("openid=o-1&lang=zh_CN&access_token=T%2Fnow%2B1", None),
+        ("access_token=T-old&openid=o-1", "openid=o-1&access_token=T%2Fnow%2B1"),
+        ("access_token=T%2Fnow%2B1&access_token=T-old", "access_token=T%2Fnow%2B1"),
+    ],
+    ids=["current: as wechatpy built it", "stale: replaced", "twice: one left"],
+)
+def test_a_request_is_rewritten_only_when_it_carries_another_token(
+    query: str, sent: str | None
+) -> None:
+    client = WeChatClient("wx-rewrite", "secret")
+    client.session.set(client.access_token_key, "T/now+1", 7200)
+    token = payerr_wechatpy.WeChatPyToken(client, client.fetch_access_token)
+    request = requests.Request("GET", f"{BASE}?{query}").prepare()
+    built = request.url
+    assert token.apply(request).url == (built if sent is None else f"{BASE}?{sent}")
 
 
 def test_the_token_lives_in_wechatpys_storage(sandbox: Sandbox) -> None:

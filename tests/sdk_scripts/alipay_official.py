@@ -15,6 +15,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import alipay.aop.api.DefaultAlipayClient as official_client
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.domain.AlipayTradePayModel import AlipayTradePayModel
@@ -141,6 +142,22 @@ with Sandbox(signing=True) as sandbox, Sandbox(signing=True) as other, instant_s
     sandbox.script("alipay.trade.query", ["20000", "ok"])
     found["query_after_20000"] = json.loads(client.execute(query("O1")))["trade_status"]
     found["query_sent"] = sandbox.route_hits["alipay.trade.query"]
+
+    # One signature check per answer: payerr's and the SDK's share the RSA operation.
+    checks: list[bytes] = []
+    original_check = official_client.verify_with_rsa
+
+    def counted_check(key: str, message: bytes, sign: str) -> bool:
+        checks.append(message)
+        return bool(original_check(key, message, sign))
+
+    official_client.verify_with_rsa = counted_check
+    checking = payerr_alipay.install(DefaultAlipayClient(config))
+    official_client.verify_with_rsa = original_check
+    for number in ("O1", "O404"):
+        checks.clear()
+        checking.execute(query(number))
+        found[f"rsa_checks {number}"] = len(checks)
 
     # Handlers written for the SDK alone catch the same failures after install(). The SDK
     # alone cannot be pointed at the sandbox (its do_post breaks on a URL with a port), so

@@ -176,21 +176,39 @@ def _cut(text: str, values: tuple[str, ...]) -> str:
     return text[:end]
 
 
+_NOT_ALNUM = re.compile(r"[\W_]")
+"""What ``str.isalnum`` refuses (``\\w`` is exactly it plus the underscore)."""
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]+")
+"""What ``urllib.parse.quote(value, safe="")`` percent-encodes."""
+
+
+def _percent(value: str, plus: bool) -> str:
+    """``quote(value, safe="")`` (``quote_plus`` when ``plus``), a run at a time instead of
+    a byte at a time: a signature or an Authorization header is mostly safe characters."""
+    if plus and " " in value:
+        return "+".join(_percent(part, False) for part in value.split(" "))
+    return _UNSAFE.sub(lambda run: "".join([f"%{b:02X}" for b in run[0].encode()]), value)
+
+
+def _u_escaped(value: str, form: str) -> str:
+    """Every character ``isalnum`` refuses as ``form`` (``\\u{:04x}`` or upper case)."""
+    return _NOT_ALNUM.sub(lambda one: form.format(ord(one[0])), value)
+
+
 def spellings(value: str) -> tuple[str, ...]:
     """A secret as it may be echoed back: plain, URL-encoded (``%2B``, ``+``), JSON-escaped
     (``\\/``, ``\\u002b``) and base64url."""
     import json
-    from urllib.parse import quote, quote_plus
 
     found = {
         value,
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
+        _percent(value, False),
+        _percent(value, True),
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
         value.replace("/", "\\/"),
-        "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in value),
-        "".join(c if c.isalnum() else f"\\u{ord(c):04X}" for c in value),
+        _u_escaped(value, "\\u{:04x}"),
+        _u_escaped(value, "\\u{:04X}"),
         value.replace("+", "-").replace("/", "_").rstrip("="),
     }
     pending = [s for s in found if "\\" in s]
@@ -271,5 +289,5 @@ def secret_values(
                 found.append(credential)
     if form:
         found += [str(v) for k, v in form.items() if is_secret_name(k) and isinstance(v, str) and v]
-    every = {spelled for value in found for spelled in spellings(value)}
+    every = {spelled for value in dict.fromkeys(found) for spelled in spellings(value)}
     return tuple(sorted(every, key=len, reverse=True))

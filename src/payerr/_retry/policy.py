@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -95,40 +94,97 @@ def _stop(reason: Stop, detail: str = "") -> Decision:
     return Decision(retry=False, reason=reason, detail=detail)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(Frozen):
     """How hard to try: attempts, backoff with full jitter, a deadline, a retry budget.
 
     Only ``BACKOFF`` and ``REFRESH_CREDENTIALS`` errors are retried; whether a
     request that may already have been processed is safe to resend is settled
-    before the policy sees the error (its hint is then ``QUERY_FIRST``).
+    before the policy sees the error (its hint is then ``QUERY_FIRST``). Change
+    one setting with ``policy.replace(max_attempts=5)``.
     """
 
-    max_attempts: int = 3
-    backoff_initial: float = 0.2
-    backoff_max: float = 10.0
-    deadline: float = 30.0
-    max_retry_after: float = 60.0
-    max_cooldown: float = 300.0
+    _fields = (
+        "max_attempts",
+        "backoff_initial",
+        "backoff_max",
+        "deadline",
+        "max_retry_after",
+        "max_cooldown",
+        "budget",
+        "retry_cost",
+        "timeout_retry_cost",
+        "success_refund",
+        "jitter",
+        "raise_errors",
+        "body_cap",
+        "is_idempotent",
+        "on_retry",
+    )
+    _compared = _fields[:-2]
+    """Two policies that differ only in their callbacks are equal (and hash alike)."""
+    __slots__ = _fields
+    max_attempts: int
+    backoff_initial: float
+    backoff_max: float
+    deadline: float
+    max_retry_after: float
+    max_cooldown: float
     """Longest a Retry-After holds other requests back (a documented quota window
     lasts as documented)."""
-    budget: int | None = 500
+    budget: int | None
     """Retry-budget tokens per provider app (kept by the coordinator); None turns it off."""
-    retry_cost: int = 5
-    timeout_retry_cost: int = 10
-    success_refund: int = 1
-    jitter: bool = True
-    raise_errors: bool = True
+    retry_cost: int
+    timeout_retry_cost: int
+    success_refund: int
+    jitter: bool
+    raise_errors: bool
     """False: after the last attempt return the provider's response instead of raising."""
-    body_cap: int = 1024 * 1024
+    body_cap: int
     """Bodies larger than this pass through unread (a chunked one after ``body_cap`` bytes)."""
-    is_idempotent: Callable[[RequestFacts], bool | None] | None = field(default=None, compare=False)
+    is_idempotent: Callable[[RequestFacts], bool | None] | None
     """Your own mark for each request: True (safe to send twice: a key of your own),
     False (never resend after an uncertain outcome), or None (let the adapter decide)."""
-    on_retry: Callable[[Attempt], None] | None = field(default=None, compare=False)
+    on_retry: Callable[[Attempt], None] | None
     """Called before every retry, for metrics."""
 
-    def __post_init__(self) -> None:
+    # Long because: one line per setting, what ``@dataclass`` would write (``_values``).
+    def __init__(
+        self,
+        max_attempts: int = 3,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 10.0,
+        deadline: float = 30.0,
+        max_retry_after: float = 60.0,
+        max_cooldown: float = 300.0,
+        budget: int | None = 500,
+        retry_cost: int = 5,
+        timeout_retry_cost: int = 10,
+        success_refund: int = 1,
+        jitter: bool = True,
+        raise_errors: bool = True,
+        body_cap: int = 1024 * 1024,
+        is_idempotent: Callable[[RequestFacts], bool | None] | None = None,
+        on_retry: Callable[[Attempt], None] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "max_attempts", max_attempts)
+        set_(self, "backoff_initial", backoff_initial)
+        set_(self, "backoff_max", backoff_max)
+        set_(self, "deadline", deadline)
+        set_(self, "max_retry_after", max_retry_after)
+        set_(self, "max_cooldown", max_cooldown)
+        set_(self, "budget", budget)
+        set_(self, "retry_cost", retry_cost)
+        set_(self, "timeout_retry_cost", timeout_retry_cost)
+        set_(self, "success_refund", success_refund)
+        set_(self, "jitter", jitter)
+        set_(self, "raise_errors", raise_errors)
+        set_(self, "body_cap", body_cap)
+        set_(self, "is_idempotent", is_idempotent)
+        set_(self, "on_retry", on_retry)
+        self._check()
+
+    def _check(self) -> None:
         """Every field checked: a bad value is a ValueError naming the field and its range."""
         _whole("max_attempts", self.max_attempts, low=1)
         for name in (

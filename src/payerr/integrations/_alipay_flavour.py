@@ -11,10 +11,10 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from .._errors import PayError
-from ._sdk import also, refuse
+from ._sdk import also, rebind, refuse, remembering
 
 PUBLIC_CODES = frozenset({"20000", "20001", "40001", "40002", "40006"})
 """Alipay's public (gateway) codes: the only ones payerr reads from an unsigned answer.
@@ -36,8 +36,8 @@ class Flavour:
     """One SDK's answer handling: its signature check, and the exceptions it raises."""
 
     official: bool
-    verify: Callable[[bytes, str, str], bool]
-    """``verify(body, text, node_key)``: the SDK's own signature check passed."""
+    verify: Callable[[bytes, str, str, str], bool]
+    """``verify(body, text, node_key, sign)``: the SDK's own signature check passed."""
     rejected: type[BaseException]
     """What the SDK raises for an answer it will not read (unsigned, an error node)."""
     unsent: type[BaseException]
@@ -45,7 +45,7 @@ class Flavour:
 
     def check(self, sent: Any, response: Any, body: bytes) -> bool:
         """Whether payerr may read this answer: verified by the SDK, or never success-like."""
-        doc, text = parse_answer(body, response.headers.get("Content-Type", ""))
+        doc, text = _read(body, response.headers.get("Content-Type", ""))
         if doc is None:  # not JSON: read by status and shape, never as a success
             return text is not None and "_response" not in text
         if sum(name.endswith("_response") for name in doc) > 1:
@@ -54,7 +54,7 @@ class Flavour:
         sign = doc.get("sign")
         if isinstance(sign, str) and sign and key is not None:
             try:
-                return self.verify(body, text or "", key)
+                return self.verify(body, text or "", key, sign)
             except Exception:  # the SDK's check refused it: the SDK says so itself
                 return False
         node = doc.get(key) if key is not None else None
@@ -63,7 +63,7 @@ class Flavour:
 
     def sdk_raises(self, body: bytes) -> bool:
         """Whether the SDK alone raises for this 200 answer instead of returning its node."""
-        doc, _ = parse_answer(body, "")
+        doc, _ = _read(body, "")
         if doc is None:
             return True
         if self.official:  # it verifies whatever is signed, and refuses the rest
@@ -83,7 +83,7 @@ class Flavour:
         text = response.content.decode("utf-8", "replace")
         if self.official:
             return also(error, self.rejected, text)
-        if parse_answer(response.content, "")[0] is None:  # its json.loads fails: a ValueError
+        if _read(response.content, "")[0] is None:  # its json.loads fails: a ValueError
             return also(error, ValueError, error.message)
         return also(error, self.rejected, error.code, text)
 
@@ -96,8 +96,7 @@ def flavour_of(sdk: Any) -> Flavour:
 
         from alipay.exceptions import AliPayException
 
-        def verify(body: bytes, text: str, key: str) -> bool:
-            sign = json.loads(text)["sign"]
+        def verify(body: bytes, text: str, key: str, sign: str) -> bool:
             return bool(sdk._verify(sdk._get_string_to_be_signed(text, key), sign))
 
         return Flavour(False, verify, AliPayException, URLError)
@@ -105,7 +104,7 @@ def flavour_of(sdk: Any) -> Flavour:
     if execute is not None and "do_post" in getattr(execute, "__code__", execute).co_names:
         from alipay.aop.api.exception.Exception import RequestException, ResponseException
 
-        def parse(body: bytes, text: str, key: str) -> bool:
+        def parse(body: bytes, text: str, key: str, sign: str) -> bool:
             if official_config(sdk).skip_sign:
                 return False  # nothing is verified: only what is never success-like is read
             sdk._DefaultAlipayClient__parse_response(body)  # raises when it does not verify
@@ -117,6 +116,32 @@ def flavour_of(sdk: Any) -> Flavour:
 
 def official_config(sdk: Any) -> Any:
     return sdk._DefaultAlipayClient__config
+
+
+def check_once(sdk: Any, official: bool) -> list[str]:
+    """One signature check per answer: payerr's check and the SDK's own check of the
+    same answer share the memory of the last one (``_sdk.remembering``), so the RSA
+    operation and, for python-alipay-sdk, its scan for the signed text run once.
+    Returns the names put on ``sdk`` (left out of its pickle)."""
+    if official:
+        name = "_DefaultAlipayClient__parse_response"
+        parse = getattr(type(sdk), name)
+        if "verify_with_rsa" not in parse.__code__.co_names:
+            return []  # another version: it checks twice, as before
+        with_rsa = remembering(parse.__globals__["verify_with_rsa"])
+        setattr(sdk, name, rebind(parse, sdk, verify_with_rsa=with_rsa))
+        return [name]
+    signed_text = remembering(sdk._get_string_to_be_signed)
+    check = sdk._verify
+    checked = remembering(lambda key, kind, content, sign: check(content, sign))
+
+    def verify(content: str, sign: str) -> Any:
+        """The key and sign type are part of what is remembered: change one, it checks."""
+        return checked(getattr(sdk, "alipay_public_key", None), sdk._sign_type, content, sign)
+
+    sdk._get_string_to_be_signed = signed_text
+    sdk._verify = verify
+    return ["_get_string_to_be_signed", "_verify"]
 
 
 def parse_answer(body: bytes, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -137,6 +162,23 @@ def parse_answer(body: bytes, content_type: str) -> tuple[dict[str, Any] | None,
     return (doc, text) if isinstance(doc, dict) else (None, text)
 
 
+def _read(body: bytes, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
+    """``parse_answer`` for the checks, remembering the last body: the check, and on an
+    error the SDK's own reading of it, parse an answer once. (UTF-8 named or not reads
+    the same, so both look the answer up alike.) The document is only read here."""
+    if len(body) > REMEMBERED:
+        return parse_answer(body, content_type)
+    charset = content_type.lower().partition("charset=")[2].split(";")[0].strip()
+    read: tuple[dict[str, Any] | None, str | None]
+    read = _parse_remembered(body, "" if charset in ("", "utf-8", "utf8") else content_type)
+    return read
+
+
+REMEMBERED = 64 * 1024
+"""The largest answer whose parse is kept for the next look (gateway answers are small)."""
+_parse_remembered = remembering(lambda body, content_type: parse_answer(body, content_type))
+
+
 def _node_key(doc: Mapping[str, Any], method: str | None) -> str | None:
     """The envelope's node for the API called (``error_response`` first, as the SDKs read
     it); None when it holds neither, such as a signed answer to another call."""
@@ -150,5 +192,8 @@ def _node_key(doc: Mapping[str, Any], method: str | None) -> str | None:
 
 def _method_of(sent: Any) -> str | None:
     """The API a request called: its ``method`` parameter (both SDKs put it in the URL)."""
-    query = urlsplit(sent.url or "").query
-    return next((value for name, value in parse_qsl(query) if name == "method"), None)
+    for pair in urlsplit(sent.url or "").query.split("&"):  # not every value decoded
+        name, equals, value = pair.partition("=")
+        if equals and value and unquote_plus(name) == "method":
+            return unquote_plus(value)
+    return None

@@ -14,6 +14,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote_plus
 
 from wechatpy.session.memorystorage import MemoryStorage
 
@@ -84,12 +85,27 @@ class WeChatPyToken(QueryParamToken):
         return not expires_at or expires_at - time.time() > EARLY
 
     def apply(self, request: R) -> R:
-        if f"{self.param}=" not in str(getattr(request, "url", None) or ""):
+        url = str(getattr(request, "url", None) or "")
+        if f"{self.param}=" not in url:
             return request  # a call wechatpy sent without the token: leave it so
+        if _carries(url, self.param, self.token):
+            return request  # the current token, as wechatpy put it: nothing to rewrite
         return super().apply(request)
 
     def __repr__(self) -> str:
         return f"WeChatPyToken(param={self.param!r}, ready=True)"
+
+
+def _carries(url: str, param: str, token: str | None) -> bool:
+    """Whether ``url`` carries ``token`` as its one ``param``, encoded as wechatpy
+    (requests' ``params=``) encodes it."""
+    if not token:
+        return False
+    prefix = f"{param}="
+    query = url.partition("?")[2].partition("#")[0]
+    return [pair for pair in query.split("&") if pair.startswith(prefix)] == [
+        prefix + quote_plus(token)
+    ]
 
 
 class _RedisLock:

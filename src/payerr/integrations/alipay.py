@@ -29,14 +29,13 @@ SDKs return as a node) is raised as a typed error too. Without ``install``,
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any, TypeVar
 
 from .._clients.requests_adapter import RequestsAdapter
 from .._coordination.local import Coordinator
 from .._retry.policy import RetryPolicy
-from ._alipay_flavour import PUBLIC_CODES, Flavour, flavour_of, official_config
+from ._alipay_flavour import PUBLIC_CODES, Flavour, check_once, flavour_of, official_config
 from ._alipay_http import do_multipart_post_through, do_post_through, urlopen_through
 from ._alipay_result import alipay_result
 from ._sdk import (
@@ -85,7 +84,8 @@ def install(
     _send_through(sdk, flavour, mounted_session(adapter), raise_errors)
     remember(sdk, adapter)
     again = functools.partial(install, raise_errors=raise_errors, policy=policy, app=app)
-    pickles_as_plain(sdk, ["execute", "verified_sync_response"], again)
+    once = check_once(sdk, flavour.official)
+    pickles_as_plain(sdk, ["execute", "verified_sync_response", *once], again)
     return client
 
 
@@ -94,7 +94,7 @@ def _own_adapter(
 ) -> RequestsAdapter:
     """The client's own adapter: it returns failures, and the SDK's wrapper raises them."""
     return RequestsAdapter(
-        policy=dataclasses.replace(policy or RetryPolicy(), raise_errors=False),
+        policy=(policy or RetryPolicy()).replace(raise_errors=False),
         provider="alipay",
         coordinator=coordinator,
         app=app or str(getattr(sdk, "appid", None) or official_config(sdk).app_id),

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import functools
 import inspect
 import types
@@ -75,8 +74,32 @@ def install(
     else:
         _install_own(core, asynchronous, raise_errors, policy, coordinator, app)
     again = functools.partial(install, raise_errors=raise_errors, policy=policy, app=app)
-    _sdk.pickles_as_plain(core, ["request", "__aenter__"], again)
+    _sdk.pickles_as_plain(core, ["request", "__aenter__", *_check_once(core)], again)
     return pay
+
+
+def _names_called(function: Any) -> tuple[str, ...]:
+    code = getattr(function, "__code__", None)
+    return code.co_names if code is not None else ()
+
+
+_CHECKS = ("_verify_signature", "_verify_signature_async")
+"""The SDK's signature checks of an answer (the async core has both)."""
+
+
+def _check_once(core: Any) -> list[str]:
+    """One RSA operation per answer: payerr's check and the SDK's own check of the same
+    answer share the memory of the last one (``_sdk.remembering``). A version of the SDK
+    whose checks call no ``rsa_verify`` keeps checking twice. Returns what it replaced."""
+    kind = type(core)
+    replaced = [
+        name for name in _CHECKS if "rsa_verify" in _names_called(getattr(kind, name, None))
+    ]
+    if replaced:
+        verify = _sdk.remembering(getattr(kind, replaced[0]).__globals__["rsa_verify"])
+        for name in replaced:
+            setattr(core, name, _sdk.rebind(getattr(kind, name), core, rsa_verify=verify))
+    return replaced
 
 
 def _install_own(
@@ -89,7 +112,7 @@ def _install_own(
 ) -> None:
     """payerr's own transport for ``core``, built from the options ``install`` took."""
     options: dict[str, Any] = {
-        "policy": dataclasses.replace(policy or RetryPolicy(), raise_errors=raise_errors),
+        "policy": (policy or RetryPolicy()).replace(raise_errors=raise_errors),
         "provider": "wechat",
         "coordinator": coordinator or LocalCoordinator(),
         "app": app or str(getattr(core, "_mchid", "default")),

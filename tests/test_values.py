@@ -1,0 +1,106 @@
+"""Records are ``payerr._values`` values: they compare, hash, print, copy, pickle and
+``replace`` as the dataclasses they replaced did, and the frozen ones refuse assignment."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from typing import Any
+
+import pytest
+
+import payerr
+from payerr._catalog.registry import catalog
+from payerr._retry.policy import Decision, Stop
+from payerr._values import Frozen, Value
+
+URL = "https://api.weixin.qq.com/cgi-bin/user/info"
+
+
+def _records() -> list[Any]:
+    wechat = catalog().spec("wechat")
+    return [
+        payerr.explain("wechat", "45009"),
+        catalog().spec("alipay").sub_codes["isp.unknow-error"],  # with per-API rules
+        wechat.envelopes[0],
+        payerr.RetryPolicy(max_attempts=5, deadline=9.0),
+        payerr.RawResponse(200, {"X-Request-Id": "r1"}, b'{"errcode":0}', URL, method="get"),
+        Decision(retry=False, reason=Stop.MAX_ATTEMPTS, detail="3 of 3"),
+        payerr.RequestFacts("POST", URL, b'{"openid":"o1"}', {"content-type": "application/json"}),
+    ]
+
+
+RECORDS = _records()
+IDS = [type(record).__name__ for record in RECORDS]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_a_pickle_and_a_copy_are_equal(record: Value) -> None:
+    assert pickle.loads(pickle.dumps(record)) == record
+    assert copy.copy(record) == record
+    assert copy.deepcopy(record) == record
+
+
+CHANGES = {
+    "CodeInfo": ("message_en", "said otherwise"),
+    "Envelope": ("name", "another"),
+    "RetryPolicy": ("max_attempts", 7),
+    "RawResponse": ("url", URL + "?lang=en"),
+    "Decision": ("detail", "changed"),
+    "RequestFacts": ("url", URL + "?lang=en"),
+}
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_replace_changes_only_what_it_names(record: Value) -> None:
+    name, value = CHANGES[type(record).__name__]
+    assert record.replace() == record
+    changed = record.replace(**{name: value})
+    assert getattr(changed, name) == value and changed != record
+    assert all(getattr(changed, n) == getattr(record, n) for n in record._fields if n != name)
+
+
+@pytest.mark.parametrize("record", [r for r in RECORDS if isinstance(r, Frozen)], ids=str)
+def test_frozen_records_refuse_assignment_and_hash_by_value(record: Frozen) -> None:
+    name = record._fields[0]
+    with pytest.raises(AttributeError):
+        setattr(record, name, None)
+    with pytest.raises(AttributeError):
+        delattr(record, name)
+    try:
+        assert hash(copy.deepcopy(record)) == hash(record)
+    except TypeError:  # a field holds a dict: unhashable, as the dataclass was
+        pass
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_repr_names_the_class_and_its_fields(record: Value) -> None:
+    shown = repr(record)
+    assert shown.startswith(type(record).__qualname__ + "(")
+    assert all(f"{name}=" in shown for name in record._fields)
+
+
+def test_a_record_of_another_class_is_never_equal() -> None:
+    decision = Decision(retry=True)
+    assert decision != payerr.RetryPolicy()
+    assert decision != (True, 0.0, False, None, "")
+
+
+def test_policies_differing_only_in_callbacks_are_equal() -> None:
+    """As the dataclass declared them: the callbacks are not compared."""
+    plain = payerr.RetryPolicy()
+    hooked = payerr.RetryPolicy(on_retry=print, is_idempotent=lambda facts: None)
+    assert plain == hooked and hash(plain) == hash(hooked)
+    assert plain != plain.replace(max_attempts=4)
+
+
+def test_a_policy_checks_its_settings_when_replaced() -> None:
+    with pytest.raises(ValueError, match="max_attempts"):
+        payerr.RetryPolicy().replace(max_attempts=0)
+
+
+def test_raw_response_normalises_what_it_is_given() -> None:
+    raw = payerr.RawResponse("404", {"X-Request-Id": "r1"}, "页面", URL, method="get")  # type: ignore[arg-type]
+    assert (raw.status_code, raw.method, raw.body) == (404, "GET", "页面".encode())
+    assert raw.headers["x-request-id"] == "r1"
+    assert (raw.host, raw.path) == ("api.weixin.qq.com", "/cgi-bin/user/info")
