@@ -69,7 +69,27 @@ def contenders(base: str) -> dict[str, tuple[Factory, str]]:
     def adapter() -> requests.adapters.HTTPAdapter:
         return payerr.RequestsAdapter(provider="wechat")
 
+    def aio(middlewares: tuple[Any, ...], path: str = PATH) -> Callable[[], object]:
+        """aiohttp on an event loop of its own: one GET, then ``await response.json()``."""
+        import asyncio
+
+        import aiohttp
+
+        loop = asyncio.new_event_loop()
+
+        async def open_session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(base, middlewares=middlewares)
+
+        http = loop.run_until_complete(open_session())
+
+        async def get() -> object:
+            async with http.get(path) as response:
+                return await response.json()
+
+        return lambda: loop.run_until_complete(get())
+
     plain = requests.adapters.HTTPAdapter
+    aj, abig = "aiohttp bare, then .json()", "aiohttp bare, 500 KiB, then .json()"
     hb, rb = "httpx bare", "requests bare"
     hj, rj = "httpx bare, then .json()", "requests bare, then .json()"
     hbig, rbig = "httpx bare, 500 KiB, then .json()", "requests bare, 500 KiB, then .json()"
@@ -105,6 +125,17 @@ def contenders(base: str) -> dict[str, tuple[Factory, str]]:
         "requests + payerr, 500 KiB, then .json()": (
             lambda: then_json(session(adapter(), BIG)),
             rbig,
+        ),
+        aj: (lambda: aio(()), aj),
+        "aiohttp bare, then .json() (again: A/A)": (lambda: aio(()), aj),
+        "aiohttp + payerr, then .json()": (
+            lambda: aio((payerr.AiohttpMiddleware(provider="wechat"),)),
+            aj,
+        ),
+        abig: (lambda: aio((), BIG), abig),
+        "aiohttp + payerr, 500 KiB, then .json()": (
+            lambda: aio((payerr.AiohttpMiddleware(provider="wechat"),), BIG),
+            abig,
         ),
     }
 

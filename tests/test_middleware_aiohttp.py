@@ -186,6 +186,34 @@ def test_the_policy_deadline_covers_the_headers() -> None:
     assert isinstance(info.value, asyncio.TimeoutError)
 
 
+class _BusyThenStall(RawServer):
+    """Answers WeChat's -1 once, then reads the next request and never answers."""
+
+    def _serve(self, conn: Any) -> None:
+        while self.read_head(conn) is not None:
+            self.requests += 1
+            if self.requests > 1:
+                self._stop.wait(3)
+                break
+            body = WECHAT_BUSY.body
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
+            conn.sendall(head % len(body) + b"\r\n\r\n" + body)
+        conn.close()
+
+
+def test_the_policy_deadline_spans_the_attempts() -> None:
+    """The deadline counts from the call's start: a retry that stalls ends at it."""
+
+    async def use(session: aiohttp.ClientSession) -> Any:
+        await session.get(server.url + "/cgi-bin/user/info", headers={"Payerr-Idempotent": "1"})
+
+    policy = payerr.RetryPolicy(deadline=0.3, max_attempts=3)
+    with _BusyThenStall() as server, pytest.raises(payerr.OutcomeUnknownError) as info:
+        run(use, wechat(policy=policy))
+    assert isinstance(info.value, asyncio.TimeoutError)
+    assert server.requests == 2
+
+
 # --- marks and bodies ---------------------------------------------------------------
 
 

@@ -47,6 +47,19 @@ def test_success_passes_through() -> None:
     assert len(script.seen) == 1
 
 
+def test_cookies_an_answer_sets_are_kept_by_the_session() -> None:
+    """As with requests' own adapter: a cookie set by an answer payerr read is in the
+    session's jar and goes out with the next request; ``raw`` still shows the headers."""
+    set_cookie = {"Set-Cookie": "sid=7f3a; Path=/"}
+    script = Script(Step(200, b'{"errcode": 0, "errmsg": "ok"}', set_cookie))
+    with serve(script) as base, session("wechat") as s:
+        first = s.get(base + "/cgi-bin/user/info")
+        s.get(base + "/cgi-bin/user/info")
+    assert s.cookies.get("sid") == "7f3a"
+    assert first.raw.headers["Set-Cookie"] == "sid=7f3a; Path=/"
+    assert script.seen[1].headers.get("cookie") == "sid=7f3a"
+
+
 def test_transient_error_is_retried(sleeps: list[float]) -> None:
     """WeChat -1 on a read: retried until success."""
     script = Script(wx(-1), wx(-1), wx(0, "ok"))

@@ -266,7 +266,7 @@ class Envelope(Frozen):
 
         ``success``: the provider's success codes, answered without building a reading.
         """
-        code_paths, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields_at[:5]
+        code_paths = self._fields_at[0]  # the others are read only for an error
         if status in self.pending_statuses:
             return self._reading(data, code_paths, None, None)
         if self.status_decides and status < 400:
@@ -290,6 +290,7 @@ class Envelope(Frozen):
         if code in success and status < 400:
             return self._result(data, node_key, success) if self.result_code else OK
         reading = self._reading(data, code_paths, node_key, code)
+        _, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields_at[:5]
         if sub_paths:
             reading.sub_code = code_text(first(data, sub_paths)) or None
         if sub_message_paths:

@@ -53,7 +53,11 @@ def lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 def first(data: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> Any:
     """The first present, non-empty value among ``paths`` (or ``MISSING``)."""
     for path in paths:
-        value = data.get(path[0], MISSING) if len(path) == 1 else lookup(data, path)
+        value = data.get(path[0], MISSING)
+        if value is MISSING:
+            continue  # the common case for all but one path: decided at once
+        if len(path) > 1:  # a dotted path is walked only when its first key is there
+            value = lookup(data, path)
         if value is not MISSING and value is not None and value != "":
             return value
     return MISSING

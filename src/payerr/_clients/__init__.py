@@ -16,5 +16,6 @@ client's middleware driving the engine.
 - ``options``: the keywords every client's middleware is made with, declared once.
 - ``httpx_transport``: ``Transport`` and ``AsyncTransport`` for httpx.
 - ``requests_adapter``: ``RequestsAdapter``, an ``HTTPAdapter`` for requests.
+- ``aiohttp_reading``: an aiohttp answer looked at or read and given back; its ``json()``.
 - ``aiohttp_middleware``: ``AiohttpMiddleware``, a client middleware for aiohttp >= 3.14.1.
 """

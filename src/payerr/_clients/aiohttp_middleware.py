@@ -6,7 +6,8 @@ Needs aiohttp >= 3.14.1: client middlewares came in 3.12, and from 3.14.1 aiohtt
 inflates a compressed body a bounded step at a time, so reading ``body_cap``
 decoded bytes never holds more. The bytes payerr read are given back to the
 response's stream: ``await r.json()``, ``r.read()`` and ``r.content`` read them as
-if payerr had not been there. Mark a request safe to resend with the
+if payerr had not been there, and the first ``await r.json()`` is payerr's own parse
+of a JSON success (``handover``), not a second one. Mark a request safe to resend with the
 ``Payerr-Idempotent: 1`` header; it is removed before sending. Requests to hosts
 no adapter claims pass through untouched.
 """
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -29,10 +29,13 @@ from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.raw import RawResponse
+from .._reading.outcome import Outcome
+from .._reading.raw import RawResponse, attach_outcome
 from .._retry.safety import parse_mark
-from .bounds import ERROR_HEAD, PEEK, Head, head_of
-from .inflate import BodyDecodeError, decode_bounded, decode_head
+from .aiohttp_reading import ParsedResponse, is_file, read_answer
+from .bounds import head_of
+from .handover import offer
+from .inflate import BodyDecodeError
 from .options import Options, engine_args
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
@@ -86,6 +89,45 @@ class _View:
     body: bytes
 
 
+class _Deadline:
+    """The policy's deadline over a call's attempts (status line, headers and body).
+
+    One timer for the whole call: ``asyncio.timeout_at`` around each attempt armed
+    and dropped a timer every time, a tenth of what a failed attempt cost. The timer
+    cancels the task only while an attempt is under way (an attempt begun after it
+    fired is cancelled at its first wait), and that cancellation leaves the attempt
+    as ``TimeoutError``, as ``asyncio.timeout`` has it.
+    """
+
+    __slots__ = ("attempting", "cancelling", "fired", "passed", "task", "timer")
+
+    def __init__(self, when: float) -> None:
+        self.task = cast("asyncio.Task[Any]", asyncio.current_task())  # the caller's task
+        self.timer = asyncio.get_running_loop().call_at(when, self._expire)
+        self.attempting = self.passed = self.fired = False
+        self.cancelling = 0
+
+    def _expire(self) -> None:
+        self.passed = True
+        if self.attempting:
+            self.fired = True
+            self.task.cancel()
+
+    def __enter__(self) -> None:
+        self.attempting = True
+        self.cancelling = self.task.cancelling()
+        if self.passed:
+            self.fired = True
+            self.task.cancel()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        self.attempting = False
+        if self.fired:
+            self.fired = False
+            if self.task.uncancel() <= self.cancelling and kind is asyncio.CancelledError:
+                raise TimeoutError from exc
+
+
 @dataclass
 class _Sending:
     """One logical request: aiohttp's request object, the next handler, its body bytes."""
@@ -94,6 +136,14 @@ class _Sending:
     handler: Handler
     body: bytes
     response: aiohttp.ClientResponse | None = None
+    text: str | None = None
+    """The URL as text, made once: a failed attempt's error names it twice."""
+    deadline: _Deadline | None = None
+
+    def url(self) -> str:
+        if self.text is None:
+            self.text = str(self.request.url)
+        return self.text
 
 
 async def _body_bytes(request: aiohttp.ClientRequest) -> bytes:
@@ -102,73 +152,6 @@ async def _body_bytes(request: aiohttp.ClientRequest) -> bytes:
     if isinstance(body, aiohttp.payload.BytesPayload):
         return await body.as_bytes()
     return b""
-
-
-def _give_back(response: aiohttp.ClientResponse, chunks: list[bytes]) -> None:
-    """Put what payerr read in front of the response's stream, chunk by chunk as it came."""
-    with warnings.catch_warnings():  # deprecated for users; aiohttp's multipart reader uses it
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for chunk in reversed(chunks):
-            response.content.unread_data(chunk)
-
-
-def _head(chunks: list[bytes]) -> bytes:
-    """The first bytes an error keeps as ``raw``, joined from no more chunks than needed."""
-    kept, size = [], 0
-    for chunk in chunks:
-        if size >= ERROR_HEAD:
-            break
-        kept.append(chunk)
-        size += len(chunk)
-    return b"".join(kept)[:ERROR_HEAD]
-
-
-def _coding(response: aiohttp.ClientResponse, declared: Head) -> str | None:
-    """The coding payerr must undo: none when aiohttp already decodes (``auto_decompress``)."""
-    decoding = getattr(response.content, "total_compressed_bytes", None) is not None
-    return None if decoding else declared.coding
-
-
-async def _read(
-    response: aiohttp.ClientResponse, cap: int, declared: Head
-) -> tuple[bytes | None, bytes]:
-    """(the body, decoded, or None when over ``cap``; the raw head an error keeps).
-
-    A success declared over the cap is not touched; anything read is given back.
-    """
-    over = declared.length is not None and declared.length > cap
-    if over and response.status < 400:
-        return None, b""
-    stop = ERROR_HEAD if over else cap + 1  # an error over the cap: a head for its raw bytes
-    chunks: list[bytes] = []
-    taken = 0
-    while taken < stop and (chunk := await response.content.readany()):
-        chunks.append(chunk)
-        taken += len(chunk)
-    _give_back(response, chunks)
-    if taken >= stop:
-        return None, _head(chunks)
-    raw = b"".join(chunks)
-    try:
-        body = decode_bounded(_coding(response, declared), [raw], cap)
-    except BodyDecodeError as exc:
-        exc.raw = raw[:ERROR_HEAD]  # type: ignore[attr-defined]
-        raise
-    return body, (raw[:ERROR_HEAD] if body is None else b"")
-
-
-async def _is_file(response: aiohttp.ClientResponse, declared: Head) -> bool:
-    """True for a 2xx file (left unread but for a peek); an error envelope is read as one."""
-    head = b""
-    while len(head) < PEEK and (chunk := await response.content.read(PEEK - len(head))):
-        head += chunk
-    _give_back(response, [head])
-    decoded = decode_head(_coding(response, declared), head)
-    from .._reading.formats import looks_like_envelope
-
-    if not head:  # no bytes at all: read as an answer, for the provider's envelope to decide
-        return False
-    return decoded is not None and not looks_like_envelope(decoded)
 
 
 class AiohttpMiddleware(EngineViews):
@@ -193,32 +176,32 @@ class AiohttpMiddleware(EngineViews):
         if route is None:
             return await handler(request)
         sending = _Sending(request, handler, await _body_bytes(request))
-        call = Call(
-            engine,
-            route,
-            marked,
-            lambda: (request.url.path, request.url.host or ""),
-            lambda: (str(request.url), sending.body),
-        )
+        call = Call(engine, route, marked, sending, _where, _sent)
         # aiohttp replays bytes and files itself; an async generator goes out once
         call.replayable = not isinstance(request.body, aiohttp.payload.AsyncIterablePayload)
-        end = partial(self._end, call, sending)
-        return await call.arun(partial(self._attempt, call, sending), end)
+        try:
+            return await call.arun(self._attempt, self._end, (call, sending))
+        finally:
+            if sending.deadline is not None:
+                sending.deadline.timer.cancel()
 
     async def _attempt(self, call: Call, sending: _Sending) -> aiohttp.ClientResponse:
         if not await call.aready():
             await call.aprepare()
             await self._apply(call, sending)
         sending.response = None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + call.read_deadline() - time.monotonic()
+        deadline = sending.deadline
+        if deadline is None:
+            loop = asyncio.get_running_loop()
+            when = loop.time() + call.read_deadline() - time.monotonic()
+            deadline = sending.deadline = _Deadline(when)
         try:  # the policy's deadline covers the status line, the headers and the body
-            async with asyncio.timeout_at(deadline):
+            with deadline:
                 response = sending.response = await sending.handler(sending.request)
                 declared = head_of(response.status, response.headers)
-                if declared.file and await _is_file(response, declared):
+                if declared.file and await is_file(response, declared):
                     return call.passed(response)
-                body, head = await _read(response, self._engine.policy.body_cap, declared)
+                body, head = await read_answer(response, self._engine.policy.body_cap, declared)
         except (aiohttp.ClientError, OSError, BodyDecodeError) as exc:
             error = self._failed(call, sending, exc)
             if error is None:
@@ -228,19 +211,20 @@ class AiohttpMiddleware(EngineViews):
             if response.status < 400:
                 return call.passed(response)
             body = head
-        request = sending.request
-        details = partial(self._details, call, sending, response, body)
-        return call.settle(
-            response, response.status, response.headers, body, lambda: request.url.path, details
-        )
+        settled = call.settle(response, response.status, response.headers, body, self, sending)
+        if type(settled) is aiohttp.ClientResponse:  # a session's own response_class stays
+            offer(settled, settled._payerr_outcome.data)  # type: ignore[attr-defined]
+            settled.__class__ = ParsedResponse
+        return settled
 
     @staticmethod
     async def _apply(call: Call, sending: _Sending) -> None:
         """Let the credentials put the current token on the request (URL, header or body)."""
         request = sending.request
-        view = call.apply(_View(str(request.url), request.headers, sending.body))
-        if view.url != str(request.url):
+        view = call.apply(_View(sending.url(), request.headers, sending.body))
+        if view.url != sending.url():
             request.url = URL(view.url, encoded=True)
+            sending.text = None
         if view.body is not sending.body:
             await request.update_body(view.body)
             sending.body = view.body
@@ -262,9 +246,17 @@ class AiohttpMiddleware(EngineViews):
     @staticmethod
     def _facts(call: Call, sending: _Sending) -> Any:
         request = sending.request
-        return call.facts(request.method, str(request.url), sending.body, request.headers)
+        return call.facts(request.method, sending.url(), sending.body, request.headers)
 
-    def _details(
+    @staticmethod
+    def answered(response: aiohttp.ClientResponse, outcome: Outcome) -> None:
+        attach_outcome(response, outcome)
+
+    @staticmethod
+    def path_of(sending: _Sending) -> str:
+        return sending.request.url.path
+
+    def details(
         self, call: Call, sending: _Sending, response: aiohttp.ClientResponse, body: bytes
     ) -> tuple[RawResponse, Any]:
         request = sending.request
@@ -272,7 +264,7 @@ class AiohttpMiddleware(EngineViews):
             response.status,
             response.headers,
             body,
-            str(request.url),
+            sending.url(),
             request.method,
             sending.body,
             request.headers,
@@ -282,6 +274,15 @@ class AiohttpMiddleware(EngineViews):
     @staticmethod
     def _end(call: Call, sending: _Sending, error: PayError) -> aiohttp.ClientResponse:
         return call.end(error, partial(_local_answer, sending.request))
+
+
+def _where(sending: _Sending) -> tuple[str, str]:
+    url = sending.request.url
+    return url.path, url.host or ""
+
+
+def _sent(sending: _Sending) -> tuple[str, bytes]:
+    return sending.url(), sending.body
 
 
 def _local_answer(

@@ -28,14 +28,21 @@ def raw_entries(headers: Any) -> list[tuple[bytes, bytes, bytes]] | None:
     ``Headers.get``; it is trusted only while it is laid out as expected (a list of
     three bytes values), so a new httpx that changes it is read the slower, public way.
     """
-    entries = getattr(headers, "_list", None)
+    return _laid_out(getattr(headers, "_list", None))
+
+
+def _laid_out(entries: Any) -> list[tuple[bytes, bytes, bytes]] | None:
+    """``entries`` when it is a list of (raw name, lower-cased name, value) bytes values."""
     if type(entries) is not list:
         return None
-    if entries:
+    if entries:  # the names and values read are the last two of three bytes values
         first = entries[0]
-        if type(first) is not tuple or len(first) != 3:
-            return None
-        if not all(type(part) is bytes for part in first):
+        if (
+            type(first) is not tuple
+            or len(first) != 3
+            or type(first[1]) is not bytes
+            or type(first[2]) is not bytes
+        ):
             return None
     return entries
 
@@ -57,37 +64,81 @@ class Head(NamedTuple):
     """A 2xx declared as a file (worth a peek, never read whole)."""
 
 
+# Long because: every response passes here; one frame for both clients' layouts costs
+# less than a call per layout.
 def head_of(status: int, headers: Any) -> Head:
     """Content-Length, Content-Encoding and whether the body is a file, in one pass.
 
     httpx's ``Headers.get`` costs microseconds a call; its own (name, lower-cased
-    name, value) list is walked once instead, when it is there.
+    name, value) list is walked once instead, when it is there (requests: its store).
     """
-    entries = raw_entries(headers)
+    asked = True
+    # httpx's and requests' headers keep their private layouts in the instance dict; a
+    # look there does not raise and catch an AttributeError, as getattr would for the other
+    own = getattr(headers, "__dict__", None)
+    entries = None if own is None else _laid_out(own.get("_list"))
     if entries is not None:
-        found: dict[str, str] = {}
+        length = raw_kind = coding = raw_disposition = None
         for _, name, value in entries:
-            if name in _HEAD_KEYS:
-                found[name.decode("latin-1")] = value.decode("latin-1")
-        get = found.get
-    else:  # requests, or an httpx that lays its headers out differently
-        get = headers.get
-    length = get("content-length")
-    file = False
-    if 200 <= status < 300:  # is it a file? The disposition is asked only when it may be
-        kind = get("content-type")
-        file = (kind is None or "json" not in kind) and _is_file_type(
-            kind, get("content-disposition")
-        )
-    return Head(
-        int(length) if length is not None and length.isdigit() else None,
-        get("content-encoding"),
-        file,
-    )
+            slot = _HEAD_SLOTS.get(name)
+            if slot is None:
+                continue
+            if slot == 0:
+                length = value  # bytes: int() reads them, and isdigit() is ASCII only
+            elif slot == 1:
+                raw_kind = value
+            elif slot == 2:
+                coding = value.decode("latin-1")
+            else:
+                raw_disposition = value
+        # an API answer: no file, nothing more to decode (find(): ``bytes in bytes`` first
+        # tries the needle as an int, and raises and catches a TypeError doing so)
+        if raw_kind is not None and raw_kind.find(b"json") >= 0:
+            size = int(length) if length is not None and length.isdigit() else None
+            return _head(Head, (size, coding, False))
+        kind = None if raw_kind is None else raw_kind.decode("latin-1")
+        disposition = None if raw_disposition is None else raw_disposition.decode("latin-1")
+    else:
+        stored = None if own is None else _stored(own.get("_store"))
+        if stored is not None:
+            length, kind, coding, disposition = stored
+        else:  # another mapping, or one laid out differently: its public API
+            get = headers.get
+            length, kind = get("content-length"), get("content-type")
+            coding, disposition, asked = get("content-encoding"), None, False
+    # is it a file? Only a 2xx not typed as JSON may be
+    file = 200 <= status < 300 and (kind is None or "json" not in kind)
+    if file:
+        if not asked:  # asked only now that it may matter
+            disposition = headers.get("content-disposition")
+        file = _is_file_type(kind, disposition)
+    size = int(length) if length is not None and length.isdigit() else None
+    return _head(Head, (size, coding, file))
+
+
+_head = tuple.__new__
+"""``Head(...)`` without the Python-level ``__new__`` of a NamedTuple."""
+
+
+def _stored(store: Any) -> list[Any] | None:
+    """requests' headers read through their own store (lower-cased name → (name, value)),
+    the four a head needs: ``CaseInsensitiveDict.get`` raises and catches a ``KeyError``
+    for every header that is missing. None when the store is not laid out as expected."""
+    if not isinstance(store, dict):
+        return None
+    found: list[Any] = []
+    for name in _HEAD_NAMES:
+        entry = store.get(name)
+        if entry is not None:
+            if type(entry) is not tuple or len(entry) != 2:
+                return None
+            entry = entry[1]
+        found.append(entry)
+    return found
 
 
 _HEAD_NAMES = ("content-length", "content-type", "content-encoding", "content-disposition")
-_HEAD_KEYS = frozenset(name.encode() for name in _HEAD_NAMES)
+_HEAD_SLOTS = {name.encode(): slot for slot, name in enumerate(_HEAD_NAMES)}
 
 
 def _is_file_type(kind: str | None, disposition: str | None) -> bool:

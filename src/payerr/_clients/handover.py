@@ -66,9 +66,14 @@ def same_value(data: Any, body: bytes, charset: str | None) -> bool:
     as GB18030) or not JSON (XML, a form) may have been read differently.
     """
     opener = _OPENERS.get(type(data))
-    start = len(body) - len(body.lstrip(_SPACE))
-    if opener is None or start >= len(body) or body[start] != opener or 0 in body[:4]:
-        return False  # another kind of body, or UTF-16/32 (a NUL in the first bytes)
+    if opener is None or not body:
+        return False
+    if body[0] != opener:  # white space first (rare): look past it, copying the body once
+        stripped = body.lstrip(_SPACE)
+        if not stripped or stripped[0] != opener:
+            return False  # another kind of body
+    if 0 in body[:4]:
+        return False  # UTF-16/32 (a NUL in the first bytes)
     if body.isascii():
         return charset is None or _normal(charset) in _ASCII_SUPERSETS
     if charset is not None and _normal(charset) != "utf-8":
@@ -80,8 +85,17 @@ def same_value(data: Any, body: bytes, charset: str | None) -> bool:
     return True
 
 
+_NORMALS: dict[str, str] = {}
+"""Charset names as the codecs registry spells them, looked up once per name."""
+
+
 def _normal(charset: str) -> str:
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        return ""
+    found = _NORMALS.get(charset)
+    if found is None:
+        try:
+            found = codecs.lookup(charset).name
+        except LookupError:
+            found = ""
+        if len(_NORMALS) < 256:  # a server may name any charset: the memory stays bounded
+            _NORMALS[charset] = found
+    return found

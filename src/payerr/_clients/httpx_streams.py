@@ -47,8 +47,15 @@ class _Stream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        deadline = DEADLINE.get()  # ``_clamp``, written out: once or twice per request
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HeadDeadline("the answer was not in by the retry policy's deadline")
+            if timeout is None or timeout > left:
+                timeout = left
         try:
-            data: bytes = self._inner.read(max_bytes, _clamp(timeout))
+            data: bytes = self._inner.read(max_bytes, timeout)
         except httpcore.ReadTimeout as exc:
             raise _timed_out(exc) from exc
         return data

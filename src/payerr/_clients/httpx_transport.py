@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from functools import partial
 from types import TracebackType
-from typing import Any, Generic, TypeVar, Unpack, cast
+from typing import Any, Generic, NoReturn, TypeVar, Unpack, cast
 
 import httpx
 
@@ -19,7 +18,8 @@ from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of
+from .._reading.outcome import Outcome
+from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, attach_outcome
 from .._retry.safety import parse_mark
 from .bodies import apeek_file, aread_bounded, peek_file, read_bounded
 from .bounds import ReadDeadline, head_of, plain_headers
@@ -46,6 +46,20 @@ def _category(exc: httpx.TransportError) -> Category | None:
     if isinstance(exc, _NO_ANSWER):
         return Category.OUTCOME_UNKNOWN
     return None  # a local mistake (unsupported scheme, bad headers): not ours to retry
+
+
+_BREAKS = (httpx.TransportError, BodyDecodeError, ReadDeadline)
+"""What a send or a read can break with: each is raised as a typed error (``_broken``)."""
+_MARK_SOURCE = f"extensions[{IDEMPOTENT_MARK!r}]"
+
+
+def _where(request: httpx.Request) -> tuple[str, str]:
+    url = request.url
+    return url.path, url.host
+
+
+def _sent(request: httpx.Request) -> tuple[str, bytes]:
+    return str(request.url), _body_of(request)
 
 
 def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawResponse:
@@ -97,16 +111,23 @@ class _Base(EngineViews, Generic[Inner]):
         route = engine.route(request.url.host if engine.provider is None else None)
         if route is None:
             return None
-        mark = parse_mark(
-            request.extensions.get(IDEMPOTENT_MARK), source=f"extensions[{IDEMPOTENT_MARK!r}]"
-        )
-        url = request.url
-        return Call(
-            engine, route, mark, lambda: (url.path, url.host), lambda: (str(url), _body_of(request))
-        )
+        mark = request.extensions.get(IDEMPOTENT_MARK)
+        if mark is not None:
+            mark = parse_mark(mark, source=_MARK_SOURCE)
+        return Call(engine, route, mark, request, _where, _sent)
 
     def _facts(self, call: Call, request: httpx.Request) -> Any:
         return call.facts(request.method, str(request.url), request.content, request.headers)
+
+    @staticmethod
+    def path_of(sent: httpx.Request) -> str:
+        return sent.url.path
+
+    def details(
+        self, call: Call, sent: httpx.Request, response: httpx.Response, body: bytes
+    ) -> tuple[RawResponse, Any]:
+        """The full view of an answer that is not a success (``Call.settle`` asks)."""
+        return _raw(response, sent, body), self._facts(call, sent)
 
     def _settle(
         self,
@@ -117,23 +138,39 @@ class _Base(EngineViews, Generic[Inner]):
         head: bytes,
     ) -> httpx.Response:
         # Read here, perhaps never read again by the client: time it as the client would.
-        response.elapsed = timedelta(seconds=time.monotonic() - call.started)
+        # (days, seconds) given by position: the keyword form costs as much again
+        response.elapsed = timedelta(0, time.monotonic() - call.started)
         if body is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
                 return call.passed(response)
             body = head
-        settled = call.settle(
-            response,
-            response.status_code,
-            response.headers,
-            body,
-            lambda: sent.url.path,
-            lambda: (_raw(response, sent, body), self._facts(call, sent)),
-        )
-        if type(settled) is httpx.Response:  # a subclass of the caller's own stays as it is
-            offer(settled, settled.extensions[OUTCOME_KEY].data)
-            settled.__class__ = ParsedResponse
-        return settled
+        return call.settle(response, response.status_code, response.headers, body, self, sent)
+
+    @staticmethod
+    def answered(response: httpx.Response, outcome: Outcome) -> None:
+        """A success: its outcome kept on the response, its parse for the first json()."""
+        extensions = response.extensions
+        if type(extensions) is not dict:
+            attach_outcome(response, outcome)  # a transport's own mapping: as inspect() does
+            return
+        extensions[OUTCOME_KEY] = outcome
+        if type(response) is httpx.Response:  # a subclass of the caller's own stays as it is
+            offer(response, outcome.data)
+            response.__class__ = ParsedResponse
+
+    def _broke(
+        self, call: Call, sent: httpx.Request, response: httpx.Response | None, exc: Exception
+    ) -> NoReturn:
+        """Raise what a send or read that broke becomes: a typed error that is also the
+        httpx exception such a break raises, or ``exc`` as it is when it is not ours."""
+        error: Exception = exc
+        if isinstance(exc, httpx.TransportError):
+            error = self._failed(call, sent, exc)
+        elif response is not None:  # a body that would not decode, or the deadline mid-read
+            error = self._unreadable(call, sent, response, exc)
+        if error is exc:
+            raise  # not ours (a local mistake): it goes on as it is
+        raise error from exc
 
     def _unreadable(
         self, call: Call, sent: httpx.Request, response: httpx.Response, exc: Exception
@@ -159,30 +196,6 @@ class _Base(EngineViews, Generic[Inner]):
         return call.end(error, local)
 
 
-class _Guard:
-    """One send and read, for either transport: the deadline set around them (it bounds
-    the head too), and what breaks in them raised as a typed error."""
-
-    __slots__ = ("_base", "_call", "_sent", "_watched", "response")
-
-    def __init__(self, base: _Base[Any], call: Call, sent: httpx.Request) -> None:
-        self._base, self._call, self._sent = base, call, sent
-        self.response: httpx.Response | None = None
-
-    def __enter__(self) -> _Guard:
-        self._watched = DEADLINE.set(self._call.read_deadline())
-        return self
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        DEADLINE.reset(self._watched)
-        if isinstance(exc, httpx.TransportError):
-            error = self._base._failed(self._call, self._sent, exc)
-            if error is not exc:  # not ours (a local mistake): it goes on as it is
-                raise error from exc
-        elif isinstance(exc, BodyDecodeError | ReadDeadline) and self.response is not None:
-            raise self._base._unreadable(self._call, self._sent, self.response, exc) from exc
-
-
 class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
     """Typed errors and safe retries for a sync ``httpx.Client``.
 
@@ -199,21 +212,28 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
         if call is None:
             return self._inner.handle_request(request)
         request.read()
-        return call.run(partial(self._attempt, call, request), partial(self._end, call, request))
+        return call.run(self._attempt, self._end, (call, request))
 
     def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
         if not call.ready():
             call.prepare()
             sent = call.apply(request)
-        with _Guard(self, call, sent) as guard:
-            response = guard.response = self._inner.handle_request(sent)
+        deadline = call.read_deadline()
+        watched = DEADLINE.set(deadline)  # the deadline covers the status line and headers too
+        response = None
+        try:
+            response = self._inner.handle_request(sent)
             declared = head_of(response.status_code, response.headers)
             if declared.file:
                 response, is_file = peek_file(response, declared)
                 if is_file:
                     return call.passed(response)
-            response, body, head = read_bounded(response, self._cap, call.read_deadline(), declared)
+            response, body, head = read_bounded(response, self._cap, deadline, declared)
+        except _BREAKS as exc:
+            self._broke(call, sent, response, exc)
+        finally:
+            DEADLINE.reset(watched)
         return self._settle(call, sent, response, body, head)
 
     def close(self) -> None:
@@ -244,23 +264,28 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
         if call is None:
             return await self._inner.handle_async_request(request)
         await request.aread()
-        attempt = partial(self._attempt, call, request)
-        return await call.arun(attempt, partial(self._end, call, request))
+        return await call.arun(self._attempt, self._end, (call, request))
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
         if not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
-        with _Guard(self, call, sent) as guard:
-            response = guard.response = await self._inner.handle_async_request(sent)
+        deadline = call.read_deadline()
+        watched = DEADLINE.set(deadline)  # the deadline covers the status line and headers too
+        response = None
+        try:
+            response = await self._inner.handle_async_request(sent)
             declared = head_of(response.status_code, response.headers)
             if declared.file:
                 response, is_file = await apeek_file(response, declared)
                 if is_file:
                     return call.passed(response)
-            deadline = call.read_deadline()
             response, body, head = await aread_bounded(response, self._cap, deadline, declared)
+        except _BREAKS as exc:
+            self._broke(call, sent, response, exc)
+        finally:
+            DEADLINE.reset(watched)
         return self._settle(call, sent, response, body, head)
 
     async def aclose(self) -> None:

@@ -21,14 +21,15 @@ from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.raw import RawResponse, _body_of, _host, _path
+from .._reading.outcome import Outcome
+from .._reading.raw import RawResponse, _body_of, _host, _path, attach_outcome
 from .._retry.safety import parse_mark
 from .bounds import ReadDeadline, head_of
 from .handover import MISSING, offer, take
 from .inflate import BodyDecodeError
 from .options import OPTION_NAMES, Options, engine_args
 from .requests_bodies import peek_file_requests, read_bounded_requests
-from .requests_head import WATCH, Watch, watched_pools
+from .requests_head import WATCH, Watch, passed, unwatch, watched_pools
 
 _NEVER_SENT_CAUSES = (
     urllib3.exceptions.NewConnectionError,
@@ -132,48 +133,41 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         marked = None
-        if IDEMPOTENT_HEADER in request.headers:
-            marked = parse_mark(
-                request.headers.pop(IDEMPOTENT_HEADER), source=f"header {IDEMPOTENT_HEADER}"
-            )
+        if _has_mark(request.headers):
+            marked = parse_mark(request.headers.pop(IDEMPOTENT_HEADER), source=_MARK_SOURCE)
         engine = self._engine
         route = engine.route(_host(request.url or "") if engine.provider is None else None)
         if route is None:
             return super().send(request, stream, timeout, verify, cert, proxies)
-        url = request.url or ""
-        call = Call(
-            engine,
-            route,
-            marked,
-            lambda: (_path(url), _host(url)),
-            lambda: (url, _body_of(request)),
-        )
+        call = Call(engine, route, marked, request, _where, _sent)
         options = (stream, timeout, verify, cert, proxies)
         rewind = _rewinder(request.body)
         if rewind is None:
             call.replayable = False  # a generator body goes out once
-        attempt = partial(self._attempt, call, request, options)
-        return call.run(attempt, partial(self._end, call, request), rewind)
+        return call.run(self._attempt, self._end, (call, request, options), rewind)
 
     @staticmethod
-    def _end(call: Call, request: requests.PreparedRequest, error: PayError) -> requests.Response:
+    def _end(
+        call: Call, request: requests.PreparedRequest, _options: object, error: PayError
+    ) -> requests.Response:
         return call.end(error, partial(_local_response, request))
 
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
     ) -> requests.Response:
-        sent = self._prepared(call, request)
+        sent = request if call.ready() else self._prepared(call, request)
         _stream, timeout, verify, cert, proxies = options
         response: requests.Response | None = None
-        watch = Watch(call.read_deadline())  # the deadline covers the status line and headers
+        deadline = call.read_deadline()
+        watch: Watch = [deadline]  # the deadline covers the status line and headers
         watching = WATCH.set(watch)
         try:  # always streamed here, so a body over the cap is never loaded
             response = super().send(sent, True, timeout, verify, cert, proxies)
             declared = head_of(response.status_code, response.headers)
-            if peek_file_requests(response, declared):
+            if declared.file and peek_file_requests(response, declared):
                 return call.passed(response)
             cap = self._engine.policy.body_cap
-            content, head = read_bounded_requests(response, cap, call.read_deadline(), declared)
+            content, head = read_bounded_requests(response, cap, deadline, declared)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             failure = self._no_answer(call, sent, watch, exc)
             if failure is None:
@@ -184,7 +178,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             error = call.unreadable(exc, status, self._facts(call, sent))
             raise as_client_error(error, _client_kind(exc), None) from exc
         finally:
-            watch.end()
+            if len(watch) > 1:
+                unwatch(watch)
             WATCH.reset(watching)
         if content is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
@@ -194,9 +189,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
 
     @staticmethod
     def _prepared(call: Call, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """The request to send: credentials rewrite a copy per attempt, never the caller's."""
-        if call.ready():
-            return request
+        """The request to send when there is something to do first (``call.ready()`` is
+        False): credentials rewrite a copy per attempt, never the caller's."""
         call.prepare()
         return call.apply(request.copy()) if call.gate is not None else request
 
@@ -204,7 +198,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         self, call: Call, sent: requests.PreparedRequest, watch: Watch, exc: Exception
     ) -> PayError | None:
         """The typed error for a send that got no answer; None: not ours, raise it as it is."""
-        if watch.passed():  # the watchdog cut the connection: the deadline, typed as such
+        if passed(watch):  # the watchdog cut the connection: the deadline, typed as such
             late = ReadDeadline("the answer was not in by the retry policy's deadline")
             error = call.unreadable(late, 0, self._facts(call, sent))
             return as_client_error(error, _client_kind(late), None)
@@ -217,30 +211,60 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
     def _settle(
         self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes
     ) -> requests.Response:
-        url = sent.url or ""
+        return call.settle(response, response.status_code, response.headers, body, self, sent)
 
-        def details() -> tuple[RawResponse, Any]:
-            raw = RawResponse(
-                response.status_code,
-                response.headers,
-                body,
-                url,
-                sent.method or "POST",
-                _body_of(sent),
-                sent.headers,
-            )
-            return raw, self._facts(call, sent)
+    @staticmethod
+    def answered(response: requests.Response, outcome: Outcome) -> None:
+        """A success: its outcome kept on the response, its parse for the first json()."""
+        attach_outcome(response, outcome)
+        if type(response) is requests.Response:  # a subclass of the caller's own stays as it is
+            offer(response, outcome.data)
+            response.__class__ = ParsedResponse
 
-        status, headers = response.status_code, response.headers
-        settled = call.settle(response, status, headers, body, lambda: _path(url), details)
-        if type(settled) is requests.Response:  # a subclass of the caller's own stays as it is
-            offer(settled, settled._payerr_outcome.data)  # type: ignore[attr-defined]
-            settled.__class__ = ParsedResponse
-        return settled
+    @staticmethod
+    def path_of(sent: requests.PreparedRequest) -> str:
+        return _path(sent.url or "")
+
+    def details(
+        self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes
+    ) -> tuple[RawResponse, Any]:
+        """The full view of an answer that is not a success (``Call.settle`` asks)."""
+        raw = RawResponse(
+            response.status_code,
+            response.headers,
+            body,
+            sent.url or "",
+            sent.method or "POST",
+            _body_of(sent),
+            sent.headers,
+        )
+        return raw, self._facts(call, sent)
 
     @staticmethod
     def _facts(call: Call, sent: requests.PreparedRequest) -> Any:
         return call.facts(sent.method or "POST", sent.url or "", _body_of(sent), sent.headers)
+
+
+_MARK_SOURCE = f"header {IDEMPOTENT_HEADER}"
+_MARK_KEY = IDEMPOTENT_HEADER.lower()
+
+
+def _has_mark(headers: Any) -> bool:
+    """Whether the caller marked the request. requests' headers are looked at in their own
+    store (lower-cased names): their ``in`` raises and catches a ``KeyError`` when absent."""
+    store = getattr(headers, "_store", None)
+    if isinstance(store, dict):
+        return _MARK_KEY in store
+    return IDEMPOTENT_HEADER in headers
+
+
+def _where(request: requests.PreparedRequest) -> tuple[str, str]:
+    url = request.url or ""
+    return _path(url), _host(url)
+
+
+def _sent(request: requests.PreparedRequest) -> tuple[str, bytes]:
+    return request.url or "", _body_of(request)
 
 
 def _rewinder(body: Any) -> Callable[[], None] | None:

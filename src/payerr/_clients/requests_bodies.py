@@ -21,17 +21,26 @@ class ReplayRaw:
     ``decode_content=False`` gives the raw bytes exactly as sent; otherwise they
     are decoded (by payerr's own decoders, so a body payerr started reading still
     decodes from its first byte). Mixing the two on one body is not supported.
+    Any other attribute (``headers``, ``status``, the ``_original_response`` requests
+    reads the session's cookies from) is the original urllib3 response's.
     """
 
-    def __init__(self, raw: bytes, rest: Any, coding: str | None, decoded: bytes | None) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        rest: Any,
+        coding: str | None,
+        decoded: bytes | None,
+        original: Any = None,
+    ) -> None:
         self._raw = raw
         self._rest = rest
-        self._flow = pipeline(coding)
+        self._original = rest if original is None else original
         self._decoded = b""
         if decoded is not None:  # payerr read and decoded it all: nothing more to decode
-            self._decoded, self._raw_done = decoded, True
+            self._flow, self._decoded, self._raw_done = None, decoded, True
         else:
-            self._raw_done = False
+            self._flow, self._raw_done = pipeline(coding), False
         self.decode_content = True
 
     def _next_raw(self, amt: int) -> bytes:
@@ -112,10 +121,10 @@ class ReplayRaw:
             self._rest.close()
 
     def __getattr__(self, name: str) -> Any:
-        rest = self.__dict__.get("_rest")
-        if rest is None:
+        original = self.__dict__.get("_original")
+        if original is None:
             raise AttributeError(name)
-        return getattr(rest, name)
+        return getattr(original, name)
 
 
 def read_bounded_requests(
@@ -146,11 +155,13 @@ def read_bounded_requests(
             original.close()  # the connection is given up, not left half read
             original.release_conn()
             raise ReadDeadline("reading the answer passed the deadline")
+        if size == length and original.closed:
+            break  # all of it, and urllib3 has closed it: no read more only to see the end
     if time.monotonic() > deadline_at:  # the end came from the deadline's watchdog, not the server
         raise ReadDeadline("reading the answer passed the deadline")
-    content = decode_kept(coding, chunks, cap)
-    raw = b"".join(chunks)
-    response.raw = ReplayRaw(raw, None, coding, content)
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    content = decode_kept(coding, chunks, cap) if coding else raw  # the read stopped at the cap
+    response.raw = ReplayRaw(raw, None, coding, content, original)
     if content is not None:  # what .content would read again: handed over as it is
         response._content, response._content_consumed = content, True
     original.release_conn()

@@ -23,23 +23,22 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager, ProxyManager
 
+Watch = list[Any]
+"""One send's deadline, then the watchdog's entries of the connections watched for it
+(cancelled together): a plain list, made once per send (``[deadline]``)."""
 
-class Watch:
-    """One send's deadline, and the connections watched for it (cancelled together)."""
 
-    __slots__ = ("deadline", "entries")
+def passed(watch: Watch) -> bool:
+    """Whether the send's deadline has passed."""
+    deadline: float = watch[0]
+    return time.monotonic() >= deadline
 
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.entries: list[list[Any]] = []
 
-    def passed(self) -> bool:
-        return time.monotonic() >= self.deadline
-
-    def end(self) -> None:
-        for entry in self.entries:
-            entry[2] = None  # the watchdog skips it
-        self.entries.clear()
+def unwatch(watch: Watch) -> None:
+    """The send is over: the watchdog skips its connections."""
+    for entry in watch[1:]:
+        entry[2] = None
+    del watch[1:]
 
 
 WATCH: ContextVar[Watch | None] = ContextVar("payerr_requests_watch", default=None)
@@ -50,7 +49,9 @@ class _Watchdog:
     deadline, and shuts down the socket of a connection still watched then."""
 
     def __init__(self) -> None:
-        self._wake = threading.Condition()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        """Held as ``_lock`` on every send (no Python frames), as ``_wake`` by the thread."""
         self._heap: list[list[Any]] = []
         self._order = itertools.count()
         self._pid = 0
@@ -59,7 +60,7 @@ class _Watchdog:
 
     def watch(self, deadline: float, sock: Any) -> list[Any]:
         entry = [deadline, next(self._order), sock]
-        with self._wake:
+        with self._lock:
             if self._pid != os.getpid():  # first use, or a child after fork: no thread yet
                 self._pid = os.getpid()
                 self._heap = []
@@ -109,10 +110,11 @@ class _Watched:
         watch = WATCH.get()
         sock = getattr(self, "sock", None)
         if watch is not None and sock is not None:
-            if watch.passed():
+            deadline = watch[0]
+            if time.monotonic() >= deadline:  # passed already
                 _cut(sock)
             else:
-                watch.entries.append(WATCHDOG.watch(watch.deadline, sock))
+                watch.append(WATCHDOG.watch(deadline, sock))
         return super().getresponse()  # type: ignore[misc]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .._catalog.model import ProviderSpec
@@ -36,8 +37,9 @@ class Admission:
     scope: str
     started: float
     gate: RefreshGate | None
-    _where: Callable[[], tuple[str, str]]
-    _sent: Callable[[], tuple[str, bytes]] | None
+    request: Any
+    _where: Callable[[Any], tuple[str, str]]
+    _sent: Callable[[Any], tuple[str, bytes]] | None
     refresh_due: PayError | None = None
     seen_generation = 0
     seen_token: str | None = None
@@ -55,9 +57,11 @@ class Admission:
         """Where a cooldown may hold this request: its app, its API (a per-API quota:
         the call's name where the envelope declares one, since every Alipay call shares
         ``/gateway.do``; else the path), its host (a Retry-After that named no code)."""
-        path, host = self._where()
+        path, host = self._where(self.request)
         if self.api is None:
-            self.api = api_of_request(self.spec, path, self._sent)
+            sent = self._sent
+            fields = None if sent is None else partial(sent, self.request)
+            self.api = api_of_request(self.spec, path, fields)
         return self.scope, f"{self.scope}@{self.api}", f"{self.scope}@host:{host}"
 
     # --- credentials --------------------------------------------------------

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._enums import Category
 from .._errors import PayError
 from .._reading.build import complete
 from .._reading.classify import classify
 from .._reading.outcome import Outcome
-from .._reading.parsed import read_envelope
+from .._reading.parsed import Parsed, read_body
 from .._reading.raw import RawResponse, attach_outcome
 from .._reading.request import RequestFacts
 from .._retry import decide as _decide
@@ -36,6 +36,28 @@ logger = logging.getLogger("payerr")
 T = TypeVar("T")
 
 _UNDECIDED = Decision(retry=False)
+
+
+def _nowhere(request: Any) -> tuple[str, str]:
+    return "", ""
+
+
+class Answers(Protocol):
+    """What a client shows ``Call.settle`` of one answer, asked only when needed."""
+
+    def path_of(self, sent: Any) -> str:
+        """The URL path of the request sent."""
+        ...
+
+    def details(
+        self, call: Call, sent: Any, response: Any, body: bytes
+    ) -> tuple[RawResponse, RequestFacts]:
+        """The full response and request view, for an answer that is not a success."""
+        ...
+
+    def answered(self, response: Any, outcome: Outcome) -> None:
+        """A success read: attach ``outcome`` (and hand its parse to the client's json())."""
+        ...
 
 
 class Call(Admission):
@@ -59,8 +81,9 @@ class Call(Admission):
         engine: Engine,
         route: Route,
         marked_idempotent: bool | None,
-        where: Callable[[], tuple[str, str]] = lambda: ("", ""),
-        sent: Callable[[], tuple[str, bytes]] | None = None,
+        request: Any = None,
+        where: Callable[[Any], tuple[str, str]] = _nowhere,
+        sent: Callable[[Any], tuple[str, bytes]] | None = None,
     ) -> None:
         self.engine = engine
         self.policy = engine.policy
@@ -68,13 +91,15 @@ class Call(Admission):
         if marked_idempotent is not None:
             self.marked = marked_idempotent
         self.started = time.monotonic()
-        gate = engine.gate
+        self.request = request
         self._where = where
-        """(URL path, host), asked for only when needed: URL parsing is not free."""
+        """(URL path, host) of ``request``, asked for only when needed: URL parsing is not
+        free. A plain function of the client's, so no closure is made per request."""
         self._sent = sent
-        """(URL, body), asked for only to name the API of a provider that names its calls
-        by a request field (Alipay's ``method``, UnionPay's ``txnType``)."""
-        if gate is not None and (REFRESHING.get() or self.spec.fetches_token(where()[0])):
+        """(URL, body) of ``request``, asked for only to name the API of a provider that
+        names its calls by a request field (Alipay's ``method``, UnionPay's ``txnType``)."""
+        gate = engine.gate
+        if gate is not None and (REFRESHING.get() or self.spec.fetches_token(where(request)[0])):
             gate = None  # the token's own fetch: no token to carry, no refresh to wait for
         self.gate = gate
 
@@ -93,26 +118,30 @@ class Call(Admission):
         status: int,
         headers: Mapping[str, str],
         body: bytes,
-        path: Callable[[], str],
-        details: Callable[[], tuple[RawResponse, RequestFacts]],
+        client: Answers,
+        sent: Any,
     ) -> T:
         """The response on success; the typed error raised (and the response kept) otherwise.
 
-        A success is read with one parse and nothing else built; ``details`` (the
-        full response and request view) is only asked for when something is wrong.
+        A success is read with one parse and nothing else built; ``client.details``
+        (the full response and request view) is only asked for when something is wrong.
         """
         spec = self.spec
-        parsed = read_envelope(spec, status, body, headers, path() if spec.reads_path else "")
-        reading = parsed.reading
+        read = read_body(
+            spec, status, body, headers, client.path_of(sent) if spec.reads_path else ""
+        )
+        reading = read[2]
         if reading is not None and reading.ok and 200 <= status < 400:
-            outcome = Outcome(True, parsed.data, None, spec.name)
-        else:
-            raw, facts = details()
-            # what the answer said is built only when someone will see it (``complete``)
-            outcome = classify(raw, spec, facts, parsed=parsed, defer=True)
-        attach_outcome(response, outcome)
-        if outcome.ok:
+            outcome = Outcome(True, read[0], None, spec.name)
+            client.answered(response, outcome)
             return self.passed(response, outcome)
+        raw, facts = client.details(self, sent, response, body)
+        # what the answer said is built only when someone will see it (``complete``)
+        outcome = classify(raw, spec, facts, parsed=Parsed._make(read), defer=True)
+        if outcome.ok:
+            client.answered(response, outcome)
+            return self.passed(response, outcome)
+        attach_outcome(response, outcome)
         self.last_response = response
         error = outcome.error
         assert error is not None
@@ -148,8 +177,10 @@ class Call(Admission):
             attach_outcome(response, Outcome(True, {}, None, self.spec.name))
         if self.spent or self.history:
             self._recovered()
-        elif self.engine.budget.refund:  # a plain success tops the bucket up
-            self.engine.budget.give(self.scope, self.engine.budget.refund)
+        else:
+            budget = self.engine.budget
+            if budget.refund:  # a plain success tops the bucket up
+                budget.give(self.scope, budget.refund)
         return response
 
     def _recovered(self) -> None:
@@ -254,18 +285,21 @@ class Call(Admission):
 
     def run(
         self,
-        attempt: Callable[[], T],
-        end: Callable[[PayError], T],
+        attempt: Callable[..., T],
+        end: Callable[..., T],
+        args: tuple[Any, ...] = (),
         again: Callable[[], None] | None = None,
     ) -> T:
         """The sync retry loop: send; after a failure, ask ``next_delay``, sleep, send again.
 
-        ``end`` turns the last error into the result (raise, or a response when
-        ``raise_errors=False``); ``again`` readies the request for another send.
+        ``attempt(*args)`` sends once; ``end(*args, error)`` turns the last error into the
+        result (raise, or a response when ``raise_errors=False``); ``again`` readies the
+        request for another send. The arguments go in a tuple, so a call that succeeds at
+        once makes no closure.
         """
         while True:
             try:
-                return attempt()
+                return attempt(*args)
             except PayError as error:
                 try:
                     delay = self.next_delay(error)
@@ -273,17 +307,22 @@ class Call(Admission):
                     complete(error)  # it travels on as the new exception's context
                     raise
                 if delay is None:
-                    return end(error)
+                    return end(*args, error)
                 if delay > 0:
                     sleep(delay)
                 if again is not None:
                     again()
 
-    async def arun(self, attempt: Callable[[], Awaitable[T]], end: Callable[[PayError], T]) -> T:
+    async def arun(
+        self,
+        attempt: Callable[..., Awaitable[T]],
+        end: Callable[..., T],
+        args: tuple[Any, ...] = (),
+    ) -> T:
         """``run`` for event loops: the same steps, its waits never block the loop."""
         while True:
             try:
-                return await attempt()
+                return await attempt(*args)
             except PayError as error:
                 try:
                     delay = await self.anext_delay(error)
@@ -291,7 +330,7 @@ class Call(Admission):
                     complete(error)
                     raise
                 if delay is None:
-                    return end(error)
+                    return end(*args, error)
                 if delay > 0:
                     await asleep(delay)
 

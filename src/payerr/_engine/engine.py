@@ -49,6 +49,8 @@ class Engine:
         self._rng = random.Random()
         self._routes: dict[str, Route] = {}
         self._passed_hosts: set[str | None] = set()
+        self._last: tuple[object, str | None, Route | None] = (None, None, None)
+        """The last host routed, its route and the catalog generation it was found in."""
         self.budget = RetryBudget(self.policy.budget, self.policy.success_refund, self.coordinator)
         if provider is not None:
             catalog().spec(provider)  # fail at construction, not on the first request
@@ -60,6 +62,10 @@ class Engine:
         a ``Route`` per adapter, made again when an override replaces the spec.
         """
         cat = _catalog_module._catalog or catalog()
+        generation, last_host, last_route = self._last
+        if generation is cat.generation and last_host == host:
+            return last_route  # the same host as last time, and nothing in the catalog changed
+        generation = cat.generation  # read first: a change while we look is seen next time
         spec = (
             cat.spec(self.provider) if self.provider is not None else cat.spec_for_host(host or "")
         )
@@ -76,6 +82,7 @@ class Engine:
         route = self._routes.get(spec.name)
         if route is None or route.spec is not spec:
             route = self._routes[spec.name] = Route(spec, f"{spec.name}:{self.app}")
+        self._last = (generation, host, route)
         return route
 
     def budget_available(self, provider: str | None = None) -> int | None:

@@ -37,12 +37,20 @@ def read_envelope(
     spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str], path: str
 ) -> Parsed:
     """Parse the body and read the provider's envelope, once per response."""
+    return _parsed(Parsed, read_body(spec, status, body, headers, path))
+
+
+def read_body(
+    spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str], path: str
+) -> tuple[Any, str | None, Reading | None]:
+    """``read_envelope`` as a plain (data, problem, reading): what the middleware reads
+    every answer with, a NamedTuple made only for an answer that is not a success."""
     body_format: Format = "json"
     try:
         data, problem = orjson.loads(body), None  # the common case, without a call more
     except orjson.JSONDecodeError:
         if is_file_success(status, headers, body, spec, path):
-            return Parsed({}, None, FILE)
+            return {}, None, FILE
         if spec.reads_xml and looks_like_xml(body):
             data, problem = parse_xml(body)
             body_format = "xml"
@@ -55,14 +63,14 @@ def read_envelope(
             data, problem = parse_json_slowly(body, headers.get("content-type"))
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
     if envelope is None:
-        return Parsed(data, problem, None)
+        return data, problem, None
     if type(data) is dict:
         success = spec.success if status not in envelope.pending_statuses else ()
         reading = envelope.read(status, data, success)
     elif status in envelope.pending_statuses:
         reading = envelope.read(status, {})  # "accepted" with no body is still pending
     else:
-        return Parsed(data, problem, None)
+        return data, problem, None
     if (
         reading is not None
         and not reading.ok
@@ -70,7 +78,11 @@ def read_envelope(
         and status not in envelope.pending_statuses
     ):
         reading.ok = True
-    return Parsed(data, problem, reading)
+    return data, problem, reading
+
+
+_parsed = tuple.__new__
+"""``Parsed(...)`` of a tuple, without the Python-level ``__new__`` a NamedTuple has."""
 
 
 _JSON_SPACE = b" \t\r\n"
