@@ -11,7 +11,7 @@ is ordinary code that the bytecode cache keeps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, Self, cast, dataclass_transform
 
 
 def _rebuild(cls: Callable[..., Value], values: dict[str, Any]) -> Value:
@@ -57,8 +57,13 @@ class FrozenInstanceError(AttributeError):
     """A field of an immutable value was assigned (as ``dataclasses.FrozenInstanceError``)."""
 
 
+@dataclass_transform(frozen_default=True)
 class Frozen(Value):
-    """An immutable, hashable value: ``__init__`` sets fields with ``object.__setattr__``."""
+    """An immutable, hashable value: ``__init__`` sets fields with ``object.__setattr__``.
+
+    Declared a dataclass transform so that type checkers flag an assignment to a field,
+    as they do for a frozen dataclass; each class's own ``__init__`` is what they check
+    calls against."""
 
     __slots__ = ()
 
