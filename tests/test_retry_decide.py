@@ -11,24 +11,9 @@ from hypothesis import strategies as st
 
 import payerr
 from payerr import RetryHint as H
-from payerr._errors import error_class
 from payerr._retry.decide import RetryState, decide, hold
 from payerr._retry.policy import Stop
-
-policies = st.builds(
-    payerr.RetryPolicy,
-    max_attempts=st.integers(1, 20),
-    deadline=st.floats(0, 120),
-    max_retry_after=st.floats(0, 120),
-)
-errors = st.builds(
-    lambda hint, retry_after, category: error_class(category, "wechat")(
-        "x", provider="wechat", retry=hint, retry_after=retry_after
-    ),
-    st.sampled_from(list(H)),
-    st.none() | st.floats(0, 1000),
-    st.sampled_from(list(payerr.Category)),
-)
+from support.strategies import errors, policies
 
 
 def _state(policy: payerr.RetryPolicy, error: payerr.PayError, **changes: Any) -> RetryState:

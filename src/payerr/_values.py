@@ -75,5 +75,3 @@ class Frozen(Value):
 
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, name) for name in self._compared))
-
-    __eq__ = Value.__eq__

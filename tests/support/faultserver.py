@@ -44,12 +44,9 @@ class FaultServer(RawServer):
 
     def _read_request(self, conn: socket.socket) -> bool:
         conn.settimeout(2.0)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return False
-            data += chunk
+        data = self.read_head(conn)
+        if data is None:
+            return False
         head, _, body = data.partition(b"\r\n\r\n")
         length = 0
         for line in head.split(b"\r\n"):
