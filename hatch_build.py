@@ -24,10 +24,12 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 _COMPILE = """
 import sys
 from payerr._catalog import cache as _cache
+from payerr._catalog import keys as _keys
 from payerr._catalog import loader as _loader
 files = _loader.adapter_files()
-name = _cache.shipped_name(_cache.digest(files))
-data = _cache.dump([_loader.load_adapter_file(path) for path in files])
+name = _cache.shipped_name(_keys.digest(files))
+specs = [_loader.load_adapter_file(path) for path in files]
+data = _cache.dump(specs, built_from=_keys.sizes(files))
 sys.stdout.buffer.write(name.encode() + b"\\n" + data)
 """
 

@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import table
+from _timing import counted_env, table
 
 import payerr
 
@@ -359,10 +359,9 @@ def instructions(title: str, name: str, count: int, cache: str) -> int:
     """One counted run. ``cache`` holds the catalog cache of this bench's children alone:
     another process writing its own catalog (which removes older ones) cannot send a
     counted run back to the adapter files."""
-    import os
     import subprocess
 
-    env = {**os.environ, "PYTHONHASHSEED": "0", "XDG_CACHE_HOME": cache}
+    env = counted_env(XDG_CACHE_HOME=cache)
     # once outside callgrind first: a catalog cache made stale by an edit is compiled
     # now, not inside one of the two counted runs (it would swamp their difference)
     warm = [sys.executable, __file__, "--child", title, name, "0"]

@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import table
+from _timing import counted_env, table
 from e2e import PATH, start_server
 
 BIG = "/cgi-bin/user/info/batchget"
@@ -170,7 +170,7 @@ def counted(name: str, base: str, count: int) -> int:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict layouts on every run
+        env=counted_env(),  # the same dict layouts and variables on every run
     )
     for line in result.stderr.splitlines():
         if "Collected :" in line:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import table
+from _timing import counted_env, table
 
 CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 Keys = dict[str, str]
@@ -79,7 +79,8 @@ def wechatpy(keys: Keys, install: bool, success: bool) -> Call:
 
     client = WeChatClient("wx-sandbox", "secret")
     if install:
-        payerr_wechatpy.install(client, adapter=sandbox_adapter(keys["url"]))
+        # provider= as install() itself gives it: only the redirect to the sandbox differs
+        payerr_wechatpy.install(client, adapter=sandbox_adapter(keys["url"], provider="wechat"))
     else:
         moving = _ToSandbox()
         moving.sandbox_url = keys["url"]
@@ -172,7 +173,7 @@ def child(name: str, keys: Keys, count: int) -> None:
 
 def counted(name: str, keys: Keys, count: int) -> tuple[int, int]:
     """(instructions, requests the sandbox served in the counted loop) of one run."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = counted_env()
     result = subprocess.run(
         [*CALLGRIND, sys.executable, __file__, "--child", name, str(count)],
         input=json.dumps(keys),

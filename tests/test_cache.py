@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from payerr._catalog import cache as _cache
 from payerr._catalog import codec
+from payerr._catalog import keys as _keys
 from payerr._catalog.loader import adapter_dir, load_adapter_file
 from payerr._catalog.model import ProviderSpec
 from payerr._catalog.tables import LazyTable
@@ -56,7 +58,7 @@ def _wechat(specs: list[ProviderSpec]) -> ProviderSpec:
 def test_round_trip_gives_the_same_specs(files: list[Path]) -> None:
     """Specs rebuilt from the cache equal the specs validated from the files."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     assert _built(key) == specs
 
@@ -66,7 +68,7 @@ def test_generic_texts_round_trip(files: list[Path]) -> None:
     whose first answer is an error page needs no TOML parser and no pydantic."""
     from payerr._catalog.generic import validated_generic
 
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, [load_adapter_file(path) for path in files])
     compiled = _cache.read_generic(key)
     assert compiled == validated_generic()
@@ -76,7 +78,7 @@ def test_generic_texts_round_trip(files: list[Path]) -> None:
 def test_look_ups_answer_as_the_files_do(files: list[Path]) -> None:
     """Every look-up a request or a person makes gives the same entry from either source."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     for validated, cached in zip(specs, _built(key), strict=True):
         for code in [*validated.codes, *validated.sub_codes, "no-such-code", "200", "404"]:
@@ -91,14 +93,14 @@ def test_key_changes_with_the_files(files: list[Path], tmp_path: Path) -> None:
     """Editing an adapter file changes the key, so a stale cache is never used."""
     copy = tmp_path / files[0].name
     copy.write_bytes(files[0].read_bytes())
-    before = _cache.digest([copy])
+    before = _keys.digest([copy])
     copy.write_bytes(files[0].read_bytes() + b"\n# edited\n")
-    assert _cache.digest([copy]) != before
+    assert _keys.digest([copy]) != before
 
 
 def test_broken_cache_is_ignored(files: list[Path], cache_home: Path) -> None:
     """A corrupt cache file reads as a miss, not an error."""
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     cache_home.mkdir(parents=True)
     _cache.cache_path(key).write_text(json.dumps([{"name": "x"}]))
     assert _cache.read(key) is None
@@ -106,7 +108,7 @@ def test_broken_cache_is_ignored(files: list[Path], cache_home: Path) -> None:
 
 def test_truncated_cache_is_ignored(files: list[Path]) -> None:
     """A file shorter than its first line says (a copy cut short) reads as a miss."""
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, [load_adapter_file(path) for path in files])
     path = _cache.cache_path(key)
     path.write_bytes(path.read_bytes()[:-10])
@@ -115,7 +117,7 @@ def test_truncated_cache_is_ignored(files: list[Path]) -> None:
 
 def test_entries_are_built_when_first_looked_up(files: list[Path]) -> None:
     """Reading the cache builds no code entry; a look-up builds that one entry only."""
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, [load_adapter_file(path) for path in files])
     specs = _built(key)
     assert all(" 0 built" in repr(spec.codes) for spec in specs)
@@ -132,7 +134,7 @@ def test_providers_not_built_still_mask_their_secrets(
     """A provider read from the cache but never used still has its secret names masked."""
     from payerr._reading import redact as _redact
 
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, [load_adapter_file(path) for path in files])
     monkeypatch.setattr(_redact, "_extra_names", set())
     monkeypatch.setattr(_redact, "_SECRET", None)
@@ -155,7 +157,7 @@ def _damage(path: Path, old: bytes, new: bytes) -> None:
 def test_a_damaged_entry_is_answered_from_the_adapter_files(files: list[Path]) -> None:
     """An entry that no longer parses is read from the validated files, not raised."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     expected = _wechat(specs).codes["40001"]
     line = codec.line(codec.info_data(expected))
@@ -167,7 +169,7 @@ def test_a_damaged_entry_is_answered_from_the_adapter_files(files: list[Path]) -
 def test_a_damaged_table_is_answered_from_the_adapter_files(files: list[Path]) -> None:
     """A table whose keys no longer read is taken whole from the validated files."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     keys = codec.line(list(_wechat(specs).codes))
     _damage(_cache.cache_path(key), keys, b"{" + keys[1:])
@@ -180,7 +182,7 @@ def test_a_cache_removed_after_reading_is_answered_from_the_adapter_files(
 ) -> None:
     """Tables are read when first used; a file gone by then is no error."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     pending = _cache.read(key)
     assert pending is not None
@@ -192,7 +194,7 @@ def test_a_cache_written_again_meanwhile_still_reads(files: list[Path]) -> None:
     """Another checkout with the same files writes the same tables under a first line
     of another length (its own paths); tables read after that still match."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(
         key, [spec.replace(source="/a/much/longer/checkout" + spec.source) for spec in specs]
     )
@@ -208,7 +210,7 @@ def test_a_cache_written_again_meanwhile_still_reads(files: list[Path]) -> None:
 def test_a_damaged_provider_is_answered_from_the_adapter_files(files: list[Path]) -> None:
     """A provider whose line lost a field is built from the validated files."""
     specs = [load_adapter_file(path) for path in files]
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, specs)
     _damage(_cache.cache_path(key), b'"display":"WeChat', b'"displaX":"WeChat')
     assert _built(key) == specs
@@ -221,7 +223,7 @@ def test_override_on_a_catalog_read_from_the_cache(
     import payerr
     from payerr._catalog import registry as _catalog
 
-    _cache.write(_cache.digest(files), [load_adapter_file(path) for path in files])
+    _cache.write(_keys.digest(files), [load_adapter_file(path) for path in files])
     monkeypatch.setattr(_catalog, "_catalog", None)
     before = payerr.explain("wechat", "40014")
     assert isinstance(_catalog.catalog().spec("wechat").codes, LazyTable)  # from the cache
@@ -241,7 +243,7 @@ def test_cache_can_be_turned_off(
 ) -> None:
     """PAYERR_NO_CACHE=1: nothing written, nothing read."""
     monkeypatch.setenv("PAYERR_NO_CACHE", "1")
-    key = _cache.digest(files)
+    key = _keys.digest(files)
     _cache.write(key, [load_adapter_file(files[0])])
     assert not cache_home.exists()
     assert _cache.read(key) is None
@@ -254,8 +256,8 @@ def test_unwritable_cache_is_no_error(
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    _cache.write(_cache.digest(files), [load_adapter_file(files[0])])
-    assert _cache.read(_cache.digest(files)) is None
+    _cache.write(_keys.digest(files), [load_adapter_file(files[0])])
+    assert _cache.read(_keys.digest(files)) is None
 
 
 def test_a_changed_default_is_never_answered_from_an_old_cache(
@@ -267,7 +269,7 @@ def test_a_changed_default_is_never_answered_from_an_old_cache(
     from payerr._enums import RetryHint
     from payerr._errors import AuthError
 
-    old_key = _cache.digest(files)
+    old_key = _keys.digest(files)
     _cache.write(old_key, [load_adapter_file(path) for path in files])
     source = Path(_cache.__file__).parents[1] / "_errors.py"
     edited = source.read_bytes() + b"\n# default_retry changed\n"
@@ -276,7 +278,7 @@ def test_a_changed_default_is_never_answered_from_an_old_cache(
         Path, "read_bytes", lambda self: edited if self == source else real_read(self)
     )
     monkeypatch.setattr(AuthError, "default_retry", RetryHint.NEVER)
-    assert _cache.digest(files) != old_key
+    assert _keys.digest(files) != old_key
     monkeypatch.setattr(_catalog, "_catalog", None)
     info = _catalog.catalog().spec("wechat").codes["40014"]  # auth, retry left to the default
     assert info.retry is RetryHint.NEVER
@@ -302,8 +304,8 @@ def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch, files: list[Pat
 
     monkeypatch.setattr(Path, "home", staticmethod(nowhere))
     assert _cache.cache_dir() is None
-    _cache.write(_cache.digest(files), [load_adapter_file(files[0])])
-    assert _cache.read(_cache.digest(files)) is None
+    _cache.write(_keys.digest(files), [load_adapter_file(files[0])])
+    assert _cache.read(_keys.digest(files)) is None
 
 
 def _imported_at_load(path: Path) -> set[Path]:
@@ -336,3 +338,48 @@ def test_every_module_that_shapes_the_compiled_data_is_in_its_key() -> None:
             seen.add(module)
             todo.extend(_imported_at_load(package / module))
     assert {str(path) for path in seen} <= set(_cache._SHAPING_MODULES)
+
+
+@pytest.fixture
+def installed(files: list[Path], tmp_path: Path) -> tuple[Path, list[Path]]:
+    """An installed wheel's adapter directory: its files and the catalog compiled from them."""
+    directory = tmp_path / "adapters"
+    directory.mkdir()
+    copies = []
+    for path in files:
+        copies.append(directory / path.name)
+        copies[-1].write_bytes(path.read_bytes())
+    data = _cache.dump([load_adapter_file(p) for p in files], built_from=_keys.sizes(copies))
+    (directory / _cache.shipped_name(_keys.digest(copies))).write_bytes(data)
+    return directory, copies
+
+
+def test_an_installed_catalog_is_trusted_by_its_files_sizes(
+    installed: tuple[Path, list[Path]],
+) -> None:
+    """A start reads no adapter file to find the key: sizes and times say they are the
+    files the catalog was compiled from."""
+    directory, copies = installed
+    assert _keys.shipped_key(copies, directory) == _keys.digest(copies)
+
+
+@pytest.mark.parametrize("change", ["size", "time"])
+def test_an_installed_file_changed_since_is_read_again(
+    installed: tuple[Path, list[Path]], change: str
+) -> None:
+    """An adapter file edited after install (another size, or the same size later) means
+    the catalog may not match: the key is computed from the bytes."""
+    directory, copies = installed
+    edited = copies[0]
+    data = edited.read_bytes()
+    if change == "size":
+        edited.write_bytes(data + b"\n")
+    else:
+        later = edited.stat().st_mtime + _keys.INSTALL_WINDOW + 60
+        os.utime(edited, (later, later))
+    assert _keys.shipped_key(copies, directory) is None
+
+
+def test_a_checkout_has_no_installed_catalog(files: list[Path]) -> None:
+    """An editable install or a checkout compiles its own: the key is the files' digest."""
+    assert _keys.key_of(files) == _keys.digest(files)

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 import payerr
 from payerr._catalog.registry import catalog
-from payerr._reading.build import complete
 from payerr._reading.classify import classify
 from payerr._reading.decode import parse_json_slowly
+from payerr._reading.deferred import complete
 from payerr._reading.parsed import may_be_object
 from payerr._reading.request import facts_of
 from payerr.testing import instant_sleeps

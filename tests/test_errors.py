@@ -57,6 +57,30 @@ def test_error_survives_pickling_and_copying(cls: type[payerr.PayError], clone) 
     assert str(restored) == str(error)
 
 
+@pytest.mark.parametrize("cls", EXPORTED + COMBINED, ids=lambda c: c.__name__)
+def test_an_error_made_for_a_retry_decision_is_the_one_the_keywords_make(
+    cls: type[payerr.PayError],
+) -> None:
+    """The engine's positional constructor leaves every attribute as ``__init__`` would."""
+    decided = {
+        "provider": "wechat",
+        "code": "-1",
+        "sub_code": None,
+        "http_status": 503,
+        "retry": payerr.RetryHint.BACKOFF,
+        "retry_after": 2.0,
+        "solution": "Retry later.",
+        "solution_zh": "稍后重试。",
+        "api_method": "/cgi-bin/user/get",
+        "processed": payerr.Processed.NO,
+        "known": False,
+    }
+    made = cls._decided(*decided.values())
+    assert type(made) is cls
+    assert made.__dict__ == cls(**decided).__dict__
+    assert made.args == ("",)
+
+
 def test_combined_class_is_caught_both_ways() -> None:
     """An Alipay rate limit is a RateLimitError and an AlipayError."""
     cls = error_class(payerr.Category.RATE_LIMITED, "alipay")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import pickle
+import sys
 import threading
 import time
 import warnings
@@ -18,11 +19,13 @@ from typing import Any
 import pytest
 import requests
 from wechatpy import WeChatClient, WeChatComponent
+from wechatpy.client import base as wechatpy_base
 from wechatpy.exceptions import APILimitedException, WeChatClientException
 from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 
 import payerr
+from payerr._clients.handover import offer
 from payerr.integrations import wechatpy as payerr_wechatpy
 from payerr.sandbox import Sandbox
 from payerr.testing import instant_sleeps
@@ -195,6 +198,68 @@ def test_a_request_is_rewritten_only_when_it_carries_another_token(
     request = requests.Request("GET", f"{BASE}?{query}").prepare()
     built = request.url
     assert token.apply(request).url == (built if sent is None else f"{BASE}?{sent}")
+
+
+def test_wechatpy_reads_payerrs_parse_of_the_body(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One parse per answer: wechatpy's ``_decode_result`` gets payerr's, its json.loads
+    never runs for a body payerr read; what it returns is unchanged."""
+    client = installed(sandbox)
+    client.user.get("o-1")  # the token is fetched: the next call is one request
+    parses: list[object] = []
+    loads = wechatpy_base.json.loads
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        parses.append(args[0])
+        return loads(*args, **kwargs)
+
+    monkeypatch.setattr(wechatpy_base.json, "loads", counted)
+    assert client.user.get("o-2") == {"subscribe": 1, "openid": "o-2", "language": "zh_CN"}
+    assert parses == []
+
+
+HANDED_OVER = b'{"errcode": 0, "name": "\\u4e2d"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [HANDED_OVER, b'{"errcode":0,"x":"\x01"}', b"\xff{}", b'{"errcode":0}\xff'],
+    ids=["handed over", "a control character", "not JSON", "not UTF-8"],
+)
+def test_wechatpy_decodes_what_payerr_cannot_hand_over_as_before(body: bytes) -> None:
+    """The hand-over is once per answer, and only where wechatpy's own parse would give
+    the same value; otherwise wechatpy parses as it always did."""
+    client = payerr_wechatpy.install(WeChatClient("wx-decode", "secret"))
+    response = requests.Response()
+    response._content = body
+    data = payerr.inspect(payerr.RawResponse(200, {}, body, BASE), provider="wechat").data
+    offer(response, data)
+    expected = WeChatClient("wx-plain", "secret")._decode_result(response)
+    first, again = client._decode_result(response), client._decode_result(response)
+    assert first == expected == again
+    assert (first is data) is (body == HANDED_OVER)
+
+
+def test_a_request_carrying_the_current_token_is_sent_as_it_is(sandbox: Sandbox) -> None:
+    """No copy of wechatpy's request per call: it carries the token payerr would put on
+    (the sandbox's own redirecting adapter still copies; payerr's engine does not)."""
+    client = installed(sandbox)
+    client.user.get("o-1")
+    copied_by: list[str] = []
+    real_copy = requests.PreparedRequest.copy
+
+    def counted(self: requests.PreparedRequest) -> requests.PreparedRequest:
+        copied_by.append(sys._getframe(1).f_code.co_filename)
+        return real_copy(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.PreparedRequest, "copy", counted)
+        client.user.get("o-2")
+        sandbox.revoke_tokens("wechat")
+        client.user.get("o-3")  # a stale token: this resend is a rewritten copy
+    engine = [path for path in copied_by if "payerr" in path and "_engine" in path]
+    assert len(engine) == 1
 
 
 def test_the_token_lives_in_wechatpys_storage(sandbox: Sandbox) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._catalog.file_format import AdapterFileError
-from ._catalog.model import CodeInfo
+from ._catalog.model import AdapterFileError, CodeInfo
 from ._catalog.registry import (
     UnknownProviderError,
     explain,

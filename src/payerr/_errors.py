@@ -39,7 +39,7 @@ class reference another process could not resolve.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from ._enums import Category, Processed, RetryHint
 
@@ -107,6 +107,54 @@ class PayError(Exception):
         self.attempts = attempts
         self.history = tuple(history)
         self.delays = tuple(delays)
+
+    @classmethod
+    def _decided(
+        cls,
+        provider: str | None,
+        code: str | None,
+        sub_code: str | None,
+        http_status: int | None,
+        retry: RetryHint,
+        retry_after: float | None,
+        solution: str | None,
+        solution_zh: str | None,
+        api_method: str | None,
+        processed: Processed,
+        known: bool,
+    ) -> Self:
+        """``cls(provider=..., ...)`` with what a retry decision reads, the rest left at
+        the defaults: one is made on every failed attempt, and matching eleven keywords
+        against ``__init__``'s twenty costs more than the error itself.
+
+        Long because it lays out every attribute of the error model at once."""
+        error = cls.__new__(cls)
+        error.args = ("",)
+        error.__dict__.update(
+            {
+                "message": "",
+                "provider": provider,
+                "code": code,
+                "sub_code": sub_code,
+                "sub_message": None,
+                "http_status": http_status,
+                "retry": retry,
+                "retry_after": retry_after,
+                "request_id": None,
+                "solution": solution,
+                "solution_zh": solution_zh,
+                "body": None,
+                "raw": b"",
+                "url": None,
+                "api_method": api_method,
+                "processed": processed,
+                "known": known,
+                "attempts": 1,
+                "history": (),
+                "delays": (),
+            }
+        )
+        return error
 
     @property
     def retryable(self) -> bool:

@@ -8,6 +8,7 @@ Nothing here reads a response or sends a request; the layers above ask the catal
 - ``registry``: the catalog of providers and codes behind ``explain``, ``load_adapter``,
   ``register_host`` and ``override_code``.
 - ``cache``: the adapter files compiled to JSON lines in the user's cache directory, read lazily.
+- ``keys``: the key a compiled catalog is named by; a wheel's own trusted by its files' sizes.
 - ``codec``: one row of the compiled form (a code entry, a rule, a token placement) and back.
 - ``envelopes``: where each provider puts its code, message and request id; reads a parsed body.
 - ``fields``: values at dotted paths of a parsed body, read as text or as a code.

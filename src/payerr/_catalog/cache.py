@@ -19,14 +19,14 @@ meanwhile: its name is its key, and the tables depend on nothing else.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from .codec import info_data, info_from, line, token_from
 from .envelopes import Envelope
@@ -102,18 +102,6 @@ def _unused(why: object) -> None:
         logging.getLogger("payerr").debug("payerr: adapter cache not used (%s)", why)
 
 
-def digest(files: Sequence[Path]) -> str:
-    """Changes with any adapter file, module shaping the compiled data, or the format: files
-    count by name, length and CRC-32 (5 M instructions a start; SHA-256 cost 38 M)."""
-    here = Path(__file__).parents[1]
-    parts = [f"payerr-cache-{FORMAT}"]
-    named = [(name, here / name) for name in _SHAPING_MODULES]
-    for name, path in named + [(path.name, path) for path in files]:
-        data = path.read_bytes()
-        parts.append(f"{name}:{len(data)}:{zlib.crc32(data):08x}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-
-
 def _head(spec: ProviderSpec) -> dict[str, Any]:
     """A provider without its code tables, which follow it in the file."""
     return {
@@ -143,12 +131,17 @@ def _section(table: Mapping[str, CodeInfo]) -> bytes:
     return b"\n".join([line(list(table)), *(line(info_data(info)) for info in table.values())])
 
 
-def dump(specs: Iterable[ProviderSpec], generic: Generic | None = None) -> bytes:
+def dump(
+    specs: Iterable[ProviderSpec],
+    generic: Generic | None = None,
+    built_from: dict[str, int] | None = None,
+) -> bytes:
     """The cache file: the providers and ``generic.toml`` on the first line, then the
     providers' code tables.
 
     Each provider says where its tables are (byte offsets after the first line),
-    so a table is read only when it is first used.
+    so a table is read only when it is first used. A wheel's compiled catalog also
+    records the sizes of the files it was compiled from (``built_from``, ``key_of``).
     """
     if generic is None:
         from .generic import validated_generic
@@ -163,7 +156,10 @@ def dump(specs: Iterable[ProviderSpec], generic: Generic | None = None) -> bytes
             sections.append(section)
             position += len(section) + 1
         heads.append(head)
-    return b"\n".join([line({"providers": heads, "generic": _generic(generic)}), *sections])
+    first: dict[str, Any] = {"providers": heads, "generic": _generic(generic)}
+    if built_from is not None:
+        first["built_from"] = built_from
+    return b"\n".join([line(first), *sections])
 
 
 def _generic(generic: Generic) -> dict[str, Any]:
@@ -174,12 +170,23 @@ def _generic(generic: Generic) -> dict[str, Any]:
     }
 
 
-def _first_line(path: Path) -> tuple[dict[str, Any], int, int]:
-    """The file's first line, read; its length and the file's."""
+def first_line(path: Path) -> tuple[dict[str, Any], int, int]:
+    """The file's first line, read; its length and the file's. Read once per start: the
+    key, the providers and ``generic.toml`` all come from it (while the file is unchanged)."""
     with open(path, "rb") as file:
+        found = os.fstat(file.fileno())
+        stamp = (path, found.st_size, found.st_mtime_ns, found.st_ino)
+        if _FIRST[0] == stamp:
+            known: tuple[dict[str, Any], int, int] = _FIRST[1]
+            return known
         first = file.readline()
-        size = os.fstat(file.fileno()).st_size
-    return json.loads(first), len(first), size
+    read: tuple[dict[str, Any], int, int] = (orjson.loads(first), len(first), found.st_size)
+    _FIRST[:] = [stamp, read]
+    return read
+
+
+_FIRST: list[Any] = [None, None]
+"""The last first line read: (path, size, time, inode), and what ``_first_line`` made of it."""
 
 
 def load(path: Path) -> list[PendingSpec]:
@@ -190,7 +197,7 @@ def load(path: Path) -> list[PendingSpec]:
     """
     from .._reading.redact import add_secret_names
 
-    first, length, size = _first_line(path)
+    first, length, size = first_line(path)
     specs, end = [], -1
     for head in first["providers"]:
         end = head[_TABLES[-1]][1]
@@ -208,7 +215,7 @@ def load(path: Path) -> list[PendingSpec]:
 
 def load_generic(path: Path) -> Generic:
     """``generic.toml`` as a cache file's first line holds it."""
-    data = _first_line(path)[0]["generic"]
+    data = first_line(path)[0]["generic"]
     return Generic(
         statuses={int(k): info_from(v) for k, v in data["statuses"].items()},
         content_types=tuple(data["content_types"]),
@@ -309,7 +316,7 @@ def shipped_name(key: str) -> str:
     return f"compiled-{key}.jsonl"
 
 
-def _shipped_path(key: str) -> Path:
+def shipped_path(key: str) -> Path:
     return Path(__file__).parents[1] / "adapters" / shipped_name(key)
 
 
@@ -318,7 +325,7 @@ def _read(key: str, load: Callable[[Path], T]) -> T | None:
     files installed with it (no cache to write, so a read-only or homeless process starts
     as fast as a warm one), else from the user's cache; None when neither has it."""
     try:
-        return load(_shipped_path(key))
+        return load(shipped_path(key))
     except (OSError, *_DAMAGED):
         pass  # a checkout or an editable install: compiled on first use
     if os.environ.get("PAYERR_NO_CACHE"):

@@ -190,7 +190,7 @@ class Envelope(Frozen):
         set_(self, "_node", globs((node,)) if node else None)
         at = (code, sub_code, message, sub_message, request_id, result_code, result_message)
         set_(self, "_fields_at", tuple(dotted(paths) for paths in at))
-        set_(self, "_suffix", safe_pattern(message_request_id) if message_request_id else None)
+        set_(self, "_suffix", None)  # compiled when an error message is first split
 
     def covers(self, path: str, body_format: Format) -> bool:
         """Whether a response at this URL path, in this format, is in this envelope."""
@@ -330,14 +330,18 @@ class Envelope(Frozen):
             message=message,
             node=node_key,
             envelope=self,
-            split=self.split_message if self._suffix is not None else None,
+            split=self.split_message if self.message_request_id else None,
         )
 
     def split_message(self, message: str) -> tuple[str, str | None]:
         """Cut a diagnostic request-id suffix off a message: (message, request id)."""
         pattern = self._suffix
         if pattern is None:
-            return message, None
+            if not self.message_request_id:
+                return message, None
+            # checked when the adapter file was validated; compiled on the first error
+            pattern = safe_pattern(self.message_request_id)
+            object.__setattr__(self, "_suffix", pattern)
         # Only the end of the message is searched: the suffix is short, and a pattern
         # run over a megabyte of repeated prefixes ("hint: [" ...) would take minutes.
         offset = max(0, len(message) - SUFFIX_WINDOW)

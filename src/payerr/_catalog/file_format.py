@@ -12,13 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._enums import Category, Processed, RetryHint
-from .model import Window
+from .model import AdapterFileError, Window
 from .patterns import safe_pattern
 from .provider_data import day_reset_offset, sandbox_model
-
-
-class AdapterFileError(ValueError):
-    """An adapter file is missing, unreadable, or fails validation."""
 
 
 @cache

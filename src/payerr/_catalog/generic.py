@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .._values import Frozen
-from .file_format import AdapterFileError, file_models
 from .loader import entry_meaning
-from .model import CodeInfo
+from .model import AdapterFileError, CodeInfo
 from .patterns import Globs
 
 GENERIC_FILE = Path(__file__).with_name("generic.toml")
@@ -88,6 +87,8 @@ def validated_generic() -> Generic:
     import tomllib
 
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+    from .file_format import file_models  # pydantic: only when the file itself is read
 
     code_model = file_models()[1]
 

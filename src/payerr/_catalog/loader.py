@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .._enums import Processed, RetryHint
 from .._errors import category_defaults
 from .envelopes import Envelope
-from .file_format import AdapterFileError, validated_model
-from .model import CodeInfo, MethodRule, PendingSpec, ProviderSpec
+from .model import AdapterFileError, CodeInfo, MethodRule, PendingSpec, ProviderSpec
 from .provider_data import TokenPlacement, day_reset_offset
 
 if TYPE_CHECKING:
@@ -45,9 +44,10 @@ def adapter_dir() -> Path:
 def shipped_specs() -> list[ProviderSpec] | list[PendingSpec]:
     """The shipped adapters: from the compiled cache when it matches the files, else read."""
     from . import cache as _cache
+    from . import keys as _keys
 
     files = adapter_files()
-    key = _cache.digest(files)
+    key = _keys.key_of(files)
     cached = _cache.read(key)
     if cached is not None:
         return cached
@@ -59,15 +59,18 @@ def shipped_specs() -> list[ProviderSpec] | list[PendingSpec]:
 def compiled_generic() -> Generic | None:
     """``generic.toml`` from the compiled catalog of the shipped files as they are now."""
     from . import cache as _cache
+    from . import keys as _keys
 
     try:
-        return _cache.read_generic(_cache.digest(adapter_files()))
+        return _cache.read_generic(_keys.key_of(adapter_files()))
     except AdapterFileError:
         return None
 
 
 def load_adapter_file(path: Path) -> ProviderSpec:
     """Read and validate one adapter file; every failure names the file and the key."""
+    from .file_format import validated_model  # pydantic: only when a file is read
+
     return _spec(validated_model(path), path)
 
 

@@ -7,7 +7,7 @@ frozen once built, so a request reads them without a lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from .._enums import Category, Processed, RetryHint
 from .._errors import CATEGORY_CLASSES, provider_class_name
@@ -19,6 +19,10 @@ from .provider_data import TokenPlacement
 Window = Literal["second", "minute", "day"]
 Cooldown = Literal["api", "app", "host", "subject"]
 _NOT_CHOSEN: Any = object()
+
+
+class AdapterFileError(ValueError):
+    """An adapter file is missing, unreadable, or fails validation."""
 
 
 class MethodRule(Frozen):
@@ -272,7 +276,7 @@ class ProviderSpec(Frozen):
             if len(self._chosen) >= 1024:
                 self._chosen.clear()
             self._chosen[key] = found
-        return cast("Envelope | None", found)
+        return found  # type: ignore[no-any-return]
 
     @property
     def envelope(self) -> Envelope:

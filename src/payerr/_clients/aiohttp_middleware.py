@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Unpack, cast
+from typing import Any, Unpack
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -102,7 +102,7 @@ class _Deadline:
     __slots__ = ("attempting", "cancelling", "fired", "passed", "task", "timer")
 
     def __init__(self, when: float) -> None:
-        self.task = cast("asyncio.Task[Any]", asyncio.current_task())  # the caller's task
+        self.task: asyncio.Task[Any] = asyncio.current_task()  # type: ignore[assignment]  # the caller's
         self.timer = asyncio.get_running_loop().call_at(when, self._expire)
         self.attempting = self.passed = self.fired = False
         self.cancelling = 0
@@ -186,7 +186,7 @@ class AiohttpMiddleware(EngineViews):
                 sending.deadline.timer.cancel()
 
     async def _attempt(self, call: Call, sending: _Sending) -> aiohttp.ClientResponse:
-        if not await call.aready():
+        if not call.ready_at_once() and not await call.aready():
             await call.aprepare()
             await self._apply(call, sending)
         sending.response = None

@@ -81,8 +81,11 @@ async def read_answer(
     if taken >= stop:
         return None, _head(chunks)
     raw = b"".join(chunks)
+    coding = _coding(response, declared)
+    if coding is None:  # aiohttp decoded it already, or it came plain
+        return raw, b""
     try:
-        body = decode_bounded(_coding(response, declared), [raw], cap)
+        body = decode_bounded(coding, [raw], cap)
     except BodyDecodeError as exc:
         exc.raw = raw[:ERROR_HEAD]  # type: ignore[attr-defined]
         raise

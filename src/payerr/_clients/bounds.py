@@ -55,13 +55,10 @@ def plain_headers(headers: Any) -> Any:
     return {entry[1].decode("latin-1"): entry[2].decode("latin-1") for entry in entries}
 
 
-class Head(NamedTuple):
-    """What the headers say about the body, read in one pass."""
-
-    length: int | None
-    coding: str | None
-    file: bool
-    """A 2xx declared as a file (worth a peek, never read whole)."""
+# What the headers say about the body, read in one pass; ``file``: a 2xx declared as a file
+# (worth a peek, never read whole). Declared by call, not by class: a class's string
+# annotations are each compiled when payerr is imported.
+Head = NamedTuple("Head", [("length", int | None), ("coding", str | None), ("file", bool)])  # noqa: UP014
 
 
 # Long because: every response passes here; one frame for both clients' layouts costs

@@ -45,9 +45,13 @@ def _timed_out(exc: Exception) -> Exception:
 class _Stream(httpcore.NetworkStream):
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+        # what needs no deadline is the inner stream's own method: no frame of ours per call
+        self.close = inner.close  # type: ignore[method-assign]
+        self.get_extra_info = inner.get_extra_info  # type: ignore[method-assign]
 
+    # ``_clamp`` is written out in ``read`` and ``write``: each runs several times a request
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        deadline = DEADLINE.get()  # ``_clamp``, written out: once or twice per request
+        deadline = DEADLINE.get()
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -61,7 +65,14 @@ class _Stream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamp(timeout))
+        deadline = DEADLINE.get()
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HeadDeadline("the answer was not in by the retry policy's deadline")
+            if timeout is None or timeout > left:
+                timeout = left
+        self._inner.write(buffer, timeout)
 
     def close(self) -> None:
         self._inner.close()

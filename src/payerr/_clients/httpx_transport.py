@@ -268,7 +268,7 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
 
     async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
         sent = request
-        if not await call.aready():
+        if not call.ready_at_once() and not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
         deadline = call.read_deadline()

@@ -8,11 +8,14 @@ same five keywords: one ``TypedDict`` says so to type checkers, one function to 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from .._coordination.local import Coordinator
-from .._engine.credentials import Credentials
-from .._retry.policy import RetryPolicy
+if TYPE_CHECKING:  # types only: credentials are loaded when a transport is given some
+    from .._coordination.local import Coordinator
+    from .._engine.credentials import Credentials
+    from .._retry.policy import RetryPolicy
+
+    EngineArgs = tuple[RetryPolicy | None, str | None, Credentials | None, Coordinator | None, str]
 
 
 class Options(TypedDict, total=False):
@@ -27,8 +30,6 @@ class Options(TypedDict, total=False):
 
 
 OPTION_NAMES = Options.__optional_keys__
-
-EngineArgs = tuple[RetryPolicy | None, str | None, Credentials | None, Coordinator | None, str]
 
 
 def engine_args(options: Mapping[str, Any], maker: str) -> EngineArgs:

@@ -192,7 +192,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         """The request to send when there is something to do first (``call.ready()`` is
         False): credentials rewrite a copy per attempt, never the caller's."""
         call.prepare()
-        return call.apply(request.copy()) if call.gate is not None else request
+        sent: requests.PreparedRequest = call.apply(request, requests.PreparedRequest.copy)
+        return sent
 
     def _no_answer(
         self, call: Call, sent: requests.PreparedRequest, watch: Watch, exc: Exception

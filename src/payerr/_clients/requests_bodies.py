@@ -36,6 +36,9 @@ class ReplayRaw:
         self._raw = raw
         self._rest = rest
         self._original = rest if original is None else original
+        # requests reads the session's cookies from it three times an answer: an attribute
+        # of ours, not a look through ``__getattr__`` after a failed one
+        self._original_response = getattr(self._original, "_original_response", None)
         self._decoded = b""
         if decoded is not None:  # payerr read and decoded it all: nothing more to decode
             self._flow, self._decoded, self._raw_done = None, decoded, True

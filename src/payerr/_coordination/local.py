@@ -122,16 +122,14 @@ class LocalCoordinator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cooldowns: dict[str, float] = {}
+        self.cooling = False
+        """Whether any scope has a cooldown (possibly expired); False: none at all. An
+        attribute, not a property: every send asks, and a property is a call."""
         self._reasons: dict[str, str] = {}
         self._budgets: dict[str, int] = {}
         self._tokens: dict[str, tuple[str | None, int]] = {}
         self._refresh_locks: dict[str, threading.Lock] = {}
         self._flights: dict[str, Future[None]] = {}
-
-    @property
-    def cooling(self) -> bool:
-        """Whether any scope has a cooldown (possibly expired); False: none at all."""
-        return bool(self._cooldowns)
 
     def cooldown(self, scope: str) -> float:
         if not self._cooldowns:
@@ -147,6 +145,7 @@ class LocalCoordinator:
             if until > self._cooldowns.get(scope, 0.0):
                 self._cooldowns[scope] = until
                 self._reasons[scope] = reason
+                self.cooling = True
 
     def cooldown_reason(self, scope: str) -> str:
         return self._reasons.get(scope, "")
@@ -167,6 +166,7 @@ class LocalCoordinator:
             for scope in [s for s, until in self._cooldowns.items() if until <= now]:
                 del self._cooldowns[scope]
                 self._reasons.pop(scope, None)
+            self.cooling = bool(self._cooldowns)
             return {s: (u - now, self._reasons.get(s, "")) for s, u in self._cooldowns.items()}
 
     def clear_cooldown(self, scope: str | None = None) -> None:
@@ -177,6 +177,7 @@ class LocalCoordinator:
             else:
                 self._cooldowns.pop(scope, None)
                 self._reasons.pop(scope, None)
+            self.cooling = bool(self._cooldowns)
 
     def withdraw(self, scope: str, cost: int, capacity: int) -> bool:
         with self._lock:

@@ -9,21 +9,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._catalog.model import ProviderSpec
 from .._coordination.local import LocalCoordinator
 from .._enums import RetryHint
 from .._errors import PayError
-from .._reading.build import cooldown_error
 from .._reading.request import api_of_request
 from .._retry import decide as _decide
 from .._retry.decide import reason_parts
 from .._retry.policy import RetryPolicy
 from . import telemetry as _telemetry
-from .credentials import RefreshGate
 from .engine import Engine
 from .sleep import asleep, sleep
+
+if TYPE_CHECKING:
+    from .credentials import RefreshGate
 
 _HINTS = frozenset(hint.value for hint in RetryHint)
 
@@ -68,33 +69,44 @@ class Admission:
 
     def ready(self) -> bool:
         """Nothing to do before sending: no credentials to apply, no cooldown to sit out."""
-        engine = self.engine
         if self.gate is not None:
             return False
-        coordinator = engine.coordinator
+        coordinator = self.engine.coordinator  # ``_nothing_cooling``, on every send
         if type(coordinator) is LocalCoordinator and not coordinator.cooling:
-            return True  # nothing anywhere is cooling down: the common case, decided at once
-        return all(left <= 0 for left in self._lefts())
+            return True
+        return all(left <= 0 for left in self._lefts(self.scopes))
 
     async def aready(self) -> bool:
-        """``ready`` for the async transport: the cooldown looks never block the loop."""
+        """``ready`` for the async transport: the cooldown looks never block the loop.
+
+        An async loop asks ``ready_at_once`` first: most sends need no look at all, and
+        then no coroutine is made for this one."""
         if self.gate is not None:
             return False
-        return all(left <= 0 for left in await self._alefts())
+        if self._nothing_cooling():
+            return True
+        return all(left <= 0 for left in await self._alefts(self.scopes))
 
-    def _lefts(self) -> list[float]:
+    def ready_at_once(self) -> bool:
+        """``ready``, when it can be told without a look that might wait (Redis)."""
+        return self.gate is None and self._nothing_cooling()
+
+    def _nothing_cooling(self) -> bool:
+        """In-process cooldowns, none anywhere: the common case, decided without a look."""
+        coordinator = self.engine.coordinator
+        return type(coordinator) is LocalCoordinator and not coordinator.cooling
+
+    def _lefts(self, scopes: tuple[str, ...]) -> list[float]:
         """Seconds left in each scope's cooldown (one look-up for all, where it can)."""
         coordinator = self.engine.coordinator
-        scopes = self.scopes
         look_all = getattr(coordinator, "cooldown_all", None)
         if look_all is not None:
             return list(look_all(scopes))
         return [coordinator.cooldown(scope) for scope in scopes]
 
-    async def _alefts(self) -> list[float]:
+    async def _alefts(self, scopes: tuple[str, ...]) -> list[float]:
         """``_lefts`` for the async transport."""
         coordinator = self.engine.coordinator
-        scopes = self.scopes
         look_all = getattr(coordinator, "acooldown_all", None)
         if look_all is not None:
             return list(await look_all(scopes))
@@ -110,6 +122,8 @@ class Admission:
             except PayError:
                 self._refresh_failed(plan[2])
                 raise
+        if self._nothing_cooling():
+            return
         pause = self.cooldown_wait()
         if pause:
             sleep(pause)
@@ -124,6 +138,8 @@ class Admission:
             except PayError:
                 self._refresh_failed(plan[2])
                 raise
+        if self._nothing_cooling():
+            return
         pause = await self.acooldown_wait()
         if pause:
             await asleep(pause)
@@ -152,11 +168,13 @@ class Admission:
         Another worker was rate limited with a known window: every worker of the
         app waits it out, or fails at once with ``retry_after`` set.
         """
-        return self._hold(*max(zip(self._lefts(), self.scopes, strict=True)))
+        scopes = self.scopes
+        return self._hold(*max(zip(self._lefts(scopes), scopes, strict=True)))
 
     async def acooldown_wait(self) -> float:
         """``cooldown_wait`` for the async transport."""
-        return self._hold(*max(zip(await self._alefts(), self.scopes, strict=True)))
+        scopes = self.scopes
+        return self._hold(*max(zip(await self._alefts(scopes), scopes, strict=True)))
 
     def _hold(self, remaining: float, scope: str) -> float:
         """What a cooldown of ``remaining`` seconds on ``scope`` means for this request."""
@@ -174,16 +192,25 @@ class Admission:
         """The error for a request a cooldown holds back: the original code and message."""
         self.held = self.unsent = True
         code, message, hint, sub_code = reason_parts(self.engine.coordinator.cooldown_reason(scope))
+        from .._reading.build import cooldown_error  # loaded with the first error
+
         error = cooldown_error(self.spec, scope, f"{code}\t{message}", remaining)
         if hint in _HINTS:
             error.retry = RetryHint(hint)  # as the answer that started it said
         error.sub_code = sub_code or None
         return error
 
-    def apply(self, request: Any) -> Any:
+    def apply(self, request: Any, copy: Callable[[Any], Any] | None = None) -> Any:
+        """The request with the current token on it: ``request`` as it is when it carries
+        that token already (credentials that can tell, ``carries_current``), else
+        ``copy(request)`` rewritten, so the caller's own request is never changed."""
         gate = self.gate
         if gate is None:
             return request
+        credentials = gate.credentials
         self.seen_generation = gate.generation
-        self.seen_token = getattr(gate.credentials, "token", None)
-        return gate.credentials.apply(request)
+        token = self.seen_token = getattr(credentials, "token", None)
+        carries = getattr(credentials, "carries_current", None)
+        if carries is not None and carries(request, token):
+            return request
+        return credentials.apply(request if copy is None else copy(request))

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from .._coordination.local import LocalCoordinator
 from .._enums import Category
 from .._errors import PayError
-from .._reading.build import complete
 from .._reading.classify import classify
+from .._reading.deferred import complete
 from .._reading.outcome import Outcome
 from .._reading.parsed import Parsed, read_body
-from .._reading.raw import RawResponse, attach_outcome
+from .._reading.raw import RawResponse, attach_outcome, detach_outcome
 from .._reading.request import RequestFacts
 from .._retry import decide as _decide
 from .._retry.decide import RetryState
@@ -28,8 +29,7 @@ from .._retry.safety import parse_mark
 from . import failures as _failures
 from . import telemetry as _telemetry
 from .admission import Admission
-from .credentials import REFRESHING
-from .engine import Engine, Route
+from .engine import REFRESHING, Engine, Route
 from .sleep import asleep, sleep
 
 logger = logging.getLogger("payerr")
@@ -42,22 +42,24 @@ def _nowhere(request: Any) -> tuple[str, str]:
     return "", ""
 
 
-class Answers(Protocol):
-    """What a client shows ``Call.settle`` of one answer, asked only when needed."""
+if TYPE_CHECKING:  # a Protocol is for type checkers: not built on every start
 
-    def path_of(self, sent: Any) -> str:
-        """The URL path of the request sent."""
-        ...
+    class Answers(Protocol):
+        """What a client shows ``Call.settle`` of one answer, asked only when needed."""
 
-    def details(
-        self, call: Call, sent: Any, response: Any, body: bytes
-    ) -> tuple[RawResponse, RequestFacts]:
-        """The full response and request view, for an answer that is not a success."""
-        ...
+        def path_of(self, sent: Any) -> str:
+            """The URL path of the request sent."""
+            ...
 
-    def answered(self, response: Any, outcome: Outcome) -> None:
-        """A success read: attach ``outcome`` (and hand its parse to the client's json())."""
-        ...
+        def details(
+            self, call: Call, sent: Any, response: Any, body: bytes
+        ) -> tuple[RawResponse, RequestFacts]:
+            """The full response and request view, for an answer that is not a success."""
+            ...
+
+        def answered(self, response: Any, outcome: Outcome) -> None:
+            """A success read: attach ``outcome`` (and hand its parse to the client's json())."""
+            ...
 
 
 class Call(Admission):
@@ -72,6 +74,7 @@ class Call(Admission):
     refreshed = False
     decision = _UNDECIDED
     last_response: Any = None
+    last_facts: RequestFacts | None = None
     spent = 0
     replayable = True
     """False when the request body is a stream that cannot be sent a second time."""
@@ -106,7 +109,18 @@ class Call(Admission):
     # --- one attempt's result ---------------------------------------------
 
     def facts(self, method: str, url: str, body: bytes, headers: Any) -> RequestFacts:
-        facts = RequestFacts(method, url, body, headers, self.marked)
+        """The request's view for an answer that is not a success: one per request sent,
+        so a resend of the same request reuses what its first failure parsed."""
+        last = self.last_facts
+        if (
+            last is not None
+            and last.body is body
+            and last.headers is headers
+            and last.url == url
+            and last.http_method == method
+        ):
+            return last
+        facts = self.last_facts = RequestFacts(method, url, body, headers, self.marked)
         predicate = self.policy.is_idempotent
         if self.marked is None and predicate is not None:
             facts.marked_idempotent = parse_mark(predicate(facts), source="is_idempotent()")
@@ -137,7 +151,7 @@ class Call(Admission):
             return self.passed(response, outcome)
         raw, facts = client.details(self, sent, response, body)
         # what the answer said is built only when someone will see it (``complete``)
-        outcome = classify(raw, spec, facts, parsed=Parsed._make(read), defer=True)
+        outcome = classify(raw, spec, facts, parsed=tuple.__new__(Parsed, read), defer=True)
         if outcome.ok:
             client.answered(response, outcome)
             return self.passed(response, outcome)
@@ -154,10 +168,10 @@ class Call(Admission):
         A server's wait is already capped by ``max_cooldown`` (``capped``); a
         documented window payerr computed itself lasts as computed.
         """
-        if self.held:
-            return None
+        if self.held or error.retry_after is None:
+            return None  # no wait to share: the scopes are not even named
         scope = _decide.cooldown_scope(self.spec, error, self.scopes)
-        if scope is None or error.retry_after is None:
+        if scope is None:
             return None
         return scope, error.retry_after, _decide.cooldown_reason(complete(error))
 
@@ -262,20 +276,21 @@ class Call(Admission):
     def _retry(self, error: PayError, decision: Decision) -> Attempt:
         """A retry: keep it in the history, log it and tell ``on_retry``."""
         attempt = len(self.history) + 1
-        if (
-            decision.refresh
-            or self.policy.on_retry is not None
-            or logger.isEnabledFor(logging.INFO)
-        ):
+        logged = logger.isEnabledFor(logging.INFO)
+        if decision.refresh or self.policy.on_retry is not None or logged:
             complete(error)  # someone will read what it said: a hook, the log, a token refresh
+        # the retried attempt's frames are not kept: its traceback would hold this call,
+        # its response and its error in a cycle only the garbage collector can free
+        error.__traceback__ = None
         retry = Attempt(attempt, error, decision.delay, error.retry, decision.refresh)
         self.history = (*self.history, retry)
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
             self.refresh_due = error
+        detach_outcome(self.last_response)
         self.discard()
-        if logger.isEnabledFor(logging.INFO):
+        if logged:
             _failures.log_retry(error, attempt, decision)
         if self.policy.on_retry is not None:
             self.policy.on_retry(retry)
@@ -325,7 +340,10 @@ class Call(Admission):
                 return await attempt(*args)
             except PayError as error:
                 try:
-                    delay = await self.anext_delay(error)
+                    if type(self.engine.coordinator) is LocalCoordinator:
+                        delay = self.next_delay(error)  # in-process state: nothing waits
+                    else:
+                        delay = await self.anext_delay(error)
                 except BaseException:
                     complete(error)
                     raise

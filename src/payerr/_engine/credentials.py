@@ -13,7 +13,6 @@ import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, runtime_checkable
 
@@ -21,6 +20,7 @@ from .._coordination.local import Coordinator, Fetch
 from .._errors import PayError
 from .._values import Frozen
 from . import telemetry as _telemetry
+from .engine import REFRESHING
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -41,11 +41,6 @@ class Credentials(Protocol):
     def refresh(self, error: PayError | None) -> Awaitable[None] | None:
         """Renew the token (a coroutine for the async transport); ``error`` says why."""
         ...
-
-
-REFRESHING: ContextVar[bool] = ContextVar("payerr_refreshing", default=False)
-"""True while this context fetches a token: its own requests (the token endpoint,
-through the same client) neither wait for the gate nor carry the old token."""
 
 
 class RefreshGate:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import NamedTuple
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._catalog import registry as _catalog_module
 from .._catalog.model import ProviderSpec
@@ -18,9 +19,15 @@ from .._coordination.local import Coordinator, LocalCoordinator
 from .._retry.budget import RetryBudget
 from .._retry.decide import reason_parts
 from .._retry.policy import RetryPolicy
-from .credentials import Credentials, RefreshGate, gate_for
+
+if TYPE_CHECKING:  # credentials are loaded when a transport is given some
+    from .credentials import Credentials, RefreshGate
 
 logger = logging.getLogger("payerr")
+
+REFRESHING: ContextVar[bool] = ContextVar("payerr_refreshing", default=False)
+"""True while this context fetches a token: its own requests (the token endpoint,
+through the same client) neither wait for the gate nor carry the old token."""
 
 IDEMPOTENT_MARK = "payerr.idempotent"
 """httpx: ``extensions={"payerr.idempotent": True}`` marks a request safe to send twice."""
@@ -43,9 +50,11 @@ class Engine:
         self.provider = provider
         self.app = app
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
-        self.gate: RefreshGate | None = (
-            gate_for(credentials, self.coordinator) if credentials is not None else None
-        )
+        self.gate: RefreshGate | None = None
+        if credentials is not None:
+            from .credentials import gate_for
+
+            self.gate = gate_for(credentials, self.coordinator)
         self._rng = random.Random()
         self._routes: dict[str, Route] = {}
         self._passed_hosts: set[str | None] = set()
@@ -138,9 +147,7 @@ class Cooldown(NamedTuple):
     message: str
 
 
-class Route(NamedTuple):
-    """Where a request goes: the provider's adapter, and the app scope it counts against."""
-
-    spec: ProviderSpec
-    scope: str
-    """What one cooldown, budget and token are shared by: a provider app."""
+# Where a request goes: the provider's adapter, and the app scope it counts against (what
+# one cooldown, budget and token are shared by). Declared by call: a class's string
+# annotations are each compiled when payerr is imported.
+Route = NamedTuple("Route", [("spec", ProviderSpec), ("scope", str)])  # noqa: UP014

@@ -15,7 +15,6 @@ from typing import Any
 from .._catalog.model import ProviderSpec
 from .._enums import Category
 from .._errors import RAW_CAP, PayError
-from .._reading.build import transport_error
 from .._reading.redact import redact_text, secret_values
 from .._reading.request import RequestFacts
 from .._retry.policy import Decision
@@ -54,6 +53,8 @@ def no_answer(
     secrets = secret_values(facts.url, facts.headers, facts.fields(spec.nested_fields))
     _mask_chain(exc, secrets)
     message = f"{type(exc).__name__}: {exc}" if exc.args else type(exc).__name__
+    from .._reading.build import transport_error  # loaded with the first error
+
     return transport_error(category, message, spec, facts)
 
 

@@ -16,10 +16,11 @@ from .._catalog.envelopes import Reading
 from .._catalog.generic import generic
 from .._catalog.model import CodeInfo, ProviderSpec
 from .._enums import Category, Processed, RetryHint
-from .._errors import RAW_CAP, PayError, error_class
+from .._errors import PayError, error_class
 from .._retry.policy import RetryPolicy
 from .._retry.verdict import request_hint, throttled
 from .decode import parse_json
+from .deferred import defer_details, fill
 from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
 from .raw import RawResponse
 from .redact import is_secret_name, redact_text, redact_url, secret_values, spellings
@@ -70,26 +71,37 @@ def build_coded(
     return build_error(raw, spec, info, reading, data, facts, now, defer=defer)
 
 
-class _Verdict(NamedTuple):
-    """What the caller should do about this answer, for this very request."""
+# What the caller should do about this answer, for this very request; ``server_wait``:
+# the ``Retry-After`` the server sent, uncapped (None: it sent none). Declared by call:
+# a class's string annotations are each compiled when payerr is imported.
+_Verdict = NamedTuple(  # noqa: UP014
+    "_Verdict",
+    [
+        ("category", Category),
+        ("retry", RetryHint),
+        ("processed", Processed),
+        ("retry_after", float | None),
+        ("server_wait", float | None),
+    ],
+)
 
-    category: Category
-    retry: RetryHint
-    processed: Processed
-    retry_after: float | None
-    server_wait: float | None
-    """The ``Retry-After`` the server sent, uncapped (None: it sent none)."""
+
+_verdict_of = tuple.__new__
+"""``_Verdict(...)`` without a NamedTuple's Python-level ``__new__``: once per failed attempt."""
 
 
-class _Said(NamedTuple):
-    """What the answer said, with every secret of the request masked out."""
-
-    message: str
-    sub_message: str | None
-    request_id: str | None
-    body: dict[str, Any] | None
-    raw: bytes
-    url: str | None
+# What the answer said, with every secret of the request masked out.
+_Said = NamedTuple(  # noqa: UP014
+    "_Said",
+    [
+        ("message", str),
+        ("sub_message", str | None),
+        ("request_id", str | None),
+        ("body", dict[str, Any] | None),
+        ("raw", bytes),
+        ("url", str | None),
+    ],
+)
 
 
 def build_error(
@@ -116,9 +128,9 @@ def build_error(
     error = _decided(spec, info, reading, raw.status_code, verdict, api_method, known)
     said = partial(_said, raw, spec, info if known else None, reading, data, facts, fields)
     if defer:
-        error.__dict__[_PENDING] = said
+        defer_details(error, said)
     else:
-        _fill(error, said())
+        fill(error, said())
     return error
 
 
@@ -132,45 +144,22 @@ def _decided(
     known: bool,
 ) -> PayError:
     """The typed error with what a retry decision reads; what the answer said comes later."""
-    error = error_class(verdict.category, spec.name if spec else None)(
-        provider=spec.name if spec else None,
-        code=reading.code,
-        sub_code=reading.sub_code,
-        http_status=status,
-        retry=verdict.retry,
-        retry_after=verdict.retry_after,
-        solution=info.solution_en,
-        solution_zh=info.solution_zh,
-        api_method=api_method,
-        processed=verdict.processed,
-        known=known,
+    error = error_class(verdict.category, spec.name if spec else None)._decided(
+        spec.name if spec else None,
+        reading.code,
+        reading.sub_code,
+        status,
+        verdict.retry,
+        verdict.retry_after,
+        info.solution_en,
+        info.solution_zh,
+        api_method,
+        verdict.processed,
+        known,
     )
     if verdict.server_wait is not None:
         error.server_retry_after = verdict.server_wait
     return error
-
-
-_PENDING = "_payerr_said"
-"""Where a deferred error keeps how to build what the answer said, until ``complete``."""
-
-
-def complete(error: PayError) -> PayError:
-    """Fill in what the answer said (masked), if it was deferred; at most once."""
-    said = error.__dict__.pop(_PENDING, None)
-    if said is not None:
-        _fill(error, said())
-    return error
-
-
-def _fill(error: PayError, said: _Said) -> None:
-    """Set what the answer said on the error, as its constructor would have."""
-    error.args = (said.message,)
-    error.message = said.message
-    error.sub_message = said.sub_message
-    error.request_id = said.request_id
-    error.body = dict(said.body) if said.body is not None else None
-    error.raw = bytes(said.raw[:RAW_CAP])
-    error.url = said.url
 
 
 def _verdict(
@@ -196,7 +185,7 @@ def _verdict(
     hint = request_hint(
         spec, retry, processed, facts.http_method, api_method, fields, facts.marked_idempotent
     )
-    return _Verdict(category, hint, processed, retry_after, sent_wait)
+    return _verdict_of(_Verdict, (category, hint, processed, retry_after, sent_wait))
 
 
 def _said(

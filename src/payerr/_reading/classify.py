@@ -15,7 +15,6 @@ from .._catalog.envelopes import Reading
 from .._catalog.generic import generic
 from .._catalog.model import ProviderSpec
 from .._catalog.registry import catalog
-from .build import build_coded, build_error, status_rule
 from .decode import parse_json
 from .outcome import Outcome
 from .parsed import Parsed, is_file_success, read_envelope
@@ -33,7 +32,7 @@ def classify(
     defer: bool = False,
 ) -> Outcome:
     """The one place a response becomes success or an error (the error built on demand;
-    ``defer``: what the answer said is left for ``build.complete``).
+    ``defer``: what the answer said is left for ``deferred.complete``).
 
     Long because it is the decision table of the reading rules, kept whole
     (docs/architecture.md, "The retry decision path", step 2).
@@ -47,6 +46,8 @@ def classify(
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
+        from .build import build_error, status_rule  # loaded with the first error
+
         info = status_rule(None, status)
         build = partial(
             build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
@@ -59,6 +60,8 @@ def classify(
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
+            from .build import build_coded  # loaded with the first error
+
             build = partial(build_coded, raw, spec, reading, data, facts, now, defer=defer)
             return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
@@ -68,6 +71,8 @@ def classify(
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             malformed = generic().malformed
+            from .build import build_error
+
             build = partial(
                 build_error, raw, spec, malformed, reading, data, facts, now, defer=defer
             )
@@ -75,6 +80,8 @@ def classify(
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
+    from .build import build_error, status_rule
+
     info = status_rule(spec, status)
     build = partial(build_error, raw, spec, info, reading, data, facts, now, defer=defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=build)

@@ -15,18 +15,12 @@ from .._catalog.envelopes import Format, Reading
 from .._catalog.generic import is_file
 from .._catalog.model import ProviderSpec
 from .decode import parse_json_slowly
-from .formats import looks_like_envelope, looks_like_form, looks_like_xml, parse_form, parse_xml
 
-
-class Parsed(NamedTuple):
-    """A body read once."""
-
-    data: Any
-    """What the body parsed to (a dict for any envelope; None when unreadable)."""
-    problem: str | None
-    """Why the body could not be read, when it could not."""
-    reading: Reading | None
-    """What the envelope says; None when the body is not the provider's envelope."""
+# A body read once: ``data``, what it parsed to (a dict for any envelope; None when
+# unreadable); ``problem``, why it could not be read; ``reading``, what the envelope says
+# (None when the body is not the provider's envelope). Declared by call: a class's string
+# annotations are each compiled when payerr is imported.
+Parsed = NamedTuple("Parsed", [("data", Any), ("problem", str | None), ("reading", Reading | None)])  # noqa: UP014
 
 
 FILE = Reading(ok=True)
@@ -46,21 +40,18 @@ def read_body(
     """``read_envelope`` as a plain (data, problem, reading): what the middleware reads
     every answer with, a NamedTuple made only for an answer that is not a success."""
     body_format: Format = "json"
-    try:
-        data, problem = orjson.loads(body), None  # the common case, without a call more
-    except orjson.JSONDecodeError:
+    data: Any = _UNREAD
+    # an error page (HTML, plain text) is not offered to orjson: its refusal builds the
+    # standard library's JSONDecodeError, line and column counted, for nothing
+    if status < 400 or may_be_object(body):
+        try:
+            data, problem = orjson.loads(body), None  # the common case, without a call more
+        except orjson.JSONDecodeError:
+            pass
+    if data is _UNREAD:
         if is_file_success(status, headers, body, spec, path):
             return {}, None, FILE
-        if spec.reads_xml and looks_like_xml(body):
-            data, problem = parse_xml(body)
-            body_format = "xml"
-        elif spec.reads_form and looks_like_form(body):
-            data, problem = parse_form(body, headers.get("content-type"))
-            body_format = "form"
-        elif status >= 400 and not may_be_object(body):
-            data, problem = None, "not JSON"  # an error page: no envelope to read in it
-        else:
-            data, problem = parse_json_slowly(body, headers.get("content-type"))
+        data, problem, body_format = _read_otherwise(spec, status, body, headers)
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
     if envelope is None:
         return data, problem, None
@@ -80,6 +71,25 @@ def read_body(
         reading.ok = True
     return data, problem, reading
 
+
+def _read_otherwise(
+    spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str]
+) -> tuple[Any, str | None, Format]:
+    """A body orjson did not read: XML or a form where the provider sends them, an error
+    page, or JSON in another charset (GBK) or beyond orjson (NaN, deep nesting)."""
+    from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml  # seldom needed
+
+    if spec.reads_xml and looks_like_xml(body):
+        return (*parse_xml(body), "xml")
+    if spec.reads_form and looks_like_form(body):
+        return (*parse_form(body, headers.get("content-type")), "form")
+    if status >= 400 and not may_be_object(body):
+        return None, "not JSON", "json"  # an error page: no envelope to read in it
+    return (*parse_json_slowly(body, headers.get("content-type")), "json")
+
+
+_UNREAD: Any = object()
+"""``read_body``'s mark for a body orjson did not read (refused, or not offered)."""
 
 _parsed = tuple.__new__
 """``Parsed(...)`` of a tuple, without the Python-level ``__new__`` a NamedTuple has."""
@@ -113,11 +123,14 @@ def is_file_success(
     answer with nothing in it as a success: a gateway that always names a code
     (``code_required``, an answer node) never answers a call with zero bytes.
     """
-    return (
-        200 <= status < 300
-        and is_file(headers.get("content-type"), headers.get("content-disposition"))
-        and not looks_like_envelope(head[:64])
-        and (bool(head) or not _answer_required(spec, status, path))
+    if not (200 <= status < 300):
+        return False
+    if not is_file(headers.get("content-type"), headers.get("content-disposition")):
+        return False
+    from .formats import looks_like_envelope  # a file's first bytes: seldom looked at
+
+    return not looks_like_envelope(head[:64]) and (
+        bool(head) or not _answer_required(spec, status, path)
     )
 
 

@@ -28,7 +28,7 @@ class RawResponse(Frozen):
         "request_body",
         "request_headers",
     )
-    __slots__ = (*_fields, "host", "path")
+    __slots__ = _fields
     status_code: int
     headers: Mapping[str, str]
     body: bytes
@@ -36,8 +36,6 @@ class RawResponse(Frozen):
     method: str
     request_body: bytes
     request_headers: Mapping[str, str]
-    host: str
-    path: str
 
     def __init__(
         self,
@@ -59,25 +57,53 @@ class RawResponse(Frozen):
         set_(self, "method", str(method).upper())
         set_(self, "request_body", request_body)
         set_(self, "request_headers", _lower(request_headers))
-        set_(self, "host", _host(url))
-        set_(self, "path", _path(url))
+
+    # read from the URL when asked: a retried attempt's error seldom asks
+    @property
+    def host(self) -> str:
+        """The URL's host name, lower-cased ("" when the URL has none or does not parse)."""
+        return _host(self.url)
+
+    @property
+    def path(self) -> str:
+        """The URL's path ("" when the URL does not parse)."""
+        return _path(self.url)
+
+
+_CASELESS = frozenset({"Headers", "CIMultiDict", "CIMultiDictProxy"})
+"""Mappings that already match names case-insensitively (httpx, aiohttp's multidict)."""
 
 
 def _lower(headers: Any) -> Mapping[str, str]:
     """Header names lower-cased, unless the mapping already ignores case (httpx, requests)."""
     if not headers:
         return {}
-    if hasattr(headers, "lower_items") or type(headers).__name__ == "Headers":
+    if type(headers).__name__ in _CASELESS or hasattr(headers, "lower_items"):
         return headers  # type: ignore[no-any-return]
     items = headers.items() if hasattr(headers, "items") else headers
     return {str(k).lower(): str(v) for k, v in items}
 
 
 def _host(url: str) -> str:
+    """The URL's host name, lower-cased. ``urlsplit`` keeps its own cache, but its
+    ``hostname`` parses the netloc again on every look: kept here per netloc."""
     try:
-        return urlsplit(url).hostname or ""
+        netloc = urlsplit(url).netloc
     except ValueError:
         return ""
+    host = _HOSTS.get(netloc)
+    if host is None:
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        if len(_HOSTS) >= 256:  # any host may be asked for: the memory stays bounded
+            _HOSTS.clear()
+        _HOSTS[netloc] = host
+    return host
+
+
+_HOSTS: dict[str, str] = {}
 
 
 def _path(url: str) -> str:
@@ -144,3 +170,13 @@ def attach_outcome(response: Any, outcome: Any) -> None:
         extensions[OUTCOME_KEY] = outcome
     elif not isinstance(response, RawResponse):
         response._payerr_outcome = outcome
+
+
+def detach_outcome(response: Any) -> None:
+    """Take the outcome off a response nobody will read again: a retried attempt's answer,
+    its error holding it (``error.response``) and it holding its error, would be a cycle."""
+    extensions = getattr(response, "extensions", None)
+    if isinstance(extensions, dict):
+        extensions.pop(OUTCOME_KEY, None)
+    else:
+        getattr(response, "__dict__", {}).pop("_payerr_outcome", None)

@@ -7,7 +7,7 @@ the fields an envelope names the call by and the secrets to mask.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,7 +19,8 @@ from .raw import RawResponse
 class RequestFacts(Value):
     """What the request said that matters when its answer is an error."""
 
-    __slots__ = _fields = ("http_method", "url", "body", "headers", "marked_idempotent")
+    _fields = ("http_method", "url", "body", "headers", "marked_idempotent")
+    __slots__ = (*_fields, "_parsed")
     http_method: str
     url: str
     body: bytes
@@ -39,10 +40,20 @@ class RequestFacts(Value):
         self.body = body
         self.headers = headers
         self.marked_idempotent = marked_idempotent
+        self._parsed: tuple[tuple[str, ...], dict[str, Any]] | None = None
 
-    def fields(self, nested: Iterable[str] = ()) -> dict[str, Any]:
+    def fields(self, nested: tuple[str, ...] = ()) -> dict[str, Any]:
         """Top-level parameters from the query, a form or a JSON body, and those of the
-        ``nested`` fields holding a JSON object (the adapter's ``nested_fields``)."""
+        ``nested`` fields holding a JSON object (the adapter's ``nested_fields``).
+
+        Parsed once per request: every failed attempt of a call asks again (its hint,
+        its secrets to mask) of the same body. Each caller gets a dict of its own."""
+        parsed = self._parsed
+        if parsed is None or parsed[0] != nested:
+            parsed = self._parsed = (nested, self._parse(nested))
+        return dict(parsed[1])
+
+    def _parse(self, nested: tuple[str, ...]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         try:
             found.update(parse_qsl(urlsplit(self.url).query))

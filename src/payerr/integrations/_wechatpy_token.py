@@ -57,6 +57,8 @@ class WeChatPyToken(QueryParamToken):
         self.client = client
         self.key = key
         self._wechatpy_fetch = fetch
+        self._quoted = ("", "")
+        """The last token seen, and its query encoding."""
 
     @property
     def token(self) -> str | None:
@@ -85,27 +87,33 @@ class WeChatPyToken(QueryParamToken):
         return not expires_at or expires_at - time.time() > EARLY
 
     def apply(self, request: R) -> R:
+        if self.carries_current(request, self.token):
+            return request
+        return super().apply(request)
+
+    def carries_current(self, request: Any, token: str | None) -> bool:
+        """Nothing to rewrite: a call wechatpy sent without the token (leave it so), or
+        one carrying ``token`` as wechatpy put it. The engine asks before copying."""
         url = str(getattr(request, "url", None) or "")
         if f"{self.param}=" not in url:
-            return request  # a call wechatpy sent without the token: leave it so
-        if _carries(url, self.param, self.token):
-            return request  # the current token, as wechatpy put it: nothing to rewrite
-        return super().apply(request)
+            return True
+        return self._carries(url, token)
+
+    def _carries(self, url: str, token: str | None) -> bool:
+        """Whether ``url`` carries ``token`` as its one ``param``, encoded as wechatpy
+        (requests' ``params=``) encodes it."""
+        if not token:
+            return False
+        if self._quoted[0] != token:  # encoded once per token, not once per request
+            self._quoted = (token, quote_plus(token))
+        prefix = f"{self.param}="
+        query = url.partition("?")[2].partition("#")[0]
+        return [pair for pair in query.split("&") if pair.startswith(prefix)] == [
+            prefix + self._quoted[1]
+        ]
 
     def __repr__(self) -> str:
         return f"WeChatPyToken(param={self.param!r}, ready=True)"
-
-
-def _carries(url: str, param: str, token: str | None) -> bool:
-    """Whether ``url`` carries ``token`` as its one ``param``, encoded as wechatpy
-    (requests' ``params=``) encodes it."""
-    if not token:
-        return False
-    prefix = f"{param}="
-    query = url.partition("?")[2].partition("#")[0]
-    return [pair for pair in query.split("&") if pair.startswith(prefix)] == [
-        prefix + quote_plus(token)
-    ]
 
 
 class _RedisLock:

@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - the test extra installs wechatp
     raise ImportError("payerr.integrations.wechatpy needs wechatpy: pip install wechatpy") from exc
 
 from .._catalog.registry import catalog
+from .._clients.handover import MISSING, take
 from .._clients.requests_adapter import RequestsAdapter
 from .._coordination.local import Coordinator, LocalCoordinator
 from .._engine.credentials import gate_for
@@ -153,6 +154,9 @@ def _send_through(
     wechat.auto_retry = False
     wechat.fetch_access_token = _single_flight_fetch(token, adapter)
     wechat._request = _raising_wechatpy_errors(wechat, wechat._request)
+    decode = getattr(wechat, "_decode_result", None)
+    if decode is not None:  # a component parses in its own handler: nothing to hand it
+        wechat._decode_result = functools.partial(_decode_parsed, decode)
     wechat.__reduce_ex__ = functools.partial(_reduce_installed, wechat, auto_retry, policy)
     remember(wechat, adapter)
 
@@ -201,7 +205,16 @@ def _coordinator_of(storage: Any) -> LocalCoordinator:
         return LocalCoordinator()
 
 
-_INSTALLED = frozenset({"fetch_access_token", "_request", "__reduce_ex__", "_payerr_views"})
+def _decode_parsed(decode: Callable[[Any], Any], response: requests.Response) -> Any:
+    """wechatpy's ``_decode_result``, given payerr's parse of the body where wechatpy's own
+    ``json.loads`` of it would read the same (``handover``): the body is parsed once."""
+    data = take(response, response.content, "utf-8")
+    return decode(response) if data is MISSING else data
+
+
+_INSTALLED = frozenset(
+    {"fetch_access_token", "_request", "_decode_result", "__reduce_ex__", "_payerr_views"}
+)
 """What ``install`` puts on a client: left out of its pickle."""
 
 
