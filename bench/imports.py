@@ -12,13 +12,15 @@ measures the compiler, not the import.
 The "wheel" cases run payerr as installed from a wheel built here (with the
 compiled catalog its build hook adds): with a warm user cache, and with a
 cache that cannot be written (its directory under a file; ``PAYERR_NO_CACHE``).
-Each case's cost over ``import httpx`` is the median of the differences taken
-within each round (paired), beside an A/A row: ``import httpx`` against itself.
+Each case's cost over ``import httpx`` is the median of its differences from an
+``import httpx`` run right beside it (before or after, alternately; the cases in an
+order shuffled every round), beside an A/A row: ``import httpx`` against itself.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -109,25 +111,43 @@ def run(code: str, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def measure(pycache: str, scratch: Path) -> dict[str, list[float]]:
-    """Milliseconds per case and round, ROUNDS alternating rounds after one warm-up each."""
+Samples = dict[str, list[float]]
+
+
+def measure(pycache: str, scratch: Path) -> tuple[Samples, Samples]:
+    """Milliseconds per case and round after one warm-up each, and beside each an
+    ``import httpx`` run right before or right after it (alternately, round by round).
+
+    Each case is held to its own neighbour, in an order shuffled every round: a process
+    run later in a round runs a little slower (a fixed order made ``import httpx``
+    against itself read +2 ms), and that drift must not count as payerr's."""
     envs = {name: environment(pycache, name.endswith("no cache")) for name in CASES}
     site = installed(scratch)
     for name, kind in WHEEL_CASES.items():
         envs[name] = wheel_environment(pycache, site, scratch, kind)
     for name, code in CASES.items():  # bytecode written, compiled adapter cache written
         run(code, envs[name])
-    samples: dict[str, list[float]] = {name: [] for name in CASES}
-    for _ in range(ROUNDS):
-        for name, code in CASES.items():
-            samples[name].append(run(code, envs[name]) * 1000)
-    return samples
+    reference = CASES["import httpx"], envs["import httpx"]
+    samples: Samples = {name: [] for name in CASES}
+    beside: Samples = {name: [] for name in CASES}
+    order = random.Random(27)
+    for number in range(ROUNDS):
+        names = list(CASES)
+        order.shuffle(names)
+        for name in names:
+            case = CASES[name], envs[name]
+            first, second = (case, reference) if number % 2 else (reference, case)
+            one, other = run(*first) * 1000, run(*second) * 1000
+            ours, theirs = (one, other) if number % 2 else (other, one)
+            samples[name].append(ours)
+            beside[name].append(theirs)
+    return samples, beside
 
 
-def over_httpx(samples: dict[str, list[float]], name: str) -> tuple[float, float]:
-    """The median of the per-round differences from ``import httpx``, and their spread
-    (half the interquartile range)."""
-    differences = [a - b for a, b in zip(samples[name], samples["import httpx"], strict=True)]
+def over_httpx(samples: Samples, beside: Samples, name: str) -> tuple[float, float]:
+    """The median of the per-round differences from the ``import httpx`` run beside it,
+    and their spread (half the interquartile range)."""
+    differences = [a - b for a, b in zip(samples[name], beside[name], strict=True)]
     quartiles = statistics.quantiles(differences, n=4)
     return statistics.median(differences), (quartiles[2] - quartiles[0]) / 2
 
@@ -183,7 +203,7 @@ def main() -> int:
     if "--instructions" in sys.argv:
         return counted()
     with tempfile.TemporaryDirectory(prefix="payerr-bench-pycache-") as pycache:
-        samples = measure(pycache, Path(pycache) / "scratch")
+        samples, beside = measure(pycache, Path(pycache) / "scratch")
         asyncio_loaded = subprocess.run(
             [sys.executable, "-c", CHECK],
             check=True,
@@ -195,14 +215,14 @@ def main() -> int:
     base = medians["python (nothing)"]
     rows = []
     for name, ms in medians.items():
-        paired, spread = over_httpx(samples, name)
+        paired, spread = over_httpx(samples, beside, name)
         rows.append(
             [name, f"{ms:.0f} ms", f"{ms - base:+.0f} ms", f"{paired:+.1f} ± {spread:.1f} ms"]
         )
     print(table(["process", "wall time", "vs bare python", "vs import httpx (paired)"], rows))
     print(f"\n{ROUNDS} paired rounds; target: < 15 ms over `import httpx` for these:")
     for name in (MIDDLEWARE, *WHEEL_CASES):
-        print(f"  {name}: {over_httpx(samples, name)[0]:+.1f} ms")
+        print(f"  {name}: {over_httpx(samples, beside, name)[0]:+.1f} ms")
     print(f"asyncio imported by sync use: {asyncio_loaded}")
     return 0
 

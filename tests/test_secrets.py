@@ -18,9 +18,12 @@ from typing import Any
 import httpx
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 import payerr
 from payerr import testing
+from payerr._reading.redact import _may_appear, spellings
 from support.faultserver import FaultServer, refused_url
 
 
@@ -172,9 +175,6 @@ def test_echo_server_really_echoes() -> None:
     assert "***" in info.value.message
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 from payerr._reading import redact as _redact  # noqa: E402
 
 _ODD_SPELLINGS = ["Access_Token", "SIGN", "ſign", "X-Wsse", "K", "ß", "İ"]
@@ -231,3 +231,13 @@ def test_a_long_text_is_cut_never_inside_a_secret() -> None:
     out = _redact.redact_text(text, [secret])
     assert out.endswith(_redact.CUT)
     assert "S3cr" not in out and len(out) <= cap + 1
+
+
+@given(st.text(min_size=1, max_size=80), st.sampled_from(["", "x", "前缀 ", '{"m":"']))
+def test_a_secret_spelled_any_way_in_a_text_is_never_skipped(value: str, around: str) -> None:
+    """Secrets are spelled out only where one may be echoed: the look before spelling
+    (its longest run of ASCII letters and digits) finds every spelling payerr masks."""
+    for spelled in spellings(value):
+        text = f"{around}{spelled}…"
+        assert _may_appear(value, [text]), spelled
+        assert _may_appear(value, [text.encode("utf-8", "surrogatepass")]), spelled

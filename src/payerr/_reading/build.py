@@ -199,12 +199,14 @@ def _said(
 ) -> _Said:
     """The message, request id and body of the answer, secrets masked; a known code
     whose answer has no message gets the catalog's."""
-    secrets = secret_values(facts.url, facts.headers, fields)
-    body, data = _scrubbed(raw, data, secrets)
     message, request_id = _message_and_request_id(reading, spec, raw.headers)
-    if not message and known is not None:
-        message = known.provider_message or known.message_en
     sub_message = reading.sub_message
+    secrets = secret_values(
+        facts.url, facts.headers, fields, within=(raw.body, message, sub_message or "")
+    )
+    body, data = _scrubbed(raw, data, secrets)
+    if not message and known is not None:
+        message = known.provider_message or known.message_en  # the catalog's: no secrets
     return _Said(
         redact_text(message, secrets),
         redact_text(sub_message, secrets) if sub_message else None,

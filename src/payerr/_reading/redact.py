@@ -9,7 +9,7 @@ echo them back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 MASK = "***"
@@ -267,9 +267,13 @@ def redact_url(url: str) -> str:
 
 
 def secret_values(
-    url: str, headers: Mapping[str, str], form: Mapping[str, object] | None = None
+    url: str,
+    headers: Mapping[str, str],
+    form: Mapping[str, object] | None = None,
+    within: Sequence[str | bytes] | None = None,
 ) -> tuple[str, ...]:
-    """The credential values a request carried, so echoes of them can be scrubbed."""
+    """The credential values a request carried, so echoes of them can be scrubbed;
+    given ``within`` (the texts to scrub), only those that may appear in one of them."""
     found: list[str] = []
     try:
         query = urlsplit(url).query
@@ -289,5 +293,25 @@ def secret_values(
                 found.append(credential)
     if form:
         found += [str(v) for k, v in form.items() if is_secret_name(k) and isinstance(v, str) and v]
-    every = {spelled for value in dict.fromkeys(found) for spelled in spellings(value)}
+    values = dict.fromkeys(found)
+    if within is not None:
+        values = dict.fromkeys(value for value in values if _may_appear(value, within))
+    every = {spelled for value in values for spelled in spellings(value)}
     return tuple(sorted(every, key=len, reverse=True))
+
+
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]+")
+
+
+def _may_appear(value: str, texts: Sequence[str | bytes]) -> bool:
+    """Whether any spelling of ``value`` may be in one of ``texts``: every spelling keeps
+    the value's ASCII letters and digits as they are, so a text without its longest run
+    of them holds none. Spelling out a 300-character signature (percent, JSON and
+    ``\\u`` escapes) costs more than the rest of an error; most answers echo nothing."""
+    if "\\" in value:
+        return True  # a value holding escapes may be echoed decoded: spell it out
+    core = max(_ASCII_ALNUM.findall(value), key=len, default="")
+    if len(core) < 4:
+        return True  # too short to tell anything by
+    raw = core.encode()
+    return any(core in text if isinstance(text, str) else raw in text for text in texts)
