@@ -170,23 +170,26 @@ def _generic(generic: Generic) -> dict[str, Any]:
     }
 
 
-def first_line(path: Path) -> tuple[dict[str, Any], int, int]:
-    """The file's first line, read; its length and the file's. Read once per start: the
-    key, the providers and ``generic.toml`` all come from it (while the file is unchanged)."""
+def first_line(path: Path, keep: bool = False) -> tuple[dict[str, Any], int, int]:
+    """The file's first line, read; its length and the file's. ``keep``: held for the next
+    read of the same unchanged file, which takes it (the key's check, then ``load``: one
+    parse per start, and nothing held after)."""
     with open(path, "rb") as file:
         found = os.fstat(file.fileno())
         stamp = (path, found.st_size, found.st_mtime_ns, found.st_ino)
-        if _FIRST[0] == stamp:
-            known: tuple[dict[str, Any], int, int] = _FIRST[1]
-            return known
+        if _KEPT[0] == stamp:
+            kept: tuple[dict[str, Any], int, int] = _KEPT[1]
+            _KEPT[:] = [None, None]
+            return kept
         first = file.readline()
     read: tuple[dict[str, Any], int, int] = (orjson.loads(first), len(first), found.st_size)
-    _FIRST[:] = [stamp, read]
+    _KEPT[:] = [stamp, read] if keep else [None, None]
     return read
 
 
-_FIRST: list[Any] = [None, None]
-"""The last first line read: (path, size, time, inode), and what ``_first_line`` made of it."""
+_KEPT: list[Any] = [None, None]
+"""A first line read with ``keep``: (path, size, time, inode), and what ``first_line`` made
+of it, until the next read takes it."""
 
 
 def load(path: Path) -> list[PendingSpec]:

@@ -40,7 +40,7 @@ def shipped_key(files: Sequence[Path], directory: Path) -> str | None:
         if len(names) != 1 or not names[0].endswith(".jsonl"):
             return None
         compiled = directory / names[0]
-        built_from = first_line(compiled)[0].get("built_from")
+        built_from = first_line(compiled, keep=True)[0].get("built_from")
         newest = os.stat(compiled).st_mtime + INSTALL_WINDOW
         sources = _sources(files)
         if not isinstance(built_from, dict) or built_from.keys() != sources.keys():

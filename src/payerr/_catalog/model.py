@@ -326,10 +326,10 @@ class ProviderSpec(Frozen):
         """Whether the request carries the key the provider deduplicates this API on."""
         if not api_method:
             return False
-        return any(
-            bool(fields.get(key)) and globs((pattern,)).match(api_method)
-            for pattern, key in self.idempotency_keys.items()
-        )
+        for pattern, key in self.idempotency_keys.items():  # most keys are absent: a loop
+            if fields.get(key) and globs((pattern,)).match(api_method):
+                return True
+        return False
 
     def all_codes(self) -> Iterator[CodeInfo]:
         yield from self.success.values()

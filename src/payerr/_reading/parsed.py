@@ -77,12 +77,13 @@ def _read_otherwise(
 ) -> tuple[Any, str | None, Format]:
     """A body orjson did not read: XML or a form where the provider sends them, an error
     page, or JSON in another charset (GBK) or beyond orjson (NaN, deep nesting)."""
-    from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml  # seldom needed
+    if spec.reads_xml or spec.reads_form:  # the readers of other formats: loaded for these
+        from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
 
-    if spec.reads_xml and looks_like_xml(body):
-        return (*parse_xml(body), "xml")
-    if spec.reads_form and looks_like_form(body):
-        return (*parse_form(body, headers.get("content-type")), "form")
+        if spec.reads_xml and looks_like_xml(body):
+            return (*parse_xml(body), "xml")
+        if spec.reads_form and looks_like_form(body):
+            return (*parse_form(body, headers.get("content-type")), "form")
     if status >= 400 and not may_be_object(body):
         return None, "not JSON", "json"  # an error page: no envelope to read in it
     return (*parse_json_slowly(body, headers.get("content-type")), "json")

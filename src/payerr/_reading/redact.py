@@ -62,8 +62,6 @@ NAME_CORES = (
     "ticket",
 )
 """Every secret name contains one of these: texts without any skip the masking pattern."""
-_WORD_REST = re.compile(r"[\w-]*+")
-_AFTER_WORD = re.compile(r'"?\s*+[=:]')
 
 _extra_names: set[str] = set()
 _QUOTED: re.Pattern[str] | None = None
@@ -126,9 +124,9 @@ def add_secret_names(*names: str) -> None:
     """
     fresh = {name.lower() for name in names if name} - SECRET_NAMES - _extra_names
     if fresh:
-        global _SECRET, _QUOTED
+        global _SECRET, _QUOTED, _CORES
         _extra_names.update(fresh)
-        _SECRET = _QUOTED = None  # rebuilt with the new names on next use
+        _SECRET = _QUOTED = _CORES = None  # rebuilt with the new names on next use
 
 
 def is_secret_name(name: str) -> bool:
@@ -228,20 +226,24 @@ def spellings(value: str) -> tuple[str, ...]:
 
 
 def _may_hold_named_secret(text: str) -> bool:
-    """A cheap look before the full pattern: a name core, the rest of a name, then = or :.
+    """A cheap look before the full pattern: a word holding a name core, then = or :.
 
     Every place the pattern masks has this shape, so a text without it has
-    nothing to mask. ``casefold`` matches at least what IGNORECASE does.
+    nothing to mask. ``casefold`` matches at least what IGNORECASE does. Words
+    followed by = or : are found in one pass (each taken whole, possessively, from
+    its first character), and only those are searched for a core.
     """
-    folded = text.casefold()
-    for core in (*NAME_CORES, *_extra_names):
-        start = folded.find(core)
-        while start >= 0:
-            end = _WORD_REST.match(folded, start + len(core)).end()  # type: ignore[union-attr]
-            if _AFTER_WORD.match(folded, end):
-                return True
-            start = folded.find(core, max(end, start + 1))  # the rest of this word is seen
-    return False
+    global _CORES
+    if _CORES is None:
+        _CORES = re.compile("|".join(map(re.escape, (*NAME_CORES, *sorted(_extra_names)))))
+    search = _CORES.search
+    return any(search(word) for word in _NAMED_WORD.findall(text.casefold()))
+
+
+_NAMED_WORD = re.compile(r'(?<![\w-])[\w-]++(?="?\s*+[=:])')
+"""A whole word followed by = or : (a quote between, as JSON has it)."""
+_CORES: re.Pattern[str] | None = None
+"""Any name core or added name: made on first need, and again when names are added."""
 
 
 _MASKED = rf"\g<json>\g<quoted>\g<pair>\g<header>{MASK}"
