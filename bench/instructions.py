@@ -1,13 +1,18 @@
 """CPU work per request, counted: the same loopback runs as e2e.py, under callgrind.
 
-    python bench/instructions.py      # needs valgrind; about two minutes
+    python bench/instructions.py      # needs valgrind; about ten minutes
+    python bench/instructions.py --only aiohttp --jobs 2
 
 Wall-clock medians on loopback wander by a few percent between two identical
 clients, which is the size of what we want to see. Instructions do not: the
 client process runs under ``valgrind --tool=callgrind`` twice per contender
 (a short and a long run against the same server process), and the difference
-divided by the extra requests is the client's own work per request, the
-same on every run. The server's work and the kernel's are not counted.
+divided by the extra requests is the client's own work per request. The
+server's work and the kernel's are not counted. One counted run at a time
+by default: a client's count still moves with how an answer's bytes arrive
+(a head and body read in one go or two), and two runs side by side on a
+2-core machine, with the server between them, made rows differ by up to
+150 k (aiohttp's most).
 """
 
 from __future__ import annotations
@@ -191,6 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", default=[], help="rows whose name contains this (repeatable)"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="counted runs at a time (default 1: on loopback a client's count moves with "
+        "how the answers' bytes arrive, so runs side by side on a busy machine differ)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         name, base, count = args.child
@@ -211,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         table_of = contenders(base)
         names = [n for n in table_of if not args.only or any(o in n for o in args.only)]
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             counts = dict(zip(names, pool.map(lambda n: per_request(n, base), names), strict=True))
     finally:
         server.terminate()

@@ -46,11 +46,10 @@ def classify(
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
-        from .build import build_error, status_rule  # loaded with the first error
-
-        info = status_rule(None, status)
+        errors = _errors()
+        info = errors.status_rule(None, status)
         build = partial(
-            build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
+            errors.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
         )
         return Outcome(False, _dict_or_none(data), None, None, build=build)
     if parsed is None:
@@ -60,9 +59,9 @@ def classify(
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
-            from .build import build_coded  # loaded with the first error
-
-            build = partial(build_coded, raw, spec, reading, data, facts, now, defer=defer)
+            build = partial(
+                _errors().build_coded, raw, spec, reading, data, facts, now, defer=defer
+            )
             return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
@@ -71,20 +70,31 @@ def classify(
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             malformed = generic().malformed
-            from .build import build_error
-
             build = partial(
-                build_error, raw, spec, malformed, reading, data, facts, now, defer=defer
+                _errors().build_error, raw, spec, malformed, reading, data, facts, now, defer=defer
             )
             return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
-    from .build import build_error, status_rule
-
-    info = status_rule(spec, status)
-    build = partial(build_error, raw, spec, info, reading, data, facts, now, defer=defer)
+    errors = _errors()
+    info = errors.status_rule(spec, status)
+    build = partial(errors.build_error, raw, spec, info, reading, data, facts, now, defer=defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
+
+
+_BUILD: Any = None
+
+
+def _errors() -> Any:
+    """The ``build`` module, imported with the first error (a success never needs it) and
+    kept: an import statement on every failed attempt costs more than this call."""
+    global _BUILD
+    if _BUILD is None:
+        from . import build
+
+        _BUILD = build
+    return _BUILD
 
 
 def _dict_or_none(data: Any) -> dict[str, Any] | None:
