@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import payerr
+from payerr._catalog.registry import catalog
 from payerr._clients.handover import same_value
-from payerr._reading.decode import parse_json
+from payerr._reading.parsed import read_body
 from payerr._reading.raw import cached_outcome
 from support.loopback import Script, Step, serve
 from support.payloads import ALL_CASES, WECHAT, Case
@@ -40,7 +41,7 @@ def httpx_get(case: Case, headers: dict[str, str] | None = None) -> httpx.Respon
         return httpx.Response(case.status, headers=headers or case.headers, content=body_of(case))
 
     inner = httpx.MockTransport(answer)
-    transport = payerr.Transport(inner, provider=PROVIDER[case.id])
+    transport = payerr.Transport(inner, provider=PROVIDER.get(case.id, "wechat"))
     with httpx.Client(transport=transport) as client:
         return client.get(case.url)
 
@@ -117,6 +118,17 @@ def test_requests_ascii_body_any_ascii_charset(requests_get: Any) -> None:
     assert response.json() is payerr.inspect(response).data
 
 
+WIDE = '{"errcode":0,"errmsg":"ok","id":18446744073709551616,"debt":-9223372036854775809}'
+
+
+def test_integers_past_64_bits_are_handed_over_exact() -> None:
+    """orjson reads an integer past 64 bits as a float: such a body is read as
+    ``json.loads`` reads it, so what ``json()`` gets is exact."""
+    response = httpx_get(Case("wechat-wide", 200, WIDE, WECHAT, None))
+    assert response.json() == json.loads(WIDE)
+    assert type(cached_outcome(response).data["id"]) is int
+
+
 def test_requests_json_kwargs_parse_as_asked(requests_get: Any) -> None:
     response = requests_get(b'{"errcode":0,"errmsg":"ok","balance":1.10}')
     assert response.json(parse_float=Decimal)["balance"] == Decimal("1.10")
@@ -132,6 +144,8 @@ JSON = st.recursive(
     max_leaves=12,
 )
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "latin-1"])
+WECHAT_SPEC = catalog().spec("wechat")
+"""What the middleware reads a WeChat answer with (``read_body``): its parse is handed over."""
 CHARSETS = st.sampled_from([None, "utf-8", "UTF8", "gbk", "iso-8859-1", "utf-16", "nonsense"])
 
 
@@ -139,14 +153,16 @@ CHARSETS = st.sampled_from([None, "utf-8", "UTF8", "gbk", "iso-8859-1", "utf-16"
 def test_handed_over_only_when_the_client_reads_the_same(
     value: Any, encoding: str, charset: str | None, ascii_only: bool, space: str
 ) -> None:
-    """Whatever the body and charset: if payerr hands its parse over, it equals what
-    ``json.loads`` of the body decoded with the client's charset gives."""
+    """Whatever the body and charset: if payerr hands its parse over (the middleware's own
+    read of it), it equals what ``json.loads`` of the body decoded with the client's
+    charset gives."""
     text = space + json.dumps(value, ensure_ascii=ascii_only)
     try:
         body = text.encode(encoding)
     except UnicodeEncodeError:
         return
-    data, problem = parse_json(body, f"application/json; charset={charset}" if charset else None)
+    declared = f"application/json; charset={charset}" if charset else "application/json"
+    data, problem, _ = read_body(WECHAT_SPEC, 200, body, {"content-type": declared}, "/")
     if problem is not None or not same_value(data, body, charset):
         return
     client = json.loads(body) if charset is None else json.loads(body.decode(charset))

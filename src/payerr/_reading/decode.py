@@ -39,9 +39,16 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
         return parse_json_slowly(body, content_type)
-    if body.translate(_DIGITS_ONLY).find(_NINETEEN_DIGITS) >= 0 and _has_wide_float(value):
+    if wide_integer(body, value):
         return parse_json_slowly(body, content_type)  # an integer past 64 bits, kept exact
     return value, None
+
+
+def wide_integer(body: bytes, value: Any) -> bool:
+    """Whether orjson's ``value`` of ``body`` read an integer past 64 bits (as a float).
+
+    A run of nineteen digits is looked for first, in C: most bodies have none."""
+    return body.translate(_DIGITS_ONLY).find(_NINETEEN_DIGITS) >= 0 and _has_wide_float(value)
 
 
 _DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))

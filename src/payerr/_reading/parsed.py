@@ -14,7 +14,7 @@ import orjson
 from .._catalog.envelopes import Format, Reading
 from .._catalog.generic import is_file
 from .._catalog.model import ProviderSpec
-from .decode import parse_json_slowly
+from .decode import parse_json_slowly, wide_integer
 
 # A body read once: ``data``, what it parsed to (a dict for any envelope; None when
 # unreadable); ``problem``, why it could not be read; ``reading``, what the envelope says
@@ -48,6 +48,9 @@ def read_body(
             data, problem = orjson.loads(body), None  # the common case, without a call more
         except orjson.JSONDecodeError:
             pass
+        else:
+            if wide_integer(body, data):  # orjson reads an integer past 64 bits as a float
+                data, problem = parse_json_slowly(body, headers.get("content-type"))
     if data is _UNREAD:
         if is_file_success(status, headers, body, spec, path):
             return {}, None, FILE
