@@ -290,3 +290,22 @@ def test_a_token_never_surfaces_in_any_spelling(tail: str, how: int, reset: bool
     ]
     for text in shown:
         assert _PREFIX not in text, text
+
+
+_DIGITS_AND_MORE = st.lists(
+    st.sampled_from([b"0", b"7", b"9", b",", b" ", b'"a"', b"-", b"1234567890"]), max_size=60
+).map(b"".join)
+
+
+@given(_DIGITS_AND_MORE, st.integers(min_value=0, max_value=30))
+def test_the_look_for_wide_integers_never_misses_one(noise: bytes, at: int) -> None:
+    """A body holding nineteen digits in a row, anywhere, with orjson's float for it in
+    the parse: read again exactly; without such a run, or without the float, it is not."""
+    from payerr._reading.decode import wide_integer
+
+    digits = b"18446744073709551616"
+    body = noise[:at] + b'{"n":' + digits + b"}" + noise[at:]
+    assert wide_integer(body, [float(int(digits))])
+    assert wide_integer(body, [0]) is False  # and the parse itself still decides
+    runs = re.findall(rb"[0-9]{19}", noise)
+    assert wide_integer(noise, [1e19]) is bool(runs)

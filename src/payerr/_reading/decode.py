@@ -47,7 +47,8 @@ def parse_json(body: bytes, content_type: str | None = None) -> tuple[Any, str |
 def wide_integer(body: bytes, value: Any) -> bool:
     """Whether orjson's ``value`` of ``body`` read an integer past 64 bits (as a float).
 
-    A run of nineteen digits is looked for first, in C: most bodies have none."""
+    A run of nineteen digits is looked for first, in C: most bodies have none (about
+    10 instructions a byte: 5 M on a 500 KiB answer, 0.8 k on a small one)."""
     return body.translate(_DIGITS_ONLY).find(_NINETEEN_DIGITS) >= 0 and _has_wide_float(value)
 
 
