@@ -49,7 +49,7 @@ class _Stream(httpcore.NetworkStream):
         self.close = inner.close  # type: ignore[method-assign]
         self.get_extra_info = inner.get_extra_info  # type: ignore[method-assign]
 
-    # ``_clamp`` is written out in ``read`` and ``write``: each runs several times a request
+    # ``_clamp`` written out: the read runs on every answer, and a call is a frame more
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         deadline = DEADLINE.get()
         if deadline is not None:
@@ -65,14 +65,7 @@ class _Stream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        deadline = DEADLINE.get()
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise HeadDeadline("the answer was not in by the retry policy's deadline")
-            if timeout is None or timeout > left:
-                timeout = left
-        self._inner.write(buffer, timeout)
+        self._inner.write(buffer, _clamp(timeout))
 
     def close(self) -> None:
         self._inner.close()

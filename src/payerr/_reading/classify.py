@@ -46,10 +46,10 @@ def classify(
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
-        errors = _errors()
-        info = errors.status_rule(None, status)
+        built = _build_module()
+        info = built.status_rule(None, status)
         build = partial(
-            errors.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
+            built.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
         )
         return Outcome(False, _dict_or_none(data), None, None, build=build)
     if parsed is None:
@@ -60,7 +60,7 @@ def classify(
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
             build = partial(
-                _errors().build_coded, raw, spec, reading, data, facts, now, defer=defer
+                _build_module().build_coded, raw, spec, reading, data, facts, now, defer=defer
             )
             return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
@@ -71,22 +71,30 @@ def classify(
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             malformed = generic().malformed
             build = partial(
-                _errors().build_error, raw, spec, malformed, reading, data, facts, now, defer=defer
+                _build_module().build_error,
+                raw,
+                spec,
+                malformed,
+                reading,
+                data,
+                facts,
+                now,
+                defer=defer,
             )
             return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
-    errors = _errors()
-    info = errors.status_rule(spec, status)
-    build = partial(errors.build_error, raw, spec, info, reading, data, facts, now, defer=defer)
+    built = _build_module()
+    info = built.status_rule(spec, status)
+    build = partial(built.build_error, raw, spec, info, reading, data, facts, now, defer=defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
 
 
 _BUILD: Any = None
 
 
-def _errors() -> Any:
+def _build_module() -> Any:
     """The ``build`` module, imported with the first error (a success never needs it) and
     kept: an import statement on every failed attempt costs more than this call."""
     global _BUILD
