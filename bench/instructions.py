@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import counted_env, table
+from _timing import compile_sources, counted_env, table
 from e2e import PATH, start_server
 
 BIG = "/cgi-bin/user/info/batchget"
@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         [sys.executable, "-c", "from payerr._catalog.registry import catalog; catalog().names"],
         check=True,
     )
+    compile_sources()
     server, base = start_server()
     try:
         table_of = contenders(base)

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import counted_env, table
+from _timing import compile_sources, counted_env, table
 
 CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 Keys = dict[str, str]
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             check=False,
         )
         assert warm.returncode == 0, "the catalog did not compile"
+        compile_sources()
         with ThreadPoolExecutor(max_workers=2) as pool:
             counts = pool.map(lambda n: per_call(n, short, long), names)
             found = dict(zip(names, counts, strict=True))

@@ -409,3 +409,15 @@ def test_async_transport_never_blocks_its_loop_on_redis(
     assert blocking == []
     assert fetched == [1]
     assert not coordinator.degraded
+
+
+def test_an_in_process_budget_says_when_a_success_has_tokens_to_put_back() -> None:
+    """``short`` spares every success a deposit while each bucket is full, and only then."""
+    coordinator = payerr.LocalCoordinator()
+    assert not coordinator.short
+    assert coordinator.withdraw("wechat:default", 5, 10)
+    assert coordinator.short
+    coordinator.deposit("wechat:default", 3, 10)
+    assert coordinator.short and coordinator.available("wechat:default", 10) == 8
+    coordinator.deposit("wechat:default", 3, 10)
+    assert not coordinator.short and coordinator.available("wechat:default", 10) == 10

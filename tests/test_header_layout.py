@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from requests.structures import CaseInsensitiveDict
 
 from payerr._clients.bounds import head_of, plain_headers, raw_entries
 
@@ -74,3 +75,31 @@ def test_the_fast_way_and_the_public_api_agree(head: dict[str, str]) -> None:
     assert dict(plain_headers(headers)) == {k.lower(): v for k, v in head.items()}
     for status in (200, 500):
         assert head_of(status, headers) == head_of(status, dict(headers.items()))
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_requests_headers_read_through_their_store_agree_with_the_public_api(
+    head: dict[str, str],
+) -> None:
+    headers = CaseInsensitiveDict(head)
+    public = {name.lower(): value for name, value in head.items()}
+    for status in (200, 500):
+        assert head_of(status, headers) == head_of(status, public)
+
+
+class _PlainStore(CaseInsensitiveDict[str]):
+    """requests-like headers whose store holds the values alone, as a future requests might."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(headers)
+        self._store = {name: value for name, (_, value) in self._store.items()}  # type: ignore[assignment]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._store.get(name.lower(), default)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_a_store_laid_out_otherwise_is_read_through_the_public_api(head: dict[str, str]) -> None:
+    public = {name.lower(): value for name, value in head.items()}
+    for status in (200, 500):
+        assert head_of(status, _PlainStore(head)) == head_of(status, public)

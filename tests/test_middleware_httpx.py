@@ -581,3 +581,22 @@ def test_the_one_pass_applies_to_this_httpx() -> None:
     entries = httpx.Headers({"Content-Length": "3"})._list
     assert type(entries) is list
     assert entries[0][1:] == (b"content-length", b"3")
+
+
+def test_a_success_read_off_a_real_socket_is_the_clients_to_read_again() -> None:
+    """payerr reads the transport's own stream (not through ``iter_raw``): what httpx
+    counts and hands back is what it would have, and the connection goes back to the pool."""
+    from support.faultserver import OK, FaultServer
+
+    with FaultServer("ok") as server:
+        transport = payerr.Transport(provider="wechat")
+        with httpx.Client(transport=transport) as client:
+            for _ in range(2):  # the second request reuses the connection the first gave back
+                with client.stream("GET", server.url + "/cgi-bin/user/info") as response:
+                    assert response.num_bytes_downloaded == len(OK)
+                    assert b"".join(response.iter_raw()) == OK
+                assert response.is_closed
+            assert client.get(server.url + "/cgi-bin/user/info").json() == {
+                "errcode": 0,
+                "errmsg": "ok",
+            }

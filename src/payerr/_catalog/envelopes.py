@@ -109,7 +109,7 @@ class Envelope(Frozen):
         "result_message",
         "code_required",
     )
-    __slots__ = (*_fields, "_paths", "_node", "_fields_at", "_suffix")
+    __slots__ = (*_fields, "_paths", "_node", "_fields_at", "_code_keys", "_suffix")
     name: str
     format: Format
     paths: tuple[str, ...]
@@ -143,6 +143,8 @@ class Envelope(Frozen):
     _paths: Globs | None
     _node: Globs | None
     _fields_at: tuple[tuple[tuple[str, ...], ...], ...]
+    _code_keys: frozenset[str]
+    """The top-level keys a code is read from: a body holding none of them has no code."""
     _suffix: re.Pattern[str] | None
 
     # Long because: one line per field, what ``@dataclass`` would write (``_values``).
@@ -190,6 +192,7 @@ class Envelope(Frozen):
         set_(self, "_node", globs((node,)) if node else None)
         at = (code, sub_code, message, sub_message, request_id, result_code, result_message)
         set_(self, "_fields_at", tuple(dotted(paths) for paths in at))
+        set_(self, "_code_keys", frozenset(path[0] for path in self._fields_at[0]))
         set_(self, "_suffix", None)  # compiled when an error message is first split
 
     def covers(self, path: str, body_format: Format) -> bool:
@@ -281,7 +284,8 @@ class Envelope(Frozen):
                     return OK if status < 400 else None
                 return None
             data = node
-        raw_code = first(data, code_paths)
+        # a success without a code (WeChat's) is seen in one look in C, not a get per path
+        raw_code = MISSING if data.keys().isdisjoint(self._code_keys) else first(data, code_paths)
         if raw_code is MISSING:
             return OK if status < 400 and not self.code_required else None
         code = raw_code.strip() if type(raw_code) is str else code_text(raw_code)

@@ -193,7 +193,7 @@ class AiohttpMiddleware(EngineViews):
         deadline = sending.deadline
         if deadline is None:
             loop = asyncio.get_running_loop()
-            when = loop.time() + call.read_deadline() - time.monotonic()
+            when = loop.time() + call.deadline_at - time.monotonic()
             deadline = sending.deadline = _Deadline(when)
         try:  # the policy's deadline covers the status line, the headers and the body
             with deadline:

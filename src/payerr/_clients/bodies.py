@@ -151,24 +151,37 @@ class _Reading:
 def read_bounded(response: httpx.Response, cap: int, deadline_at: float, declared: Head) -> Read:
     """Read up to ``cap`` raw bytes and decode them, bounded; never past ``deadline_at``."""
     fits = declared.length is not None and declared.length <= cap
-    if fits and not response.is_stream_consumed and type(response.stream) is not httpx.ByteStream:
-        # The common answer, declared under the cap: one tight loop (no bookkeeping per chunk).
+    stream = response.stream
+    if (
+        fits
+        and not response.is_stream_consumed
+        and not response.is_closed
+        and type(stream) is not httpx.ByteStream
+        and isinstance(stream, httpx.SyncByteStream)
+    ):
+        # The common answer, declared under the cap: one tight loop over the transport's
+        # own stream, as ``iter_raw`` walks it (without its chunker and two context
+        # managers: a transport's response has no request yet for them to name).
+        response.is_stream_consumed = True
         chunks = []
-        for chunk in response.iter_raw():
+        for chunk in stream:
             chunks.append(chunk)
             if time.monotonic() > deadline_at:
                 response.close()  # the connection is given up, not left half read
                 raise ReadDeadline("reading the answer passed the deadline")
+        response.is_closed = True
+        stream.close()
+        response._num_bytes_downloaded = sum(map(len, chunks))
         return _finish(response, chunks, cap, declared.coding)
     reading = _Reading(response, cap, deadline_at, declared)
     early = reading.skip()
     if early is not None:
         return early
-    stream = response.iter_raw()
-    for chunk in stream:
+    raw = response.iter_raw()
+    for chunk in raw:
         if reading.take(chunk):
             try:
-                return reading.stopped(stream)
+                return reading.stopped(raw)
             except ReadDeadline:
                 response.close()  # the connection is given up, not left half read
                 raise

@@ -7,6 +7,7 @@ in one pass over the headers; ``bodies`` (httpx), ``requests_bodies`` and
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .inflate import BodyDecodeError, decode_bounded, decode_head
@@ -73,30 +74,22 @@ def head_of(status: int, headers: Any) -> Head:
     # httpx's and requests' headers keep their private layouts in the instance dict; a
     # look there does not raise and catch an AttributeError, as getattr would for the other
     own = getattr(headers, "__dict__", None)
-    entries = None if own is None else _laid_out(own.get("_list"))
-    if entries is not None:
-        length = raw_kind = coding = raw_disposition = None
-        for _, name, value in entries:
-            slot = _HEAD_SLOTS.get(name)
-            if slot is None:
-                continue
-            if slot == 0:
-                length = value  # bytes: int() reads them, and isdigit() is ASCII only
-            elif slot == 1:
-                raw_kind = value
-            elif slot == 2:
-                coding = value.decode("latin-1")
-            else:
-                raw_disposition = value
+    entries = None if own is None else own.get("_list")
+    if entries is not None and (type(headers) in _LISTS_LAID_OUT or _lays_out(headers, entries)):
+        said = dict(map(_NAME_AND_VALUE, entries))  # the pairs made and looked up in C
+        length, raw_kind = said.get(b"content-length"), said.get(b"content-type")
+        raw_coding = said.get(b"content-encoding")
+        coding = None if raw_coding is None else raw_coding.decode("latin-1")
         # an API answer: no file, nothing more to decode (find(): ``bytes in bytes`` first
         # tries the needle as an int, and raises and catches a TypeError doing so)
         if raw_kind is not None and raw_kind.find(b"json") >= 0:
             size = int(length) if length is not None and length.isdigit() else None
             return _head(Head, (size, coding, False))
         kind = None if raw_kind is None else raw_kind.decode("latin-1")
+        raw_disposition = said.get(b"content-disposition")
         disposition = None if raw_disposition is None else raw_disposition.decode("latin-1")
     else:
-        stored = None if own is None else _stored(own.get("_store"))
+        stored = None if own is None else _stored(headers, own.get("_store"))
         if stored is not None:
             length, kind, coding, disposition = stored
         else:  # another mapping, or one laid out differently: its public API
@@ -113,29 +106,62 @@ def head_of(status: int, headers: Any) -> Head:
     return _head(Head, (size, coding, file))
 
 
+_LISTS_LAID_OUT: set[type] = set()
+"""Header classes whose ``_list`` was seen laid out as ``_laid_out`` expects: a class's
+layout is its code's, so one look per class and process, not one per answer."""
+
+
+def _lays_out(headers: Any, entries: Any) -> bool:
+    """Whether ``entries`` is laid out as expected; remembered for the class once seen."""
+    if _laid_out(entries) is None:
+        return False
+    if entries and len(_LISTS_LAID_OUT) < 16:  # an empty list shows nothing of its layout
+        _LISTS_LAID_OUT.add(type(headers))
+    return True
+
+
 _head = tuple.__new__
 """``Head(...)`` without the Python-level ``__new__`` of a NamedTuple."""
 
 
-def _stored(store: Any) -> list[Any] | None:
+def _stored(headers: Any, store: Any) -> list[Any] | None:
     """requests' headers read through their own store (lower-cased name → (name, value)),
     the four a head needs: ``CaseInsensitiveDict.get`` raises and catches a ``KeyError``
     for every header that is missing. None when the store is not laid out as expected."""
-    if not isinstance(store, dict):
+    if not isinstance(store, dict):  # requests keeps an OrderedDict
         return None
-    found: list[Any] = []
-    for name in _HEAD_NAMES:
-        entry = store.get(name)
-        if entry is not None:
-            if type(entry) is not tuple or len(entry) != 2:
-                return None
-            entry = entry[1]
-        found.append(entry)
-    return found
+    if type(headers) not in _STORES_LAID_OUT and not _store_laid_out(headers, store):
+        return None
+    get = store.get
+    return [
+        get("content-length", _NO_ENTRY)[1],
+        get("content-type", _NO_ENTRY)[1],
+        get("content-encoding", _NO_ENTRY)[1],
+        get("content-disposition", _NO_ENTRY)[1],
+    ]
 
 
-_HEAD_NAMES = ("content-length", "content-type", "content-encoding", "content-disposition")
-_HEAD_SLOTS = {name.encode(): slot for slot, name in enumerate(_HEAD_NAMES)}
+_STORES_LAID_OUT: set[type] = set()
+"""Header classes whose ``_store`` was seen holding (name, value) pairs of strings."""
+
+
+def _store_laid_out(headers: Any, store: dict[Any, Any]) -> bool:
+    """Whether every entry of ``store`` is a (name, value) pair of strings; remembered for
+    the class once seen (``_lays_out``)."""
+    for entry in store.values():
+        if type(entry) is not tuple or len(entry) != 2 or type(entry[1]) is not str:
+            return False
+    if store and len(_STORES_LAID_OUT) < 16:
+        _STORES_LAID_OUT.add(type(headers))
+    return True
+
+
+_NO_ENTRY = ("", None)
+"""A header the store does not hold: (name, value) with no value."""
+
+
+_NAME_AND_VALUE = itemgetter(1, 2)
+"""An httpx header entry's (lower-cased name, value)."""
 
 
 def _is_file_type(kind: str | None, disposition: str | None) -> bool:

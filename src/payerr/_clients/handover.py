@@ -72,10 +72,12 @@ def same_value(data: Any, body: bytes, charset: str | None) -> bool:
         stripped = body.lstrip(_SPACE)
         if not stripped or stripped[0] != opener:
             return False  # another kind of body
-    if 0 in body[:4]:
+    if body.find(0, 0, 4) >= 0:
         return False  # UTF-16/32 (a NUL in the first bytes)
-    if body.isascii():
-        return charset is None or _normal(charset) in _ASCII_SUPERSETS
+    if body.isascii():  # a charset spelled as the registry does is known without a look-up
+        return (
+            charset is None or charset in _ASCII_SUPERSETS or _normal(charset) in _ASCII_SUPERSETS
+        )
     if charset is not None and _normal(charset) != "utf-8":
         return False
     try:

@@ -65,7 +65,8 @@ class _Stream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamp(timeout))
+        # an empty write (h11 ends every body with one) sends nothing and cannot block
+        self._inner.write(buffer, _clamp(timeout) if buffer else timeout)
 
     def close(self) -> None:
         self._inner.close()

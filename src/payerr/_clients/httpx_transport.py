@@ -219,7 +219,7 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
         if not call.ready():
             call.prepare()
             sent = call.apply(request)
-        deadline = call.read_deadline()
+        deadline = call.deadline_at
         watched = DEADLINE.set(deadline)  # the deadline covers the status line and headers too
         response = None
         try:
@@ -271,7 +271,7 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
         if not call.ready_at_once() and not await call.aready():
             await call.aprepare()
             sent = call.apply(request)
-        deadline = call.read_deadline()
+        deadline = call.deadline_at
         watched = DEADLINE.set(deadline)  # the deadline covers the status line and headers too
         response = None
         try:

@@ -78,7 +78,10 @@ class ParsedResponse(requests.Response):
 
     def json(self, **kwargs: Any) -> Any:
         if not kwargs:
-            data = take(self, self.content, self.encoding)
+            content = self._content  # what payerr read: its own, without the property's call
+            if type(content) is not bytes:
+                content = self.content
+            data = take(self, content, self.encoding)
             if data is not MISSING:
                 return data
         return super().json(**kwargs)
@@ -110,6 +113,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         ours = {k: v for k, v in options.items() if k in OPTION_NAMES}
         self._payerr_args = engine_args(ours, "RequestsAdapter")
         self._engine = Engine(*self._payerr_args)
+        self._cap = self._engine.policy.body_cap
         super().__init__(**adapter)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -122,6 +126,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)  # type: ignore[misc]
         self._engine = Engine(*self._payerr_args)
+        self._cap = self._engine.policy.body_cap
 
     def send(
         self,
@@ -141,7 +146,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             return super().send(request, stream, timeout, verify, cert, proxies)
         call = Call(engine, route, marked, request, _where, _sent)
         options = (stream, timeout, verify, cert, proxies)
-        rewind = _rewinder(request.body)
+        body = request.body  # bytes (or nothing) need no rewinding: decided without a call
+        rewind = _nothing if body is None or type(body) is bytes else _rewinder(body)
         if rewind is None:
             call.replayable = False  # a generator body goes out once
         return call.run(self._attempt, self._end, (call, request, options), rewind)
@@ -158,7 +164,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         sent = request if call.ready() else self._prepared(call, request)
         _stream, timeout, verify, cert, proxies = options
         response: requests.Response | None = None
-        deadline = call.read_deadline()
+        deadline = call.deadline_at
         watch: Watch = [deadline]  # the deadline covers the status line and headers
         watching = WATCH.set(watch)
         try:  # always streamed here, so a body over the cap is never loaded
@@ -166,8 +172,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             declared = head_of(response.status_code, response.headers)
             if declared.file and peek_file_requests(response, declared):
                 return call.passed(response)
-            cap = self._engine.policy.body_cap
-            content, head = read_bounded_requests(response, cap, deadline, declared)
+            content, head = read_bounded_requests(response, self._cap, deadline, declared)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             failure = self._no_answer(call, sent, watch, exc)
             if failure is None:
@@ -217,10 +222,12 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
     @staticmethod
     def answered(response: requests.Response, outcome: Outcome) -> None:
         """A success: its outcome kept on the response, its parse for the first json()."""
-        attach_outcome(response, outcome)
         if type(response) is requests.Response:  # a subclass of the caller's own stays as it is
+            response._payerr_outcome = outcome  # type: ignore[attr-defined]
             offer(response, outcome.data)
             response.__class__ = ParsedResponse
+        else:
+            attach_outcome(response, outcome)
 
     @staticmethod
     def path_of(sent: requests.PreparedRequest) -> str:

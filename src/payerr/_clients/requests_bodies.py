@@ -25,6 +25,11 @@ class ReplayRaw:
     reads the session's cookies from) is the original urllib3 response's.
     """
 
+    # what a body payerr read and decoded whole holds: only what differs is set per answer
+    _flow: Any = None
+    _raw_done = True
+    decode_content = True
+
     def __init__(
         self,
         raw: bytes,
@@ -35,16 +40,14 @@ class ReplayRaw:
     ) -> None:
         self._raw = raw
         self._rest = rest
-        self._original = rest if original is None else original
+        self._original = original = rest if original is None else original
         # requests reads the session's cookies from it three times an answer: an attribute
         # of ours, not a look through ``__getattr__`` after a failed one
-        self._original_response = getattr(self._original, "_original_response", None)
-        self._decoded = b""
+        self._original_response = getattr(original, "_original_response", None)
         if decoded is not None:  # payerr read and decoded it all: nothing more to decode
-            self._flow, self._decoded, self._raw_done = None, decoded, True
+            self._decoded = decoded
         else:
-            self._flow, self._raw_done = pipeline(coding), False
-        self.decode_content = True
+            self._decoded, self._flow, self._raw_done = b"", pipeline(coding), False
 
     def _next_raw(self, amt: int) -> bytes:
         if self._raw:
@@ -89,7 +92,7 @@ class ReplayRaw:
         flow = self._flow
         while True:
             if flow is not None:
-                piece = flow.read(limit)
+                piece: bytes = flow.read(limit)
                 if piece:
                     return piece
             if self._raw_done:
@@ -147,7 +150,7 @@ def read_bounded_requests(
     read = getattr(original, "read1", None) or original.read  # read1: what has arrived
     chunks: list[bytes] = []
     size = 0
-    while data := read(65536, decode_content=False):
+    while data := read(65536, False):  # (amt, decode_content) by position: no keywords
         chunks.append(data)
         size += len(data)
         if size > limit or (over and size >= limit):

@@ -54,16 +54,16 @@ class _Watchdog:
         """Held as ``_lock`` on every send (no Python frames), as ``_wake`` by the thread."""
         self._heap: list[list[Any]] = []
         self._order = itertools.count()
-        self._pid = 0
+        self._running = False
+        """Whether this process has its thread (a child after fork has none: ``forked``)."""
         self._room = 4096
         """Entries the heap may hold before ended ones are swept out (amortised O(1))."""
 
     def watch(self, deadline: float, sock: Any) -> list[Any]:
         entry = [deadline, next(self._order), sock]
         with self._lock:
-            if self._pid != os.getpid():  # first use, or a child after fork: no thread yet
-                self._pid = os.getpid()
-                self._heap = []
+            if not self._running:  # first use, or a child after fork
+                self._running = True
                 threading.Thread(target=self._run, name="payerr-deadline", daemon=True).start()
             if len(self._heap) > self._room:  # ended watches wait for their deadline: sweep
                 self._heap = [kept for kept in self._heap if kept[2] is not None]
@@ -73,6 +73,13 @@ class _Watchdog:
             if self._heap[0] is entry:
                 self._wake.notify()
         return entry
+
+    def forked(self) -> None:
+        """In a child after fork: the parent's thread is not here, nor are its sockets."""
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._heap = []
+        self._running = False
 
     def _run(self) -> None:
         with self._wake:
@@ -101,6 +108,7 @@ def _cut(sock: Any) -> None:
 
 
 WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=WATCHDOG.forked)
 
 
 class _Watched:
@@ -115,7 +123,11 @@ class _Watched:
                 _cut(sock)
             else:
                 watch.append(WATCHDOG.watch(deadline, sock))
-        return super().getresponse()  # type: ignore[misc]
+        return _getresponse(self)  # type: ignore[arg-type]
+
+
+_getresponse = HTTPConnection.getresponse
+"""urllib3's own (HTTPS connections inherit it): called as a function, not through ``super()``."""
 
 
 class _HTTPConnection(_Watched, HTTPConnection):

@@ -127,6 +127,10 @@ class LocalCoordinator:
         attribute, not a property: every send asks, and a property is a call."""
         self._reasons: dict[str, str] = {}
         self._budgets: dict[str, int] = {}
+        """Retry tokens of the buckets below capacity; a full bucket has no entry."""
+        self.short = False
+        """Whether any bucket is below capacity; False: a success has nothing to put back.
+        An attribute, as ``cooling`` is: every success asks."""
         self._tokens: dict[str, tuple[str | None, int]] = {}
         self._refresh_locks: dict[str, threading.Lock] = {}
         self._flights: dict[str, Future[None]] = {}
@@ -184,7 +188,9 @@ class LocalCoordinator:
             tokens = self._budgets.get(scope, capacity)
             if tokens < cost:
                 return False
-            self._budgets[scope] = tokens - cost
+            if cost > 0:
+                self._budgets[scope] = tokens - cost
+                self.short = True
             return True
 
     def deposit(self, scope: str, amount: int, capacity: int) -> None:
@@ -192,7 +198,12 @@ class LocalCoordinator:
         if amount <= 0 or tokens >= capacity:
             return  # a full bucket needs no lock: the common case on every success
         with self._lock:
-            self._budgets[scope] = min(capacity, self._budgets.get(scope, capacity) + amount)
+            tokens = self._budgets.get(scope, capacity) + amount
+            if tokens < capacity:
+                self._budgets[scope] = tokens
+            else:  # full again: no entry, and when none is left no success looks
+                self._budgets.pop(scope, None)
+                self.short = bool(self._budgets)
 
     def available(self, scope: str, capacity: int) -> int:
         return self._budgets.get(scope, capacity)

@@ -93,7 +93,9 @@ class Call(Admission):
         self.spec, self.scope = route
         if marked_idempotent is not None:
             self.marked = marked_idempotent
-        self.started = time.monotonic()
+        self.started = started = time.monotonic()
+        self.deadline_at = started + self.policy.deadline
+        """When reading an answer must stop: the policy's deadline for the whole call."""
         self.request = request
         self._where = where
         """(URL path, host) of ``request``, asked for only when needed: URL parsing is not
@@ -193,7 +195,8 @@ class Call(Admission):
             self._recovered()
         else:
             budget = self.engine.budget
-            if budget.refund:  # a plain success tops the bucket up
+            # a plain success tops the bucket up; an in-process one that is full needs nothing
+            if budget.refund and getattr(budget.coordinator, "short", True):
                 budget.give(self.scope, budget.refund)
         return response
 
@@ -207,10 +210,6 @@ class Call(Admission):
                 len(self.history) + 1,
                 extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
             )
-
-    def read_deadline(self) -> float:
-        """When reading an answer must stop: the policy's deadline for the whole call."""
-        return self.started + self.policy.deadline
 
     def unreadable(self, exc: BaseException, status: int, facts: RequestFacts) -> PayError:
         """A typed error for an answer that broke while read (``failures.unreadable``)."""
