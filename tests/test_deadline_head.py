@@ -3,9 +3,12 @@ that drips its head, or stalls after it, is cut at the deadline on every client.
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
+import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -109,13 +112,41 @@ def test_a_quick_answer_after_a_cut_one_still_works(kind: str) -> None:
     assert payerr.inspect(response).ok
 
 
-def test_ended_watches_do_not_pile_up() -> None:
-    """Every requests send is watched; watches that ended before their deadline are swept,
-    so a busy process does not keep one entry per request for the whole deadline."""
-    from payerr._clients.requests_head import _Watchdog
+def test_ended_watches_leave_nothing_behind() -> None:
+    """Every requests send is watched; a send that ends forgets its socket at once, so a
+    busy process keeps one entry per send in flight, not one per request of the deadline."""
+    from payerr._clients.requests_head import WATCHDOG, unwatch
 
-    dog = _Watchdog()
     far = time.monotonic() + 3600
+    before = len(WATCHDOG.watched)
     for _ in range(20_000):
-        dog.watch(far, None)[2] = None  # watched, then ended at once
-    assert len(dog._heap) <= 2 * 4096 + 1
+        sock = object()
+        WATCHDOG.watch(far, sock)
+        unwatch([far, sock])
+    assert len(WATCHDOG.watched) == before
+
+
+def _dripped_in_a_child(url: str, answers: Any) -> None:
+    started = time.monotonic()
+    try:
+        send("requests", url + "/pay/micropay", method="POST", deadline=0.2)
+    except payerr.OutcomeUnknownError as error:
+        answers.put(("cut", "deadline" in str(error), time.monotonic() - started))
+    else:
+        answers.put(("answered", False, time.monotonic() - started))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_a_forked_worker_has_its_own_watchdog() -> None:
+    """A worker forked after the parent used the watchdog (gunicorn, Celery) gets a thread
+    of its own: its dripped head is cut at the deadline too."""
+    with Drip(gap=0.05) as server:
+        _dripped("requests", 0.05, 0.2)  # the parent's watchdog is running
+        context = multiprocessing.get_context("fork")
+        answers = context.Queue()
+        child = context.Process(target=_dripped_in_a_child, args=(server.url, answers))
+        child.start()
+        outcome, said_deadline, elapsed = answers.get(timeout=10)
+        child.join(10)
+    assert (outcome, said_deadline) == ("cut", True)
+    assert elapsed < 2.0, f"{elapsed:.2f} s"

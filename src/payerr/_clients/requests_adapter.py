@@ -172,7 +172,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             declared = head_of(response.status_code, response.headers)
             if declared.file and peek_file_requests(response, declared):
                 return call.passed(response)
-            content, head = read_bounded_requests(response, self._cap, deadline, declared)
+            content, head, read = read_bounded_requests(response, self._cap, deadline, declared)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             failure = self._no_answer(call, sent, watch, exc)
             if failure is None:
@@ -186,6 +186,8 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             if len(watch) > 1:
                 unwatch(watch)
             WATCH.reset(watching)
+        if read is not None:  # read to its end: back to the pool, now that no watch is on it
+            read.release_conn()
         if content is None:  # over the cap: a success goes back as a stream, a failure by status
             if response.status_code < 400:
                 return call.passed(response)

@@ -135,16 +135,18 @@ class ReplayRaw:
 
 def read_bounded_requests(
     response: Any, cap: int, deadline_at: float, declared: Head
-) -> tuple[bytes | None, bytes]:
-    """Read a requests body up to ``cap`` (raw and decoded); (decoded or None, raw head).
+) -> tuple[bytes | None, bytes, Any]:
+    """Read a requests body up to ``cap`` (raw and decoded): (decoded or None, raw head,
+    the urllib3 response read to its end, for the caller to release, or None).
 
     The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
-    everything, from the first byte.
+    everything, from the first byte. A connection read to its end is released by the
+    caller once the deadline's watch on it has ended (``requests_head.unwatch``).
     """
     coding, length = declared.coding, declared.length
     over = length is not None and length > cap
     if over and response.status_code < 400:
-        return None, b""  # a success over the cap: never touched
+        return None, b"", None  # a success over the cap: never touched
     limit = ERROR_HEAD if over else cap  # an error over it: a head for its raw bytes
     original = response.raw
     read = getattr(original, "read1", None) or original.read  # read1: what has arrived
@@ -156,7 +158,7 @@ def read_bounded_requests(
         if size > limit or (over and size >= limit):
             head = b"".join(chunks)
             response.raw = ReplayRaw(head, original, coding, None)
-            return None, head[:ERROR_HEAD]
+            return None, head[:ERROR_HEAD], None
         if time.monotonic() > deadline_at:
             original.close()  # the connection is given up, not left half read
             original.release_conn()
@@ -170,8 +172,7 @@ def read_bounded_requests(
     response.raw = ReplayRaw(raw, None, coding, content, original)
     if content is not None:  # what .content would read again: handed over as it is
         response._content, response._content_consumed = content, True
-    original.release_conn()
-    return content, raw[:ERROR_HEAD] if content is None else b""
+    return content, raw[:ERROR_HEAD] if content is None else b"", original
 
 
 def peek_file_requests(response: Any, declared: Head) -> bool:

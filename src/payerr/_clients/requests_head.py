@@ -10,8 +10,7 @@ while payerr reads the body and ends before the response is handed back.
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import math
 import os
 import socket
 import threading
@@ -24,8 +23,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager, ProxyManager
 
 Watch = list[Any]
-"""One send's deadline, then the watchdog's entries of the connections watched for it
-(cancelled together): a plain list, made once per send (``[deadline]``)."""
+"""One send's deadline, then the sockets watched for it (their watches end together): a
+plain list, made once per send (``[deadline]``)."""
 
 
 def passed(watch: Watch) -> bool:
@@ -35,9 +34,11 @@ def passed(watch: Watch) -> bool:
 
 
 def unwatch(watch: Watch) -> None:
-    """The send is over: the watchdog skips its connections."""
-    for entry in watch[1:]:
-        entry[2] = None
+    """The send is over: the watchdog forgets its sockets. Called before the connection
+    goes back to the pool, so a socket is never forgotten for the next send on it."""
+    watched = WATCHDOG.watched
+    for sock in watch[1:]:
+        watched.pop(sock, None)
     del watch[1:]
 
 
@@ -46,55 +47,53 @@ WATCH: ContextVar[Watch | None] = ContextVar("payerr_requests_watch", default=No
 
 class _Watchdog:
     """One thread for every connection of the process: it sleeps until the earliest
-    deadline, and shuts down the socket of a connection still watched then."""
+    deadline of the sockets watched, and shuts down those still watched then.
+
+    A send adds its socket to ``watched`` and wakes the thread only when its deadline
+    comes before the thread's next look (``next_wake``): with one policy per client,
+    deadlines come in order, so a send takes no lock and makes no heap entry.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        """Held as ``_lock`` on every send (no Python frames), as ``_wake`` by the thread."""
-        self._heap: list[list[Any]] = []
-        self._order = itertools.count()
+        self._wake = threading.Condition(threading.Lock())
+        self.watched: dict[Any, float] = {}
+        """Socket → the deadline of the send waiting on it; a send's end removes it."""
+        self.next_wake = math.inf
+        """When the thread looks next; infinity while it looks or waits for a send (or is
+        not started): every send then wakes it."""
         self._running = False
         """Whether this process has its thread (a child after fork has none: ``forked``)."""
-        self._room = 4096
-        """Entries the heap may hold before ended ones are swept out (amortised O(1))."""
 
-    def watch(self, deadline: float, sock: Any) -> list[Any]:
-        entry = [deadline, next(self._order), sock]
-        with self._lock:
-            if not self._running:  # first use, or a child after fork
-                self._running = True
-                threading.Thread(target=self._run, name="payerr-deadline", daemon=True).start()
-            if len(self._heap) > self._room:  # ended watches wait for their deadline: sweep
-                self._heap = [kept for kept in self._heap if kept[2] is not None]
-                heapq.heapify(self._heap)
-                self._room = max(4096, 2 * len(self._heap))
-            heapq.heappush(self._heap, entry)
-            if self._heap[0] is entry:
+    def watch(self, deadline: float, sock: Any) -> None:
+        self.watched[sock] = deadline
+        if deadline < self.next_wake:  # before the thread's next look: wake it now
+            with self._wake:
+                if not self._running:  # first use, or a child after fork
+                    self._running = True
+                    threading.Thread(target=self._run, name="payerr-deadline", daemon=True).start()
                 self._wake.notify()
-        return entry
 
     def forked(self) -> None:
         """In a child after fork: the parent's thread is not here, nor are its sockets."""
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._heap = []
+        self._wake = threading.Condition(threading.Lock())
+        self.watched = {}
+        self.next_wake = math.inf
         self._running = False
 
     def _run(self) -> None:
         with self._wake:
             while True:
-                heap = self._heap
-                while heap and heap[0][2] is None:
-                    heapq.heappop(heap)
-                if not heap:
-                    self._wake.wait()
-                    continue
-                wait = heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                _cut(heapq.heappop(heap)[2])
+                self.next_wake = math.inf  # a send watched while this looks wakes it again
+                now = time.monotonic()
+                earliest = math.inf
+                for sock, deadline in self.watched.copy().items():
+                    if deadline > now:
+                        earliest = min(earliest, deadline)
+                    elif self.watched.get(sock) == deadline:  # still that send's socket
+                        _cut(sock)
+                        self.watched.pop(sock, None)
+                self.next_wake = earliest
+                self._wake.wait(None if earliest == math.inf else earliest - now)
 
 
 def _cut(sock: Any) -> None:
@@ -122,7 +121,8 @@ class _Watched:
             if time.monotonic() >= deadline:  # passed already
                 _cut(sock)
             else:
-                watch.append(WATCHDOG.watch(deadline, sock))
+                WATCHDOG.watch(deadline, sock)
+                watch.append(sock)
         return _getresponse(self)  # type: ignore[arg-type]
 
 
