@@ -43,7 +43,8 @@ def read_body(
     data: Any = _UNREAD
     # an error page (HTML, plain text) is not offered to orjson: its refusal builds the
     # standard library's JSONDecodeError, line and column counted, for nothing
-    if status < 400 or may_be_object(body):
+    object_like = status < 400 or may_be_object(body)
+    if object_like:
         try:
             data, problem = orjson.loads(body), None  # the common case, without a call more
         except orjson.JSONDecodeError:
@@ -54,7 +55,7 @@ def read_body(
     if data is _UNREAD:
         if is_file_success(status, headers, body, spec, path):
             return {}, None, FILE
-        data, problem, body_format = _read_otherwise(spec, status, body, headers)
+        data, problem, body_format = _read_otherwise(spec, status, body, headers, object_like)
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
     if envelope is None:
         return data, problem, None
@@ -76,10 +77,15 @@ def read_body(
 
 
 def _read_otherwise(
-    spec: ProviderSpec, status: int, body: bytes, headers: Mapping[str, str]
+    spec: ProviderSpec,
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    object_like: bool,
 ) -> tuple[Any, str | None, Format]:
     """A body orjson did not read: XML or a form where the provider sends them, an error
-    page, or JSON in another charset (GBK) or beyond orjson (NaN, deep nesting)."""
+    page, or JSON in another charset (GBK) or beyond orjson (NaN, deep nesting).
+    ``object_like``: a success, or an error body ``may_be_object`` says may be JSON."""
     if spec.reads_xml or spec.reads_form:  # the readers of other formats: loaded for these
         from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
 
@@ -87,7 +93,7 @@ def _read_otherwise(
             return (*parse_xml(body), "xml")
         if spec.reads_form and looks_like_form(body):
             return (*parse_form(body, headers.get("content-type")), "form")
-    if status >= 400 and not may_be_object(body):
+    if not object_like:
         return None, "not JSON", "json"  # an error page: no envelope to read in it
     return (*parse_json_slowly(body, headers.get("content-type")), "json")
 
