@@ -71,10 +71,9 @@ def head_of(status: int, headers: Any) -> Head:
     name, value) list is walked once instead, when it is there (requests: its store).
     """
     asked = True
-    # httpx's and requests' headers keep their private layouts in the instance dict; a
-    # look there does not raise and catch an AttributeError, as getattr would for the other
-    own = getattr(headers, "__dict__", None)
-    entries = None if own is None else own.get("_list")
+    # httpx's and requests' private layouts (``getattr`` with a default raises nothing for
+    # an attribute a plain class lacks; ``__dict__`` would make each instance a dict)
+    entries = getattr(headers, "_list", None)
     if entries is not None and (type(headers) in _LISTS_LAID_OUT or _lays_out(headers, entries)):
         said = dict(map(_NAME_AND_VALUE, entries))  # the pairs made and looked up in C
         length, raw_kind = said.get(b"content-length"), said.get(b"content-type")
@@ -89,7 +88,7 @@ def head_of(status: int, headers: Any) -> Head:
         raw_disposition = said.get(b"content-disposition")
         disposition = None if raw_disposition is None else raw_disposition.decode("latin-1")
     else:
-        stored = None if own is None else _stored(headers, own.get("_store"))
+        stored = _stored(headers, getattr(headers, "_store", None))
         if stored is not None:
             length, kind, coding, disposition = stored
         else:  # another mapping, or one laid out differently: its public API

@@ -43,7 +43,9 @@ _ASCII_SUPERSETS = frozenset(
 def offer(response: Any, data: Any) -> None:
     """Keep ``data`` (payerr's parse of the body) for the response's first ``json()``."""
     if type(data) in _OPENERS and data:  # "{}" and "[]" cost nothing to parse again
-        response.__dict__[_SLOT] = data
+        # an attribute, not ``__dict__[...]``: asking for an instance's ``__dict__`` turns
+        # its attributes into a dict, and every later look-up on it takes the slow path
+        setattr(response, _SLOT, data)
 
 
 def take(response: Any, body: bytes, charset: str | None) -> Any:
@@ -52,10 +54,11 @@ def take(response: Any, body: bytes, charset: str | None) -> Any:
     ``charset`` is what the client decodes the bytes with before ``json.loads``
     (None: it hands ``json.loads`` the bytes, which reads UTF-8 JSON as UTF-8).
     """
-    data = response.__dict__.pop(_SLOT, MISSING)  # one pop: a second caller parses
-    if data is MISSING or not same_value(data, body, charset):
+    data = getattr(response, _SLOT, MISSING)
+    if data is MISSING:
         return MISSING
-    return data
+    delattr(response, _SLOT)  # handed over once: a second caller parses
+    return data if same_value(data, body, charset) else MISSING
 
 
 def same_value(data: Any, body: bytes, charset: str | None) -> bool:

@@ -136,12 +136,10 @@ class ReplayRaw:
 def read_bounded_requests(
     response: Any, cap: int, deadline_at: float, declared: Head
 ) -> tuple[bytes | None, bytes, Any]:
-    """Read a requests body up to ``cap`` (raw and decoded): (decoded or None, raw head,
-    the urllib3 response read to its end, for the caller to release, or None).
+    """Read a requests body up to ``cap``: (decoded or None, raw head, the urllib3 response
+    read to its end, which the caller releases once its deadline watch ended, or None).
 
-    The response's ``raw`` is replaced by a ``ReplayRaw`` that gives the caller
-    everything, from the first byte. A connection read to its end is released by the
-    caller once the deadline's watch on it has ended (``requests_head.unwatch``).
+    ``raw`` becomes a ``ReplayRaw`` that gives the caller everything, from the first byte.
     """
     coding, length = declared.coding, declared.length
     over = length is not None and length > cap
@@ -163,8 +161,9 @@ def read_bounded_requests(
             original.close()  # the connection is given up, not left half read
             original.release_conn()
             raise ReadDeadline("reading the answer passed the deadline")
-        if size == length and original.closed:
-            break  # all of it, and urllib3 has closed it: no read more only to see the end
+        # all it declared by urllib3's own count (None when chunked): no read more for the end
+        if size == length and getattr(original, "length_remaining", None) == 0:
+            break
     if time.monotonic() > deadline_at:  # the end came from the deadline's watchdog, not the server
         raise ReadDeadline("reading the answer passed the deadline")
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -178,5 +178,5 @@ def detach_outcome(response: Any) -> None:
     extensions = getattr(response, "extensions", None)
     if isinstance(extensions, dict):
         extensions.pop(OUTCOME_KEY, None)
-    else:
-        getattr(response, "__dict__", {}).pop("_payerr_outcome", None)
+    elif getattr(response, "_payerr_outcome", None) is not None:
+        del response._payerr_outcome
