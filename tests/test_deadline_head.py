@@ -139,14 +139,22 @@ def _dripped_in_a_child(url: str, answers: Any) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="fork")
 def test_a_forked_worker_has_its_own_watchdog() -> None:
     """A worker forked after the parent used the watchdog (gunicorn, Celery) gets a thread
-    of its own: its dripped head is cut at the deadline too."""
+    and a lock of its own: forked while the parent's lock is held (as by a thread waking
+    the watchdog), its dripped head is still cut at the deadline, not blocked for good."""
+    from payerr._clients.requests_head import WATCHDOG
+
     with Drip(gap=0.05) as server:
         _dripped("requests", 0.05, 0.2)  # the parent's watchdog is running
         context = multiprocessing.get_context("fork")
         answers = context.Queue()
-        child = context.Process(target=_dripped_in_a_child, args=(server.url, answers))
-        child.start()
-        outcome, said_deadline, elapsed = answers.get(timeout=10)
-        child.join(10)
+        child = context.Process(target=_dripped_in_a_child, args=(server.url, answers), daemon=True)
+        with WATCHDOG._wake:  # the child is forked with the parent's lock held
+            child.start()
+        try:
+            outcome, said_deadline, elapsed = answers.get(timeout=10)
+        finally:
+            child.join(10)
+            if child.is_alive():  # blocked for good: not left behind the test
+                child.kill()
     assert (outcome, said_deadline) == ("cut", True)
     assert elapsed < 2.0, f"{elapsed:.2f} s"

@@ -74,7 +74,10 @@ def head_of(status: int, headers: Any) -> Head:
     # httpx's and requests' private layouts (``getattr`` with a default raises nothing for
     # an attribute a plain class lacks; ``__dict__`` would make each instance a dict)
     entries = getattr(headers, "_list", None)
-    if entries is not None and (type(headers) in _LISTS_LAID_OUT or _lays_out(headers, entries)):
+    if entries is not None and (
+        type(headers) in _LISTS_LAID_OUT
+        or _remember(_LISTS_LAID_OUT, headers, entries, _laid_out(entries) is not None)
+    ):
         said = dict(map(_NAME_AND_VALUE, entries))  # the pairs made and looked up in C
         length, raw_kind = said.get(b"content-length"), said.get(b"content-type")
         raw_coding = said.get(b"content-encoding")
@@ -106,17 +109,18 @@ def head_of(status: int, headers: Any) -> Head:
 
 
 _LISTS_LAID_OUT: set[type] = set()
-"""Header classes whose ``_list`` was seen laid out as ``_laid_out`` expects: a class's
-layout is its code's, so one look per class and process, not one per answer."""
+"""Header classes whose ``_list`` was seen laid out as ``_laid_out`` expects."""
+_STORES_LAID_OUT: set[type] = set()
+"""Header classes whose ``_store`` was seen holding (name, value) pairs of strings."""
 
 
-def _lays_out(headers: Any, entries: Any) -> bool:
-    """Whether ``entries`` is laid out as expected; remembered for the class once seen."""
-    if _laid_out(entries) is None:
-        return False
-    if entries and len(_LISTS_LAID_OUT) < 16:  # an empty list shows nothing of its layout
-        _LISTS_LAID_OUT.add(type(headers))
-    return True
+def _remember(seen: set[type], headers: Any, layout: Any, fits: bool) -> bool:
+    """``fits`` (whether a private header layout is as expected), remembered in ``seen``
+    for the headers' class: a class's layout is its code's, so one look per class and
+    process, not one per answer (an empty layout shows nothing, so it is not kept)."""
+    if fits and layout and len(seen) < 16:
+        seen.add(type(headers))
+    return fits
 
 
 _head = tuple.__new__
@@ -129,7 +133,9 @@ def _stored(headers: Any, store: Any) -> list[Any] | None:
     for every header that is missing. None when the store is not laid out as expected."""
     if not isinstance(store, dict):  # requests keeps an OrderedDict
         return None
-    if type(headers) not in _STORES_LAID_OUT and not _store_laid_out(headers, store):
+    if type(headers) not in _STORES_LAID_OUT and not _remember(
+        _STORES_LAID_OUT, headers, store, _store_fits(store)
+    ):
         return None
     get = store.get
     return [
@@ -140,19 +146,12 @@ def _stored(headers: Any, store: Any) -> list[Any] | None:
     ]
 
 
-_STORES_LAID_OUT: set[type] = set()
-"""Header classes whose ``_store`` was seen holding (name, value) pairs of strings."""
-
-
-def _store_laid_out(headers: Any, store: dict[Any, Any]) -> bool:
-    """Whether every entry of ``store`` is a (name, value) pair of strings; remembered for
-    the class once seen (``_lays_out``)."""
-    for entry in store.values():
-        if type(entry) is not tuple or len(entry) != 2 or type(entry[1]) is not str:
-            return False
-    if store and len(_STORES_LAID_OUT) < 16:
-        _STORES_LAID_OUT.add(type(headers))
-    return True
+def _store_fits(store: dict[Any, Any]) -> bool:
+    """Whether every entry of ``store`` is a (name, value) pair of strings."""
+    return all(
+        type(entry) is tuple and len(entry) == 2 and type(entry[1]) is str
+        for entry in store.values()
+    )
 
 
 _NO_ENTRY = ("", None)
