@@ -60,6 +60,45 @@ def test_a_completed_error_is_the_eager_one(provider: str, case: Case) -> None:
     assert (deferred.args, str(deferred), repr(deferred)) == (eager.args, str(eager), repr(eager))
 
 
+@pytest.mark.parametrize(("provider", "case"), ERROR_CASES)
+def test_an_answer_ruled_again_for_the_same_request_is_the_first_ones_error(
+    provider: str, case: Case
+) -> None:
+    """A resend answered alike reuses what its first answer meant for the request (the
+    entry, the API's name, the safety rule's hint): the error is the one made afresh."""
+    raw = case.raw()
+    spec = catalog().spec(provider)
+    facts = facts_of(raw)
+    first = classify(raw, spec, facts, now=NOW).error
+    kept = [ruling for ruling, _ in facts.rulings.values()]
+    again = classify(raw, spec, facts, now=NOW).error
+    fresh = classify(raw, spec, facts_of(raw), now=NOW).error
+    # the second was ruled from what the first kept, not ruled anew
+    assert [ruling for ruling, _ in facts.rulings.values()] == kept
+    assert len(kept) == 1 and next(iter(facts.rulings.values()))[0] is kept[0]
+    assert first is not None and again is not None and fresh is not None
+    assert again is not first and type(again) is type(fresh)
+    assert again.__dict__ == fresh.__dict__ == first.__dict__
+
+
+def test_a_resend_answered_otherwise_is_ruled_on_its_own() -> None:
+    """Another code, or another wait asked for, on the same request: its own error."""
+    spec = catalog().spec("wechat")
+    url = "https://api.weixin.qq.com/cgi-bin/user/info"
+    facts = payerr.RequestFacts("GET", url, b"", {})
+    busy = payerr.RawResponse(200, {}, b'{"errcode":-1,"errmsg":"busy"}', url, "GET")
+    expired = payerr.RawResponse(200, {}, b'{"errcode":42001,"errmsg":"expired"}', url, "GET")
+    later = payerr.RawResponse(429, {"Retry-After": "7"}, b"", url, "GET")
+    sooner = payerr.RawResponse(429, {"Retry-After": "2"}, b"", url, "GET")
+    errors = [classify(raw, spec, facts, now=NOW).error for raw in (busy, expired, later, sooner)]
+    assert [(e.code, e.retry, e.retry_after) for e in errors if e is not None] == [
+        ("-1", payerr.RetryHint.BACKOFF, None),
+        ("42001", payerr.RetryHint.REFRESH_CREDENTIALS, None),
+        (None, payerr.RetryHint.BACKOFF, 7.0),
+        (None, payerr.RetryHint.BACKOFF, 2.0),
+    ]
+
+
 SECRET = "tok_9f8e7d6c5b4a"
 URL = f"https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token={SECRET}"
 BUSY = json.dumps({"errcode": -1, "errmsg": f"system error for {SECRET} rid: 1-2"}).encode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -212,6 +213,52 @@ def test_the_policy_deadline_spans_the_attempts() -> None:
         run(use, wechat(policy=policy))
     assert isinstance(info.value, asyncio.TimeoutError)
     assert server.requests == 2
+
+
+class _AnswerThenStall(RawServer):
+    """Answers the first request, then reads each next one and never answers."""
+
+    def _serve(self, conn: Any) -> None:
+        while self.read_head(conn) is not None:
+            self.requests += 1
+            if self.requests > 1:
+                self._stop.wait(3)
+                break
+            body = WECHAT_OK.body
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
+            conn.sendall(head % len(body) + b"\r\n\r\n" + body)
+        conn.close()
+
+
+def test_a_call_ends_at_its_own_deadline_after_others_ended() -> None:
+    """One timer watches every call's deadline: a call begun after another ended (whose
+    deadline came first) ends at its own deadline, not at the other's, and not never."""
+
+    async def use(session: aiohttp.ClientSession) -> float:
+        loop = asyncio.get_running_loop()
+        async with session.get(server.url + "/cgi-bin/user/info") as answered:
+            await answered.read()
+        await asyncio.sleep(0.15)
+        started = loop.time()
+        with pytest.raises(payerr.OutcomeUnknownError):
+            await session.get(server.url + "/cgi-bin/user/info")
+        return loop.time() - started
+
+    policy = payerr.RetryPolicy(deadline=0.4, max_attempts=1)
+    with _AnswerThenStall() as server:
+        waited = run(use, wechat(policy=policy))
+    assert 0.35 <= waited < 1.5
+
+
+def test_the_deadline_holds_on_every_event_loop_a_middleware_runs_on() -> None:
+    async def use(session: aiohttp.ClientSession) -> Any:
+        await session.get(server.url + "/cgi-bin/user/info")
+
+    middleware = wechat(policy=payerr.RetryPolicy(deadline=0.3, max_attempts=1))
+    for _ in range(2):  # asyncio.run: a new loop each time
+        with _Stall() as server, pytest.raises(payerr.OutcomeUnknownError) as info:
+            run(use, middleware)
+        assert isinstance(info.value, asyncio.TimeoutError)
 
 
 # --- marks and bodies ---------------------------------------------------------------
@@ -469,3 +516,37 @@ def test_a_misspelt_keyword_is_refused() -> None:
     """The keywords are AsyncTransport's: a typo fails at construction, not silently."""
     with pytest.raises(TypeError, match="polcy"):
         payerr.AiohttpMiddleware(polcy=payerr.RetryPolicy())  # type: ignore[call-arg]
+
+
+async def _chunks() -> Any:
+    yield b"{}"
+
+
+class _Signed(aiohttp.payload.BytesPayload):
+    """A bytes payload whose bytes are its own to say."""
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return b'{"signed":true}'
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda: aiohttp.payload.BytesPayload(b"{}"), (True, True)),
+        (lambda: aiohttp.payload.JsonPayload({"touser": "o"}), (True, True)),
+        (lambda: _Signed(b"{}"), (None, True)),
+        (lambda: aiohttp.payload.BytesIOPayload(io.BytesIO(b"{}")), (False, True)),
+        (lambda: aiohttp.payload.AsyncIterablePayload(_chunks()), (False, False)),
+        (lambda: b"", (False, True)),
+    ],
+    ids=["bytes", "json", "own-as-bytes", "file", "async-generator", "none"],
+)
+def test_a_request_body_is_read_by_its_kind(make: Callable[[], Any], kind: Any) -> None:
+    """(aiohttp's own bytes: read where it keeps them; another bytes payload: asked; a
+    stream: never read for a look — and whether aiohttp can send it twice)."""
+    from payerr._clients.aiohttp_middleware import _payload_kind
+
+    async def check() -> None:
+        assert _payload_kind(type(make())) == kind
+
+    asyncio.run(check())

@@ -260,3 +260,23 @@ def test_integers_past_64_bits_read_exactly_as_json_loads_reads_them(body: bytes
     assert problem is None
     assert data == json.loads(body)
     assert repr(data) == repr(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (b'{"out_trade_no": 123456789012345678901234, "amount": 1.5}', 123456789012345678901234),
+        ('{"out_trade_no": "订单-1"}'.encode("gbk"), "订单-1"),
+        (b'{"out_trade_no": NaN}', None),
+    ],
+    ids=["integer-past-64-bits", "gbk", "nan"],
+)
+def test_a_request_body_is_read_as_an_answer_is(body: bytes, fields: object) -> None:
+    """The fields a request carried, for the safety rule and masking, read as an answer's
+    body is: an integer kept exact, a GBK body decoded, NaN read as ``json.loads`` does."""
+    url = "https://api.mch.weixin.qq.com/v3/pay/transactions/jsapi"
+    read = payerr.RequestFacts("POST", url, body, {}).fields()["out_trade_no"]
+    if fields is None:
+        assert read != read  # NaN
+    else:
+        assert read == fields and type(read) is type(fields)

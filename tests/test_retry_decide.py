@@ -18,7 +18,7 @@ from support.strategies import errors, policies
 
 def _state(policy: payerr.RetryPolicy, error: payerr.PayError, **changes: Any) -> RetryState:
     state = RetryState(policy, error, 1, 0.0, False, True, True, random.Random(7))
-    return state.replace(**changes)
+    return state._replace(**changes)
 
 
 def test_the_state_is_frozen() -> None:
@@ -44,7 +44,7 @@ def test_decide_is_the_policy_plus_what_the_call_knows(
     )
     assert decision == expected
     assert cost == (policy.cost_of(error) if expected.retry else 0)
-    streamed, streamed_cost = decide(state.replace(replayable=False, rng=random.Random(7)))
+    streamed, streamed_cost = decide(state._replace(replayable=False, rng=random.Random(7)))
     assert not streamed.retry and streamed_cost == 0
     if expected.retry:
         assert streamed.reason is Stop.BODY_NOT_REPLAYABLE

@@ -20,6 +20,7 @@ import requests
 import payerr
 from payerr import RetryHint as H
 from payerr import testing
+from payerr._reading.raw import cached_outcome
 from payerr.sandbox import Sandbox
 from support import aiohttp_client
 from support.loopback import Script, Step, serve
@@ -65,6 +66,19 @@ def test_wechat_system_busy_on_post_is_retried(kind: str) -> None:
     with serve(script) as url:
         send(kind, "wechat", "POST", url + "/cgi-bin/message/custom/send", json={"touser": "o"})
     assert len(script.seen) == 2
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_the_final_answer_reads_as_the_error_the_caller_got(kind: str) -> None:
+    """``inspect`` of the final error's response is that very error; a retried attempt's
+    answer, closed, carries none (it and its error would hold each other)."""
+    script = Script(WECHAT_BUSY, WECHAT_BUSY, WECHAT_BUSY)
+    with serve(script) as url, pytest.raises(payerr.PayError) as raised:
+        send(kind, "wechat", "POST", url + "/cgi-bin/message/custom/send", json={"touser": "o"})
+    error = raised.value
+    assert error.attempts == 3 and len(script.seen) == 3
+    assert payerr.inspect(error.response).error is error
+    assert [cached_outcome(earlier.response) for earlier in error.history] == [None, None]
 
 
 def _alipay_get(url: str, method: str, **biz: str) -> str:

@@ -11,8 +11,9 @@ import pytest
 
 import payerr
 from payerr._catalog.registry import catalog
-from payerr._retry.policy import Decision, Stop
-from payerr._values import Frozen, Value
+from payerr._reading.raw import answer_of
+from payerr._retry.policy import Decision, Stop, _retrying
+from payerr._values import Frozen, FrozenInstanceError, Value, unfrozen
 
 URL = "https://api.weixin.qq.com/cgi-bin/user/info"
 
@@ -115,3 +116,41 @@ def test_raw_response_normalises_what_it_is_given() -> None:
     assert (raw.status_code, raw.method, raw.body) == (404, "GET", "页面".encode())
     assert raw.headers["x-request-id"] == "r1"
     assert (raw.host, raw.path) == ("api.weixin.qq.com", "/cgi-bin/user/info")
+
+
+def _made_by_plain_stores() -> list[tuple[Any, Any]]:
+    """(made by plain stores, made by ``__init__``): the values made once per failed attempt."""
+    headers = {"x-request-id": "r1"}
+    sent = {"content-type": "application/json"}
+    return [
+        (
+            answer_of(503, headers, b"<html>503</html>", URL, "GET", b"{}", sent),
+            payerr.RawResponse(503, headers, b"<html>503</html>", URL, "GET", b"{}", sent),
+        ),
+        (_retrying(0.25, True), Decision(retry=True, delay=0.25, refresh=True)),
+    ]
+
+
+@pytest.mark.parametrize(("made", "expected"), _made_by_plain_stores(), ids=["raw", "decision"])
+def test_a_value_made_by_plain_stores_is_the_one_init_makes(made: Frozen, expected: Frozen) -> None:
+    assert type(made) is type(expected) and made == expected and repr(made) == repr(expected)
+    assert pickle.loads(pickle.dumps(made)) == expected
+    try:
+        hashed = hash(expected)
+    except TypeError:  # a dict among its fields, as the dataclass was
+        with pytest.raises(TypeError):
+            hash(made)
+    else:
+        assert hash(made) == hashed
+    with pytest.raises(FrozenInstanceError):
+        setattr(made, made._fields[0], None)
+    with pytest.raises(FrozenInstanceError):
+        delattr(made, made._fields[0])
+
+
+def test_an_unfrozen_class_shares_the_layout_and_stores_plainly() -> None:
+    """What makes its values cheap: the generic attribute store, not a Python-level one."""
+    open_kind = unfrozen(Decision)
+    assert open_kind.__setattr__ is object.__setattr__
+    assert open_kind.__delattr__ is object.__delattr__
+    assert open_kind.__slots__ == () and issubclass(open_kind, Decision)

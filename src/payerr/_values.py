@@ -11,7 +11,7 @@ is ordinary code that the bytecode cache keeps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Self, cast, dataclass_transform
+from typing import Any, ClassVar, Self, TypeVar, cast, dataclass_transform
 
 
 def _rebuild(cls: Callable[..., Value], values: dict[str, Any]) -> Value:
@@ -75,3 +75,22 @@ class Frozen(Value):
 
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, name) for name in self._compared))
+
+
+F = TypeVar("F", bound=Frozen)
+
+
+def unfrozen(cls: type[F]) -> type[F]:
+    """``cls``'s layout with plain attribute stores. A value made often is made as one of
+    these, its fields stored, then given ``cls`` by ``__class__`` assignment: a third of
+    what ``object.__setattr__`` per field costs, and frozen all the same once handed out.
+
+    Both of ``object``'s own methods are put back: with only ``__setattr__``, the
+    inherited ``__delattr__`` keeps every store going through a Python-level look-up."""
+    namespace = {
+        "__slots__": (),
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__module__": cls.__module__,
+    }
+    return type(f"_Unfrozen{cls.__name__}", (cls,), namespace)

@@ -109,7 +109,7 @@ class Envelope(Frozen):
         "result_message",
         "code_required",
     )
-    __slots__ = (*_fields, "_paths", "_node", "_fields_at", "_code_keys", "_suffix")
+    __slots__ = (*_fields, "_paths", "_node", "_fields_at", "_code_keys", "_sources", "_suffix")
     name: str
     format: Format
     paths: tuple[str, ...]
@@ -144,6 +144,8 @@ class Envelope(Frozen):
     _node: Globs | None
     _fields_at: tuple[tuple[tuple[str, ...], ...], ...]
     _code_keys: frozenset[str]
+    _sources: tuple[tuple[str, str], ...]
+    """``api_method`` as (kind, argument) pairs, split once."""
     """The top-level keys a code is read from: a body holding none of them has no code."""
     _suffix: re.Pattern[str] | None
 
@@ -193,6 +195,8 @@ class Envelope(Frozen):
         at = (code, sub_code, message, sub_message, request_id, result_code, result_message)
         set_(self, "_fields_at", tuple(dotted(paths) for paths in at))
         set_(self, "_code_keys", frozenset(path[0] for path in self._fields_at[0]))
+        split = (source.partition(":") for source in api_method)
+        set_(self, "_sources", tuple((kind, argument) for kind, _, argument in split))
         set_(self, "_suffix", None)  # compiled when an error message is first split
 
     def covers(self, path: str, body_format: Format) -> bool:
@@ -271,7 +275,7 @@ class Envelope(Frozen):
         """
         code_paths = self._fields_at[0]  # the others are read only for an error
         if status in self.pending_statuses:
-            return self._reading(data, code_paths, None, None)
+            return self._reading(data, code_text(first(data, code_paths)) or None, None)
         if self.status_decides and status < 400:
             return OK
         node_key = None
@@ -293,7 +297,7 @@ class Envelope(Frozen):
             return None  # a code of the wrong type: the envelope is not readable
         if code in success and status < 400:
             return self._result(data, node_key, success) if self.result_code else OK
-        reading = self._reading(data, code_paths, node_key, code)
+        reading = self._reading(data, code, node_key)
         _, sub_paths, _message_paths, sub_message_paths, id_paths = self._fields_at[:5]
         if sub_paths:
             reading.sub_code = code_text(first(data, sub_paths)) or None
@@ -311,21 +315,15 @@ class Envelope(Frozen):
         code = code_text(first(data, result_paths))
         if not code or code in success:
             return OK
-        reading = self._reading(data, result_paths, node_key, code)
+        reading = self._reading(data, code, node_key)
         if result_message_paths:
             reading.message = text(first(data, result_message_paths)).strip()
         if self._fields_at[4]:
             reading.request_id = text(first(data, self._fields_at[4])) or None
         return reading
 
-    def _reading(
-        self,
-        data: Mapping[str, Any],
-        code_paths: tuple[tuple[str, ...], ...],
-        node_key: str | None,
-        fallback_code: str | None,
-    ) -> Reading:
-        code = code_text(first(data, code_paths)) or fallback_code
+    def _reading(self, data: Mapping[str, Any], code: str | None, node_key: str | None) -> Reading:
+        """An error's reading: ``code`` as the caller read it, the message read here."""
         message_paths = self._fields_at[2]
         message = text(first(data, message_paths)).strip() if message_paths else ""
         return Reading(
@@ -358,8 +356,7 @@ class Envelope(Frozen):
 
     def name_of_call(self, reading: Reading | None, path: str, fields: Mapping[str, Any]) -> str:
         """The provider's name for the call: Alipay's ``method``, a node name, or the path."""
-        for source in self.api_method:
-            kind, _, argument = source.partition(":")
+        for kind, argument in self._sources:
             if kind == "param":
                 value = fields.get(argument)
                 if isinstance(value, str) and value:

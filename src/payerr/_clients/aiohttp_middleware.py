@@ -15,10 +15,11 @@ no adapter claims pass through untouched.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any, Unpack
 
 import aiohttp
@@ -30,9 +31,9 @@ from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.outcome import Outcome
-from .._reading.raw import RawResponse, attach_outcome
+from .._reading.raw import RawResponse, answer_of
 from .._retry.safety import parse_mark
-from .aiohttp_reading import ParsedResponse, is_file, read_answer
+from .aiohttp_reading import ParsedResponse, is_file, read_answer, read_held
 from .bounds import head_of
 from .handover import offer
 from .inflate import BodyDecodeError
@@ -92,22 +93,21 @@ class _View:
 class _Deadline:
     """The policy's deadline over a call's attempts (status line, headers and body).
 
-    One timer for the whole call: ``asyncio.timeout_at`` around each attempt armed
-    and dropped a timer every time, a tenth of what a failed attempt cost. The timer
-    cancels the task only while an attempt is under way (an attempt begun after it
-    fired is cancelled at its first wait), and that cancellation leaves the attempt
-    as ``TimeoutError``, as ``asyncio.timeout`` has it.
+    It cancels the task only while an attempt is under way (an attempt begun after it
+    passed is cancelled at its first wait), and that cancellation leaves the attempt
+    as ``TimeoutError``, as ``asyncio.timeout`` has it. ``_Deadlines`` says when it passed.
     """
 
-    __slots__ = ("attempting", "cancelling", "fired", "passed", "task", "timer")
+    __slots__ = ("attempting", "cancelling", "fired", "passed", "task", "watch")
 
-    def __init__(self, when: float) -> None:
+    def __init__(self, watch: _Deadlines, when: float) -> None:
         self.task: asyncio.Task[Any] = asyncio.current_task()  # type: ignore[assignment]  # the caller's
-        self.timer = asyncio.get_running_loop().call_at(when, self._expire)
         self.attempting = self.passed = self.fired = False
         self.cancelling = 0
+        self.watch = watch
+        watch.add(self, when)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         self.passed = True
         if self.attempting:
             self.fired = True
@@ -128,6 +128,45 @@ class _Deadline:
                 raise TimeoutError from exc
 
 
+class _Deadlines:
+    """The deadlines of the calls under way on one event loop, behind one timer.
+
+    A timer per call (armed with ``loop.call_at``, cancelled as the call ends) cost a
+    sixth of a success on aiohttp. Calls end long before their deadline, so one timer
+    armed for the earliest is re-armed only when it fires or an earlier deadline comes.
+    """
+
+    __slots__ = ("armed_for", "loop", "timer", "watched")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watched: dict[_Deadline, float] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.armed_for = math.inf
+
+    def add(self, deadline: _Deadline, when: float) -> None:
+        self.watched[deadline] = when
+        if when < self.armed_for:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_at(when, self._wake) if when < math.inf else None
+        self.armed_for = when
+
+    def _wake(self) -> None:
+        self.timer, now, earliest = None, self.loop.time(), math.inf
+        for deadline, when in list(self.watched.items()):
+            if when <= now:
+                del self.watched[deadline]
+                deadline.expire()
+            elif when < earliest:
+                earliest = when
+        self.armed_for = math.inf
+        self._arm(earliest)
+
+
 @dataclass
 class _Sending:
     """One logical request: aiohttp's request object, the next handler, its body bytes."""
@@ -146,12 +185,22 @@ class _Sending:
         return self.text
 
 
-async def _body_bytes(request: aiohttp.ClientRequest) -> bytes:
-    """The request body, when aiohttp holds it in memory (a stream is never read for a look)."""
-    body = request.body
-    if isinstance(body, aiohttp.payload.BytesPayload):
-        return await body.as_bytes()
-    return b""
+_AS_BYTES = aiohttp.payload.BytesPayload.as_bytes
+
+
+@cache
+def _payload_kind(kind: type) -> tuple[bool | None, bool]:
+    """(how a body of this class is had: True: aiohttp's own bytes payload, whose
+    ``as_bytes`` is its ``_value``; None: another bytes payload, its ``as_bytes`` asked;
+    False: a stream, never read for a look — and whether aiohttp can send it twice),
+    once per class: ``isinstance`` with aiohttp's abstract payload classes is a
+    Python-level check, and the coroutine ``as_bytes`` makes would be one per request."""
+    held = issubclass(kind, aiohttp.payload.BytesPayload)
+    own = held and kind.as_bytes is _AS_BYTES  # type: ignore[attr-defined]
+    # aiohttp replays bytes and files itself; an async generator goes out once
+    return (own or None) if held else False, not issubclass(
+        kind, aiohttp.payload.AsyncIterablePayload
+    )
 
 
 class AiohttpMiddleware(EngineViews):
@@ -163,6 +212,8 @@ class AiohttpMiddleware(EngineViews):
 
     def __init__(self, **options: Unpack[Options]) -> None:
         self._engine = Engine(*engine_args(options, "AiohttpMiddleware"))
+        self._deadlines: _Deadlines | None = None
+        """The deadlines of this middleware's calls, on the loop it last ran on."""
 
     async def __call__(
         self, request: aiohttp.ClientRequest, handler: Handler
@@ -175,15 +226,24 @@ class AiohttpMiddleware(EngineViews):
         route = engine.route(request.url.host if engine.provider is None else None)
         if route is None:
             return await handler(request)
-        sending = _Sending(request, handler, await _body_bytes(request))
+        if request.response_class is aiohttp.ClientResponse:
+            # made as the class that hands payerr's parse to ``json()``: a response whose
+            # class is changed after it is made keeps its attributes in a dict (CPython
+            # 3.11), and every look-up aiohttp makes on it after takes the slower path
+            request.response_class = ParsedResponse
+        payload: Any = request.body
+        held, replayable = _payload_kind(payload.__class__)
+        body = payload._value if held else b""
+        if held is None or type(body) is not bytes:
+            body = await payload.as_bytes()
+        sending = _Sending(request, handler, body)
         call = Call(engine, route, marked, sending, _where, _sent)
-        # aiohttp replays bytes and files itself; an async generator goes out once
-        call.replayable = not isinstance(request.body, aiohttp.payload.AsyncIterablePayload)
+        call.replayable = replayable
         try:
             return await call.arun(self._attempt, self._end, (call, sending))
         finally:
             if sending.deadline is not None:
-                sending.deadline.timer.cancel()
+                sending.deadline.watch.watched.pop(sending.deadline, None)
 
     async def _attempt(self, call: Call, sending: _Sending) -> aiohttp.ClientResponse:
         if not call.ready_at_once() and not await call.aready():
@@ -193,15 +253,22 @@ class AiohttpMiddleware(EngineViews):
         deadline = sending.deadline
         if deadline is None:
             loop = asyncio.get_running_loop()
+            watch = self._deadlines
+            if watch is None or watch.loop is not loop:
+                watch = self._deadlines = _Deadlines(loop)
             when = loop.time() + call.deadline_at - time.monotonic()
-            deadline = sending.deadline = _Deadline(when)
+            deadline = sending.deadline = _Deadline(watch, when)
         try:  # the policy's deadline covers the status line, the headers and the body
             with deadline:
                 response = sending.response = await sending.handler(sending.request)
                 declared = head_of(response.status, response.headers)
                 if declared.file and await is_file(response, declared):
                     return call.passed(response)
-                body, head = await read_answer(response, self._engine.policy.body_cap, declared)
+                cap = self._engine.policy.body_cap
+                answer = read_held(response, cap, declared)
+                if answer is None:  # the rest of the body is still on its way
+                    answer = await read_answer(response, cap, declared)
+                body, head = answer
         except (aiohttp.ClientError, OSError, BodyDecodeError) as exc:
             error = self._failed(call, sending, exc)
             if error is None:
@@ -211,11 +278,7 @@ class AiohttpMiddleware(EngineViews):
             if response.status < 400:
                 return call.passed(response)
             body = head
-        settled = call.settle(response, response.status, response.headers, body, self, sending)
-        if type(settled) is aiohttp.ClientResponse:  # a session's own response_class stays
-            offer(settled, settled._payerr_outcome.data)  # type: ignore[attr-defined]
-            settled.__class__ = ParsedResponse
-        return settled
+        return call.settle(response, response.status, response.headers, body, self, sending)
 
     @staticmethod
     async def _apply(call: Call, sending: _Sending) -> None:
@@ -250,26 +313,30 @@ class AiohttpMiddleware(EngineViews):
 
     @staticmethod
     def answered(response: aiohttp.ClientResponse, outcome: Outcome) -> None:
-        attach_outcome(response, outcome)
+        """A success read: its outcome kept, and its parse for ``json()``."""
+        response._payerr_outcome = outcome  # type: ignore[attr-defined]  # aiohttp's has no extensions
+        if type(response) is ParsedResponse:  # a session's own response_class has no hand-over
+            offer(response, outcome.data)
 
     @staticmethod
     def path_of(sending: _Sending) -> str:
         return sending.request.url.path
 
+    @staticmethod
     def details(
-        self, call: Call, sending: _Sending, response: aiohttp.ClientResponse, body: bytes
+        call: Call, sending: _Sending, response: aiohttp.ClientResponse, body: bytes
     ) -> tuple[RawResponse, Any]:
-        request = sending.request
-        raw = RawResponse(
+        request, url = sending.request, sending.text or sending.url()
+        raw = answer_of(
             response.status,
             response.headers,
             body,
-            sending.url(),
+            url,
             request.method,
             sending.body,
             request.headers,
         )
-        return raw, self._facts(call, sending)
+        return raw, call.facts(request.method, url, sending.body, request.headers)
 
     @staticmethod
     def _end(call: Call, sending: _Sending, error: PayError) -> aiohttp.ClientResponse:

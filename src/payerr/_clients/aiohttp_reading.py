@@ -56,33 +56,53 @@ def _coding(response: aiohttp.ClientResponse, declared: Head) -> str | None:
     return None if decoding else declared.coding
 
 
+def read_held(
+    response: aiohttp.ClientResponse, cap: int, declared: Head
+) -> tuple[bytes | None, bytes] | None:
+    """``read_answer`` without a coroutine, for an answer with nothing left to wait for: it
+    arrived whole (most answers come with their headers), or it is a success over the cap.
+    None when the rest of the body must be awaited."""
+    over = declared.length is not None and declared.length > cap
+    if over and response.status < 400:
+        return None, b""
+    chunks = _held(response.content)
+    if chunks is None:
+        return None
+    return _answer(response, declared, chunks, ERROR_HEAD if over else cap + 1, cap)
+
+
 async def read_answer(
     response: aiohttp.ClientResponse, cap: int, declared: Head
 ) -> tuple[bytes | None, bytes]:
     """(the body, decoded, or None when over ``cap``; the raw head an error keeps).
 
     A success declared over the cap is not touched; anything read is given back, and
-    an answer that arrived whole is looked at without being read (``_held``).
+    an answer that arrived whole is looked at without being read (``read_held``).
     """
+    held = read_held(response, cap, declared)
+    if held is not None:
+        return held
     over = declared.length is not None and declared.length > cap
-    if over and response.status < 400:
-        return None, b""
     stop = ERROR_HEAD if over else cap + 1  # an error over the cap: a head for its raw bytes
     stream = response.content
-    chunks = _held(stream)
-    if chunks is not None:
-        taken = sum(map(len, chunks))
-    else:
-        chunks, taken = [], 0
-        while taken < stop and (chunk := await stream.readany()):
-            chunks.append(chunk)
-            taken += len(chunk)
-        _give_back(response, chunks)
-    if taken >= stop:
+    chunks: list[bytes] = []
+    taken = 0
+    while taken < stop and (chunk := await stream.readany()):
+        chunks.append(chunk)
+        taken += len(chunk)
+    _give_back(response, chunks)
+    return _answer(response, declared, chunks, stop, cap)
+
+
+def _answer(
+    response: aiohttp.ClientResponse, declared: Head, chunks: list[bytes], stop: int, cap: int
+) -> tuple[bytes | None, bytes]:
+    """What ``read_answer`` gives for the chunks taken: over ``stop``, only a head."""
+    if sum(map(len, chunks)) >= stop:
         return None, _head(chunks)
     raw = b"".join(chunks)
-    coding = _coding(response, declared)
-    if coding is None:  # aiohttp decoded it already, or it came plain
+    coding = None if declared.coding is None else _coding(response, declared)
+    if coding is None:  # it came plain, or aiohttp decoded it already
         return raw, b""
     try:
         body = decode_bounded(coding, [raw], cap)

@@ -91,7 +91,8 @@ def head_of(status: int, headers: Any) -> Head:
         raw_disposition = said.get(b"content-disposition")
         disposition = None if raw_disposition is None else raw_disposition.decode("latin-1")
     else:
-        stored = _stored(headers, getattr(headers, "_store", None))
+        store = getattr(headers, "_store", None)
+        stored = None if store is None else _stored(headers, store)
         if stored is not None:
             length, kind, coding, disposition = stored
         else:  # another mapping, or one laid out differently: its public API

@@ -19,7 +19,7 @@ from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.outcome import Outcome
-from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, attach_outcome
+from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, answer_of, attach_outcome
 from .._retry.safety import parse_mark
 from .bodies import apeek_file, aread_bounded, peek_file, read_bounded
 from .bounds import ReadDeadline, head_of, plain_headers
@@ -63,7 +63,7 @@ def _sent(request: httpx.Request) -> tuple[str, bytes]:
 
 
 def _raw(response: httpx.Response, request: httpx.Request, body: bytes) -> RawResponse:
-    return RawResponse(
+    return answer_of(
         response.status_code,
         plain_headers(response.headers),
         body,

@@ -22,7 +22,7 @@ from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._enums import Category
 from .._errors import PayError, as_client_error
 from .._reading.outcome import Outcome
-from .._reading.raw import RawResponse, _body_of, _host, _path, attach_outcome
+from .._reading.raw import RawResponse, _body_of, _host, _path, answer_of, attach_outcome
 from .._retry.safety import parse_mark
 from .bounds import ReadDeadline, head_of
 from .handover import MISSING, offer, take
@@ -239,14 +239,14 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes
     ) -> tuple[RawResponse, Any]:
         """The full view of an answer that is not a success (``Call.settle`` asks)."""
-        raw = RawResponse(
+        raw = answer_of(
             response.status_code,
             response.headers,
             body,
             sent.url or "",
-            sent.method or "POST",
+            (sent.method or "POST").upper(),  # a request prepared by hand may say "post"
             _body_of(sent),
-            sent.headers,
+            sent.headers or {},
         )
         return raw, self._facts(call, sent)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._coordination.local import LocalCoordinator
 from .._enums import Category
@@ -20,7 +20,7 @@ from .._reading.classify import classify
 from .._reading.deferred import complete
 from .._reading.outcome import Outcome
 from .._reading.parsed import Parsed, read_body
-from .._reading.raw import RawResponse, attach_outcome, detach_outcome
+from .._reading.raw import attach_outcome
 from .._reading.request import RequestFacts
 from .._retry import decide as _decide
 from .._retry.decide import RetryState
@@ -36,6 +36,8 @@ logger = logging.getLogger("payerr")
 T = TypeVar("T")
 
 _UNDECIDED = Decision(retry=False)
+_state_of = tuple.__new__
+"""``RetryState(...)`` without a NamedTuple's Python-level ``__new__``: once per failed attempt."""
 
 
 def _nowhere(request: Any) -> tuple[str, str]:
@@ -43,23 +45,7 @@ def _nowhere(request: Any) -> tuple[str, str]:
 
 
 if TYPE_CHECKING:  # a Protocol is for type checkers: not built on every start
-
-    class Answers(Protocol):
-        """What a client shows ``Call.settle`` of one answer, asked only when needed."""
-
-        def path_of(self, sent: Any) -> str:
-            """The URL path of the request sent."""
-            ...
-
-        def details(
-            self, call: Call, sent: Any, response: Any, body: bytes
-        ) -> tuple[RawResponse, RequestFacts]:
-            """The full response and request view, for an answer that is not a success."""
-            ...
-
-        def answered(self, response: Any, outcome: Outcome) -> None:
-            """A success read: attach ``outcome`` (and hand its parse to the client's json())."""
-            ...
+    from .answers import Answers
 
 
 class Call(Admission):
@@ -69,11 +55,15 @@ class Call(Admission):
     a class-level default and is only set on the instance when it changes.
     """
 
-    history: tuple[Attempt, ...] = ()
+    failed: tuple[PayError, ...] = ()
+    """The errors of the attempts retried so far (an ``Attempt`` is built only for
+    ``on_retry``: nobody else reads one)."""
+    delays: tuple[float, ...] = ()
     marked: bool | None = None
     refreshed = False
     decision = _UNDECIDED
     last_response: Any = None
+    last_outcome: Outcome | None = None
     last_facts: RequestFacts | None = None
     spent = 0
     replayable = True
@@ -157,9 +147,10 @@ class Call(Admission):
         if outcome.ok:
             client.answered(response, outcome)
             return self.passed(response, outcome)
-        attach_outcome(response, outcome)
-        self.last_response = response
-        error = outcome.error
+        # the outcome goes on the response the caller will see (``end``), not on each
+        # retried attempt's answer, which is closed
+        self.last_response, self.last_outcome = response, outcome
+        error = outcome.own_error()
         assert error is not None
         error.response = response  # the client's own object, as its handlers expect
         raise error
@@ -191,7 +182,7 @@ class Call(Admission):
             _telemetry.hook.answered(self.spec.name)
         if outcome is None:
             attach_outcome(response, Outcome(True, {}, None, self.spec.name))
-        if self.spent or self.history:
+        if self.spent or self.failed:
             self._recovered()
         else:
             budget = self.engine.budget
@@ -203,12 +194,12 @@ class Call(Admission):
     def _recovered(self) -> None:
         """A retry that worked costs nothing in the end; failed retries drain the budget."""
         self.engine.budget.give(self.scope, self.spent or self.policy.success_refund)
-        if self.history:
+        if self.failed and logger.isEnabledFor(logging.INFO):
             logger.info(
                 "payerr: %s succeeded on attempt %d",
                 self.spec.name,
-                len(self.history) + 1,
-                extra={"provider": self.spec.name, "attempt": len(self.history) + 1},
+                len(self.failed) + 1,
+                extra={"provider": self.spec.name, "attempt": len(self.failed) + 1},
             )
 
     def unreadable(self, exc: BaseException, status: int, facts: RequestFacts) -> PayError:
@@ -228,10 +219,11 @@ class Call(Admission):
         sent twice is never sent twice. A retry is recorded (history, logs,
         ``on_retry``) before the caller's loop sleeps.
         """
-        self.capped(error)
-        due = self.cooldown_due(error)
-        if due is not None:
-            self.engine.coordinator.start_cooldown(*due)
+        if error.retry_after is not None:
+            self.capped(error)
+            due = self.cooldown_due(error)
+            if due is not None:
+                self.engine.coordinator.start_cooldown(*due)
         decision, cost = self._decide(error)
         if cost and not self.engine.budget.take(self.scope, cost):
             decision, cost = _decide.BUDGET_REFUSED, 0
@@ -239,10 +231,11 @@ class Call(Admission):
 
     async def anext_delay(self, error: PayError) -> float | None:
         """``next_delay`` for the async transport: its Redis calls never block the loop."""
-        self.capped(error)
-        due = self.cooldown_due(error)
-        if due is not None:
-            await self.engine.coordinator.astart_cooldown(*due)
+        if error.retry_after is not None:
+            self.capped(error)
+            due = self.cooldown_due(error)
+            if due is not None:
+                await self.engine.coordinator.astart_cooldown(*due)
         decision, cost = self._decide(error)
         if cost and not await self.engine.budget.atake(self.scope, cost):
             decision, cost = _decide.BUDGET_REFUSED, 0
@@ -250,17 +243,17 @@ class Call(Admission):
 
     def _decide(self, error: PayError) -> tuple[Decision, int]:
         """What ``_retry.decide`` answers for this call's state after ``error``."""
-        state = RetryState(
-            policy=self.policy,
-            error=error,
-            attempt=len(self.history) + 1,
-            elapsed=time.monotonic() - self.started,
-            refreshed=self.refreshed,
-            can_refresh=self.gate is not None,
-            replayable=self.replayable,
-            rng=self.engine._rng,
+        state = (
+            self.policy,
+            error,
+            len(self.failed) + 1,
+            time.monotonic() - self.started,
+            self.refreshed,
+            self.gate is not None,
+            self.replayable,
+            self.engine._rng,
         )
-        return _decide.decide(state)
+        return _decide.decide(_state_of(RetryState, state))
 
     def _record(self, error: PayError, decision: Decision, cost: int) -> float | None:
         """Keep what was decided, and tell telemetry about every failed attempt."""
@@ -270,29 +263,32 @@ class Call(Admission):
         if _telemetry.hook is not None:
             _telemetry.hook.failed(complete(error), retry, not self.unsent)
         self.unsent = False
-        return None if retry is None else decision.delay
+        return decision.delay if decision.retry else None
 
-    def _retry(self, error: PayError, decision: Decision) -> Attempt:
+    def _retry(self, error: PayError, decision: Decision) -> Attempt | None:
         """A retry: keep it in the history, log it and tell ``on_retry``."""
-        attempt = len(self.history) + 1
+        attempt = len(self.failed) + 1
         logged = logger.isEnabledFor(logging.INFO)
-        if decision.refresh or self.policy.on_retry is not None or logged:
+        on_retry = self.policy.on_retry
+        if decision.refresh or on_retry is not None or logged:
             complete(error)  # someone will read what it said: a hook, the log, a token refresh
         # the retried attempt's frames are not kept: its traceback would hold this call,
         # its response and its error in a cycle only the garbage collector can free
         error.__traceback__ = None
-        retry = Attempt(attempt, error, decision.delay, error.retry, decision.refresh)
-        self.history = (*self.history, retry)
+        self.failed = (*self.failed, error)
+        self.delays = (*self.delays, decision.delay)
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
             self.refresh_due = error
-        detach_outcome(self.last_response)
         self.discard()
         if logged:
             _failures.log_retry(error, attempt, decision)
-        if self.policy.on_retry is not None:
-            self.policy.on_retry(retry)
+        if on_retry is None and _telemetry.hook is None:
+            return None
+        retry = Attempt(attempt, error, decision.delay, error.retry, decision.refresh)
+        if on_retry is not None:
+            on_retry(retry)
         return retry
 
     # --- the end ------------------------------------------------------------
@@ -358,9 +354,11 @@ class Call(Admission):
         sent) is answered by ``local_answer``: a 429 with ``Retry-After`` and the error.
         """
         error = self.give_up(error)
+        last: T | None = self.last_response
+        if last is not None:  # ``inspect`` of the answer the caller sees reads this error
+            attach_outcome(last, self.last_outcome)
         if not self.policy.raise_errors:
-            if self.last_response is not None:
-                last: T = self.last_response
+            if last is not None:
                 return last
             if self.held:
                 answer = local_answer(*self.held_answer(error))
@@ -375,7 +373,7 @@ class Call(Admission):
         return _failures.held_answer(error)
 
     def discard(self) -> None:
-        response, self.last_response = self.last_response, None
+        response, self.last_response, self.last_outcome = self.last_response, None, None
         close = getattr(response, "close", None)
         if close is not None:
             try:
@@ -387,10 +385,10 @@ class Call(Admission):
         """The last attempt's error, carrying the attempt count and what came before."""
         if self.spent and _decide.refunds_budget(error):
             self.engine.budget.give(self.scope, self.spent)  # the provider answered: it is alive
-        error.attempts = len(self.history) + 1
-        error.history = tuple(complete(attempt.error) for attempt in self.history)
+        error.attempts = len(self.failed) + 1
+        error.history = tuple(map(complete, self.failed))
         complete(error)
-        error.delays = tuple(attempt.delay for attempt in self.history)
+        error.delays = self.delays
         reason, said = _decide.stop_reason(self.decision, error)
         if said:
             error.message = f"{error.message} (not retried: {reason})".strip()

@@ -59,7 +59,6 @@ def build_coded(
     data: Any,
     facts: RequestFacts | None,
     now: float,
-    *,
     defer: bool = False,
 ) -> PayError:
     """An error for a code the provider sent: looked up in the table, then built."""
@@ -68,7 +67,7 @@ def build_coded(
         info = status_rule(spec, raw.status_code)
     else:
         info = spec.lookup(reading.code, reading.sub_code)
-    return build_error(raw, spec, info, reading, data, facts, now, defer=defer)
+    return build_error(raw, spec, info, reading, data, facts, now, defer)
 
 
 # What the caller should do about this answer, for this very request; ``server_wait``:
@@ -86,8 +85,25 @@ _Verdict = NamedTuple(  # noqa: UP014
 )
 
 
-_verdict_of = tuple.__new__
-"""``_Verdict(...)`` without a NamedTuple's Python-level ``__new__``: once per failed attempt."""
+# What a table entry means for this very request: ``info`` as this API reads ``entry``,
+# whether the code is in the catalog (``known``), the API's name, the request's fields,
+# the category, the hint with the payments-safety rule applied, whether it was processed.
+_Ruling = NamedTuple(  # noqa: UP014
+    "_Ruling",
+    [
+        ("entry", CodeInfo | None),
+        ("info", CodeInfo),
+        ("known", bool),
+        ("api_method", str | None),
+        ("fields", Mapping[str, Any]),
+        ("category", Category),
+        ("retry", RetryHint),
+        ("processed", Processed),
+    ],
+)
+_made = tuple.__new__
+"""``_Verdict(...)`` or ``_Ruling(...)`` of a tuple, without a NamedTuple's Python-level
+``__new__``: each is made once per failed attempt."""
 
 
 # What the answer said, with every secret of the request masked out.
@@ -112,7 +128,6 @@ def build_error(
     data: Any,
     facts: RequestFacts | None,
     now: float | None,
-    *,
     defer: bool = False,
 ) -> PayError:
     """An error from the table entry, with the hint resolved for this very request.
@@ -121,12 +136,11 @@ def build_error(
     ``complete`` when someone will see it; a retried attempt only needs the verdict.
     """
     facts = facts or facts_of(raw)
-    fields = facts.fields(spec.nested_fields if spec else ())
-    api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
-    info, known = _meaning(spec, info, raw.status_code, api_method)
-    verdict = _verdict(raw, spec, info, facts, api_method, fields, now)
+    ruling = _ruling(raw, spec, info, reading, facts)
+    info, known, api_method = ruling.info, ruling.known, ruling.api_method
+    verdict = _verdict(raw, spec, ruling, now)
     error = _decided(spec, info, reading, raw.status_code, verdict, api_method, known)
-    said = partial(_said, raw, spec, info if known else None, reading, data, facts, fields)
+    said = partial(_said, raw, spec, info if known else None, reading, data, facts, ruling.fields)
     if defer:
         defer_details(error, said)
     else:
@@ -162,30 +176,51 @@ def _decided(
     return error
 
 
-def _verdict(
+def _ruling(
     raw: RawResponse,
     spec: ProviderSpec | None,
-    info: CodeInfo,
+    info: CodeInfo | None,
+    reading: Reading,
     facts: RequestFacts,
-    api_method: str | None,
-    fields: Mapping[str, Any],
-    now: float | None,
-) -> _Verdict:
-    """The entry's category and hint, made specific: a 429, the wait asked for, and
-    whether this request may be sent twice (the payments-safety rule)."""
+) -> _Ruling:
+    """What a table entry means for this very request (``_Ruling``).
+
+    Kept on the request's facts: a resend answered with the same status and code (a
+    503 again, WeChat's -1 again: most retries) is ruled as its first answer was. The
+    entry it was keyed by is kept with it, so that no other entry is ever taken for it.
+    """
+    key = (raw.status_code, id(info), reading.code, reading.sub_code, reading.node)
+    found = facts.rulings.get(key)
+    if found is not None and found[0].entry is info and found[1] is reading.envelope:
+        return found[0]  # type: ignore[no-any-return]
+    fields = facts.fields(spec.nested_fields if spec else ())
+    api_method = _name_of_call(spec, reading, facts.path() or raw.path, fields)
+    meant, known = _meaning(spec, info, raw.status_code, api_method)
     category, retry, processed = throttled(
-        raw.status_code, info.category or Category.UNKNOWN, info.retry, info.processed
+        raw.status_code, meant.category or Category.UNKNOWN, meant.retry, meant.processed
     )
-    now = time.time() if now is None else now
-    sent_wait = parse_retry_after(raw.headers, now)
-    if sent_wait is None:
-        retry_after = window_wait(info.window, now, spec.day_reset if spec else 0)
-    else:  # what a reader honours by default; a transport caps with its own policy
-        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
     hint = request_hint(
         spec, retry, processed, facts.http_method, api_method, fields, facts.marked_idempotent
     )
-    return _verdict_of(_Verdict, (category, hint, processed, retry_after, sent_wait))
+    ruling = _made(_Ruling, (info, meant, known, api_method, fields, category, hint, processed))
+    facts.rulings[key] = (ruling, reading.envelope)
+    return ruling
+
+
+def _verdict(
+    raw: RawResponse, spec: ProviderSpec | None, ruling: _Ruling, now: float | None
+) -> _Verdict:
+    """The ruling, with the wait asked for: the server's ``Retry-After``, or the time
+    left in the entry's quota window (read anew for every answer: time passes)."""
+    now = time.time() if now is None else now
+    sent_wait = parse_retry_after(raw.headers, now)
+    if sent_wait is None:
+        retry_after = window_wait(ruling.info.window, now, spec.day_reset if spec else 0)
+    else:  # what a reader honours by default; a transport caps with its own policy
+        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
+    return _made(
+        _Verdict, (ruling.category, ruling.retry, ruling.processed, retry_after, sent_wait)
+    )
 
 
 def _said(

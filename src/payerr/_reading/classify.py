@@ -49,7 +49,7 @@ def classify(
         built = _build_module()
         info = built.status_rule(None, status)
         build = partial(
-            built.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer=defer
+            built.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer
         )
         return Outcome(False, _dict_or_none(data), None, None, build=build)
     if parsed is None:
@@ -60,7 +60,7 @@ def classify(
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
             build = partial(
-                _build_module().build_coded, raw, spec, reading, data, facts, now, defer=defer
+                _build_module().build_coded, raw, spec, reading, data, facts, now, defer
             )
             return Outcome(False, data, None, spec.name, build=build)
     elif data is not None and type(data) is not dict:
@@ -79,7 +79,7 @@ def classify(
                 data,
                 facts,
                 now,
-                defer=defer,
+                defer,
             )
             return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
@@ -87,7 +87,7 @@ def classify(
         reading = Reading(ok=False)
     built = _build_module()
     info = built.status_rule(spec, status)
-    build = partial(built.build_error, raw, spec, info, reading, data, facts, now, defer=defer)
+    build = partial(built.build_error, raw, spec, info, reading, data, facts, now, defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
 
 

@@ -43,6 +43,15 @@ class Outcome:
                     self._build = None  # only once built: a failed build is not a success
         return self._error
 
+    def own_error(self) -> PayError | None:
+        """``error`` for the thread that made this outcome, before anyone else has it: no
+        lock to take (a failed attempt's error, asked for at once)."""
+        build = self._build
+        if build is not None:
+            self._error = build()
+            self._build = None
+        return self._error
+
     def unwrap(self) -> dict[str, Any]:
         """The data on success; the error raised otherwise."""
         error = self.error

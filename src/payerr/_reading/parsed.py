@@ -53,7 +53,7 @@ def read_body(
             if wide_integer(body, data):  # orjson reads an integer past 64 bits as a float
                 data, problem = parse_json_slowly(body, headers.get("content-type"))
     if data is _UNREAD:
-        if is_file_success(status, headers, body, spec, path):
+        if 200 <= status < 300 and is_file_success(status, headers, body, spec, path):
             return {}, None, FILE
         data, problem, body_format = _read_otherwise(spec, status, body, headers, object_like)
     envelope = spec.envelope_for(path, body_format) if spec.reads_path else spec.envelopes[0]
@@ -87,15 +87,27 @@ def _read_otherwise(
     page, or JSON in another charset (GBK) or beyond orjson (NaN, deep nesting).
     ``object_like``: a success, or an error body ``may_be_object`` says may be JSON."""
     if spec.reads_xml or spec.reads_form:  # the readers of other formats: loaded for these
-        from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
-
-        if spec.reads_xml and looks_like_xml(body):
-            return (*parse_xml(body), "xml")
-        if spec.reads_form and looks_like_form(body):
-            return (*parse_form(body, headers.get("content-type")), "form")
+        formats = _FORMATS or _formats()
+        if spec.reads_xml and formats.looks_like_xml(body):
+            return (*formats.parse_xml(body), "xml")
+        if spec.reads_form and formats.looks_like_form(body):
+            return (*formats.parse_form(body, headers.get("content-type")), "form")
     if not object_like:
         return None, "not JSON", "json"  # an error page: no envelope to read in it
     return (*parse_json_slowly(body, headers.get("content-type")), "json")
+
+
+_FORMATS: Any = None
+
+
+def _formats() -> Any:
+    """The XML and form readers, imported with the first body that may be one and kept:
+    an import statement run for every error page costs more than the look."""
+    global _FORMATS
+    from . import formats
+
+    _FORMATS = formats
+    return formats
 
 
 _UNREAD: Any = object()

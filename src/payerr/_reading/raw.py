@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._values import Frozen
+from .._values import Frozen, unfrozen
 
 OUTCOME_KEY = "payerr.outcome"
 """Where the middleware leaves its reading of a response, so nobody parses twice."""
@@ -68,6 +68,34 @@ class RawResponse(Frozen):
     def path(self) -> str:
         """The URL's path ("" when the URL does not parse)."""
         return _path(self.url)
+
+
+_UNFROZEN = unfrozen(RawResponse)
+_new = object.__new__
+
+
+def answer_of(
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    url: str,
+    method: str,
+    request_body: bytes,
+    request_headers: Mapping[str, str],
+) -> RawResponse:
+    """A ``RawResponse`` of what a client holds in its final shape already (an int status,
+    bytes, an upper-case method, header names that ignore case or are lower-cased): one is
+    made for every answer that is not a success, so nothing is converted or checked."""
+    raw: Any = _new(_UNFROZEN)
+    raw.status_code = status_code
+    raw.headers = headers
+    raw.body = body
+    raw.url = url
+    raw.method = method
+    raw.request_body = request_body
+    raw.request_headers = request_headers
+    raw.__class__ = RawResponse
+    return raw  # type: ignore[no-any-return]
 
 
 _CASELESS = frozenset({"Headers", "CIMultiDict", "CIMultiDictProxy"})
@@ -170,13 +198,3 @@ def attach_outcome(response: Any, outcome: Any) -> None:
         extensions[OUTCOME_KEY] = outcome
     elif not isinstance(response, RawResponse):
         response._payerr_outcome = outcome
-
-
-def detach_outcome(response: Any) -> None:
-    """Take the outcome off a response nobody will read again: a retried attempt's answer,
-    its error holding it (``error.response``) and it holding its error, would be a cycle."""
-    extensions = getattr(response, "extensions", None)
-    if isinstance(extensions, dict):
-        extensions.pop(OUTCOME_KEY, None)
-    elif getattr(response, "_payerr_outcome", None) is not None:
-        del response._payerr_outcome

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .._catalog.model import ProviderSpec
 from .._values import Value
+from .decode import parse_json
 from .raw import RawResponse
 
 
@@ -20,7 +21,7 @@ class RequestFacts(Value):
     """What the request said that matters when its answer is an error."""
 
     _fields = ("http_method", "url", "body", "headers", "marked_idempotent")
-    __slots__ = (*_fields, "_parsed")
+    __slots__ = (*_fields, "_parsed", "rulings")
     http_method: str
     url: str
     body: bytes
@@ -41,6 +42,8 @@ class RequestFacts(Value):
         self.headers = headers
         self.marked_idempotent = marked_idempotent
         self._parsed: tuple[tuple[str, ...], dict[str, Any]] | None = None
+        self.rulings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        """What each kind of error answer meant for this request (``build._ruling``)."""
 
     def fields(self, nested: tuple[str, ...] = ()) -> dict[str, Any]:
         """Top-level parameters from the query, a form or a JSON body, and those of the
@@ -56,15 +59,16 @@ class RequestFacts(Value):
     def _parse(self, nested: tuple[str, ...]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         try:
-            found.update(parse_qsl(urlsplit(self.url).query))
+            query = urlsplit(self.url).query
+            if query:  # most API URLs have none: ``parse_qsl("")`` costs as much as one
+                found.update(parse_qsl(query))
         except ValueError:
             pass
         body = self.body.strip()
         if body.startswith(b"{"):
-            try:
-                parsed = json.loads(body)
-            except (ValueError, RecursionError):
-                parsed = None
+            # the reader's own parse: ``json.loads`` of bytes first guesses their encoding
+            # in Python; what orjson does not read as exactly is read as before
+            parsed = parse_json(body)[0]
             if isinstance(parsed, dict):
                 found.update(parsed)
         elif body and b"=" in body:

@@ -11,11 +11,10 @@ back (``refunds_budget``) are pure functions here too: no sleeping, no I/O.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._enums import Category
 from .._errors import PayError
-from .._values import Frozen
 from .policy import Decision, RetryPolicy, Stop
 
 if TYPE_CHECKING:
@@ -36,50 +35,24 @@ _PROVIDER_FAILING = frozenset(
 )
 
 
-class RetryState(Frozen):
-    """Everything a decision after a failed attempt may look at, and nothing else."""
-
-    __slots__ = _fields = (
-        "policy",
-        "error",
-        "attempt",
-        "elapsed",
-        "refreshed",
-        "can_refresh",
-        "replayable",
-        "rng",
-    )
-    policy: RetryPolicy
-    error: PayError
-    attempt: int
-    """The attempt that just failed, from 1."""
-    elapsed: float
-    refreshed: bool
-    can_refresh: bool
-    replayable: bool
-    """False when the request body is a stream that cannot be sent a second time."""
-    rng: random.Random
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        error: PayError,
-        attempt: int,
-        elapsed: float,
-        refreshed: bool,
-        can_refresh: bool,
-        replayable: bool,
-        rng: random.Random,
-    ) -> None:
-        set_ = object.__setattr__
-        set_(self, "policy", policy)
-        set_(self, "error", error)
-        set_(self, "attempt", attempt)
-        set_(self, "elapsed", elapsed)
-        set_(self, "refreshed", refreshed)
-        set_(self, "can_refresh", can_refresh)
-        set_(self, "replayable", replayable)
-        set_(self, "rng", rng)
+# Everything a decision after a failed attempt may look at, and nothing else: ``attempt``
+# is the attempt that just failed (from 1); ``replayable`` is False when the request body
+# is a stream that cannot be sent a second time. A tuple: one is made per failed attempt,
+# and a tuple is made in one step where a frozen class sets each field in turn. Declared
+# by call: a class's string annotations are each compiled when payerr is imported.
+RetryState = NamedTuple(  # noqa: UP014
+    "RetryState",
+    [
+        ("policy", RetryPolicy),
+        ("error", PayError),
+        ("attempt", int),
+        ("elapsed", float),
+        ("refreshed", bool),
+        ("can_refresh", bool),
+        ("replayable", bool),
+        ("rng", random.Random),
+    ],
+)
 
 
 def decide(state: RetryState) -> tuple[Decision, int]:

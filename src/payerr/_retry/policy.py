@@ -11,11 +11,11 @@ import math
 import random
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._enums import Category, RetryHint
 from .._errors import PayError
-from .._values import Frozen
+from .._values import Frozen, unfrozen
 
 if TYPE_CHECKING:
     from .._reading.request import RequestFacts
@@ -88,6 +88,22 @@ class Decision(Frozen):
         set_(self, "refresh", refresh)
         set_(self, "reason", reason)
         set_(self, "detail", detail)
+
+
+_UNFROZEN_DECISION = unfrozen(Decision)
+
+
+def _retrying(delay: float, refresh: bool) -> Decision:
+    """``Decision(retry=True, delay=delay, refresh=refresh)``, made once per failed attempt
+    (``unfrozen``)."""
+    decision: Any = object.__new__(_UNFROZEN_DECISION)
+    decision.retry = True
+    decision.delay = delay
+    decision.refresh = refresh
+    decision.reason = None
+    decision.detail = ""
+    decision.__class__ = Decision
+    return decision  # type: ignore[no-any-return]
 
 
 def _stop(reason: Stop, detail: str = "") -> Decision:
@@ -254,7 +270,7 @@ class RetryPolicy(Frozen):
             return _stop(
                 Stop.DEADLINE, f"waiting {delay:.2f}s would pass the deadline ({self.deadline:g}s)"
             )
-        return Decision(retry=True, delay=delay, refresh=refresh)
+        return _retrying(delay, refresh)
 
     def cost_of(self, error: PayError) -> int:
         """Budget tokens one retry of this error takes: timeouts cost more.

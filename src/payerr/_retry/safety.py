@@ -19,6 +19,7 @@ IDEMPOTENT_HTTP_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_WORDS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 
 def parse_mark(value: object, *, source: str) -> bool | None:
@@ -30,6 +31,8 @@ def parse_mark(value: object, *, source: str) -> bool | None:
     """
     if value is None or isinstance(value, bool):
         return value
+    if type(value) is str and value in _WORDS:  # "1", as sent: nothing to strip or lower
+        return _WORDS[value]
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if isinstance(value, str):
