@@ -1,8 +1,9 @@
 """How ``AiohttpMiddleware`` reads an aiohttp answer, and hands it on as if unread.
 
 The body is looked at where aiohttp holds it when the answer came whole, or read
-and given back to the response's stream; a file is only peeked at. A success goes
-back as a ``ParsedResponse``, whose first ``json()`` is payerr's parse (``handover``).
+and given back to the response's stream; a file is only peeked at. Responses are made
+as ``ParsedResponse`` (the request's ``response_class``), whose first ``json()`` of a
+success is payerr's parse (``handover``).
 """
 
 from __future__ import annotations
