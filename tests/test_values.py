@@ -154,3 +154,5 @@ def test_an_unfrozen_class_shares_the_layout_and_stores_plainly() -> None:
     assert open_kind.__setattr__ is object.__setattr__
     assert open_kind.__delattr__ is object.__delattr__
     assert open_kind.__slots__ == () and issubclass(open_kind, Decision)
+    # what equality compares is the frozen class's, not derived again from its fields
+    assert unfrozen(payerr.RetryPolicy)._compared == payerr.RetryPolicy._compared

@@ -92,5 +92,6 @@ def unfrozen(cls: type[F]) -> type[F]:
         "__setattr__": object.__setattr__,
         "__delattr__": object.__delattr__,
         "__module__": cls.__module__,
+        "_compared": cls._compared,  # not derived again from ``_fields``
     }
     return type(f"_Unfrozen{cls.__name__}", (cls,), namespace)

@@ -131,9 +131,10 @@ class _Deadline:
 class _Deadlines:
     """The deadlines of the calls under way on one event loop, behind one timer.
 
-    A timer per call (armed with ``loop.call_at``, cancelled as the call ends) cost a
-    sixth of a success on aiohttp. Calls end long before their deadline, so one timer
-    armed for the earliest is re-armed only when it fires or an earlier deadline comes.
+    A timer per call (armed with ``loop.call_at``, cancelled as the call ends) made a
+    handle, a heap entry and a cancelled entry for the loop to pop on every call. Calls
+    end long before their deadline, so one timer armed for the earliest is re-armed only
+    when it fires or an earlier deadline comes.
     """
 
     __slots__ = ("armed_for", "loop", "timer", "watched")
