@@ -70,12 +70,12 @@ def test_an_answer_ruled_again_for_the_same_request_is_the_first_ones_error(
     spec = catalog().spec(provider)
     facts = facts_of(raw)
     first = classify(raw, spec, facts, now=NOW).error
-    kept = [ruling for ruling, _ in facts.rulings.values()]
+    kept = [ruling for ruling, _ in facts._rulings.values()]
     again = classify(raw, spec, facts, now=NOW).error
     fresh = classify(raw, spec, facts_of(raw), now=NOW).error
     # the second was ruled from what the first kept, not ruled anew
-    assert [ruling for ruling, _ in facts.rulings.values()] == kept
-    assert len(kept) == 1 and next(iter(facts.rulings.values()))[0] is kept[0]
+    assert [ruling for ruling, _ in facts._rulings.values()] == kept
+    assert len(kept) == 1 and next(iter(facts._rulings.values()))[0] is kept[0]
     assert first is not None and again is not None and fresh is not None
     assert again is not first and type(again) is type(fresh)
     assert again.__dict__ == fresh.__dict__ == first.__dict__

@@ -28,7 +28,7 @@ from payerr import RetryHint as H
 from payerr import testing
 from payerr.sandbox import Sandbox
 from support.loopback import Script, Step, serve
-from support.rawserver import RawServer
+from support.rawserver import KeptOpen, RawServer
 
 WECHAT_OK = Step(200, b'{"errcode":0,"errmsg":"ok"}')
 WECHAT_BUSY = Step(200, b'{"errcode":-1,"errmsg":"system error"}')
@@ -187,21 +187,6 @@ def test_the_policy_deadline_covers_the_headers() -> None:
     assert isinstance(info.value, asyncio.TimeoutError)
 
 
-class _BusyThenStall(RawServer):
-    """Answers WeChat's -1 once, then reads the next request and never answers."""
-
-    def _serve(self, conn: Any) -> None:
-        while self.read_head(conn) is not None:
-            self.requests += 1
-            if self.requests > 1:
-                self._stop.wait(3)
-                break
-            body = WECHAT_BUSY.body
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
-            conn.sendall(head % len(body) + b"\r\n\r\n" + body)
-        conn.close()
-
-
 def test_the_policy_deadline_spans_the_attempts() -> None:
     """The deadline counts from the call's start: a retry that stalls ends at it."""
 
@@ -209,25 +194,10 @@ def test_the_policy_deadline_spans_the_attempts() -> None:
         await session.get(server.url + "/cgi-bin/user/info", headers={"Payerr-Idempotent": "1"})
 
     policy = payerr.RetryPolicy(deadline=0.3, max_attempts=3)
-    with _BusyThenStall() as server, pytest.raises(payerr.OutcomeUnknownError) as info:
+    with KeptOpen(WECHAT_BUSY.body) as server, pytest.raises(payerr.OutcomeUnknownError) as info:
         run(use, wechat(policy=policy))
     assert isinstance(info.value, asyncio.TimeoutError)
     assert server.requests == 2
-
-
-class _AnswerThenStall(RawServer):
-    """Answers the first request, then reads each next one and never answers."""
-
-    def _serve(self, conn: Any) -> None:
-        while self.read_head(conn) is not None:
-            self.requests += 1
-            if self.requests > 1:
-                self._stop.wait(3)
-                break
-            body = WECHAT_OK.body
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
-            conn.sendall(head % len(body) + b"\r\n\r\n" + body)
-        conn.close()
 
 
 def test_a_call_ends_at_its_own_deadline_after_others_ended() -> None:
@@ -245,7 +215,7 @@ def test_a_call_ends_at_its_own_deadline_after_others_ended() -> None:
         return loop.time() - started
 
     policy = payerr.RetryPolicy(deadline=0.4, max_attempts=1)
-    with _AnswerThenStall() as server:
+    with KeptOpen(WECHAT_OK.body) as server:
         waited = run(use, wechat(policy=policy))
     assert 0.35 <= waited < 1.5
 

@@ -586,9 +586,10 @@ def test_the_one_pass_applies_to_this_httpx() -> None:
 def test_a_success_read_off_a_real_socket_is_the_clients_to_read_again() -> None:
     """payerr reads the transport's own stream (not through ``iter_raw``): what httpx
     counts and hands back is what it would have, and the connection goes back to the pool."""
-    from support.faultserver import OK, FaultServer
+    from support.faultserver import OK
+    from support.rawserver import KeptOpen
 
-    with FaultServer("ok") as server:
+    with KeptOpen(then=OK) as server:
         transport = payerr.Transport(provider="wechat")
         with httpx.Client(transport=transport) as client:
             for _ in range(2):  # the second request reuses the connection the first gave back
@@ -600,3 +601,4 @@ def test_a_success_read_off_a_real_socket_is_the_clients_to_read_again() -> None
                 "errcode": 0,
                 "errmsg": "ok",
             }
+    assert (server.requests, server.connections) == (3, 1)

@@ -53,3 +53,26 @@ class RawServer:
         self._stop.set()
         self._sock.close()
         self._thread.join(timeout=5)
+
+
+class KeptOpen(RawServer):
+    """Answers GET requests on connections it keeps open: ``first`` in turn (each a 200 of
+    JSON), then ``then`` for every request after, or no answer at all when ``then`` is
+    None. Counts the connections it accepted, to show a client reused one."""
+
+    def __init__(self, *first: bytes, then: bytes | None = None) -> None:
+        super().__init__()
+        self.first, self.then = first, then
+        self.connections = 0
+
+    def _serve(self, conn: socket.socket) -> None:
+        self.connections += 1
+        while self.read_head(conn) is not None:
+            self.requests += 1
+            body = self.first[self.requests - 1] if self.requests <= len(self.first) else self.then
+            if body is None:
+                self._stop.wait(3)
+                break
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
+            conn.sendall(head % len(body) + b"\r\n\r\n" + body)
+        conn.close()

@@ -144,9 +144,9 @@ class Envelope(Frozen):
     _node: Globs | None
     _fields_at: tuple[tuple[tuple[str, ...], ...], ...]
     _code_keys: frozenset[str]
+    """The top-level keys a code is read from: a body holding none of them has no code."""
     _sources: tuple[tuple[str, str], ...]
     """``api_method`` as (kind, argument) pairs, split once."""
-    """The top-level keys a code is read from: a body holding none of them has no code."""
     _suffix: re.Pattern[str] | None
 
     # Long because: one line per field, what ``@dataclass`` would write (``_values``).

@@ -75,14 +75,8 @@ def read_held(
 async def read_answer(
     response: aiohttp.ClientResponse, cap: int, declared: Head
 ) -> tuple[bytes | None, bytes]:
-    """(the body, decoded, or None when over ``cap``; the raw head an error keeps).
-
-    A success declared over the cap is not touched; anything read is given back, and
-    an answer that arrived whole is looked at without being read (``read_held``).
-    """
-    held = read_held(response, cap, declared)
-    if held is not None:
-        return held
+    """``read_held`` for an answer still arriving (it said None): (the body, decoded, or
+    None when over ``cap``; the raw head an error keeps). What is read is given back."""
     over = declared.length is not None and declared.length > cap
     stop = ERROR_HEAD if over else cap + 1  # an error over the cap: a head for its raw bytes
     stream = response.content

@@ -190,7 +190,7 @@ def _ruling(
     entry it was keyed by is kept with it, so that no other entry is ever taken for it.
     """
     key = (raw.status_code, id(info), reading.code, reading.sub_code, reading.node)
-    found = facts.rulings.get(key)
+    found = facts._rulings.get(key)
     if found is not None and found[0].entry is info and found[1] is reading.envelope:
         return found[0]  # type: ignore[no-any-return]
     fields = facts.fields(spec.nested_fields if spec else ())
@@ -203,7 +203,7 @@ def _ruling(
         spec, retry, processed, facts.http_method, api_method, fields, facts.marked_idempotent
     )
     ruling = _made(_Ruling, (info, meant, known, api_method, fields, category, hint, processed))
-    facts.rulings[key] = (ruling, reading.envelope)
+    facts._rulings[key] = (ruling, reading.envelope)
     return ruling
 
 

@@ -21,7 +21,7 @@ class RequestFacts(Value):
     """What the request said that matters when its answer is an error."""
 
     _fields = ("http_method", "url", "body", "headers", "marked_idempotent")
-    __slots__ = (*_fields, "_parsed", "rulings")
+    __slots__ = (*_fields, "_parsed", "_rulings")
     http_method: str
     url: str
     body: bytes
@@ -42,7 +42,7 @@ class RequestFacts(Value):
         self.headers = headers
         self.marked_idempotent = marked_idempotent
         self._parsed: tuple[tuple[str, ...], dict[str, Any]] | None = None
-        self.rulings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._rulings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         """What each kind of error answer meant for this request (``build._ruling``)."""
 
     def fields(self, nested: tuple[str, ...] = ()) -> dict[str, Any]:
