@@ -1,5 +1,6 @@
-"""An attempt that will be retried gets only what the retry decision reads; what the
-answer said (masked message, body, request id) is built when someone will see it.
+"""An answer that will be retried is ruled (what the retry decision reads) and its typed
+error made only when someone will see it; what the answer said (masked message, body,
+request id) is built when someone will read it.
 
 Deferred and eager errors must be the same error once completed, and every error a
 hook, the log or the caller receives must be complete.
@@ -8,6 +9,7 @@ hook, the log or the caller receives must be complete.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +161,91 @@ def test_a_body_skipped_as_no_object_never_parses_to_one(
 )
 def test_what_may_be_an_object_is_parsed(body: bytes) -> None:
     assert may_be_object(body)
+
+
+OK = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+
+
+def _scripted(*answers: tuple[int, dict[str, str], bytes]) -> httpx.MockTransport:
+    script = iter(answers)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        status, headers, body = next(script)
+        return httpx.Response(status, headers=headers, content=body)
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[payerr.PayError]:
+    """Every typed error made from an answer, in order."""
+    from payerr._reading import build
+
+    errors: list[payerr.PayError] = []
+    make = build.make
+
+    def counted(failure: object) -> payerr.PayError:
+        errors.append(make(failure))  # type: ignore[arg-type]
+        return errors[-1]
+
+    monkeypatch.setattr(build, "make", counted)
+    return errors
+
+
+def test_a_retried_answer_makes_no_error_when_a_later_attempt_succeeds(
+    made: list[payerr.PayError],
+) -> None:
+    inner = _scripted((503, {}, PAGE), (200, {}, BUSY), (200, {}, OK))
+    policy = payerr.RetryPolicy(max_attempts=3)
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        answer = c.post(URL, json={}, extensions={"payerr.idempotent": True})
+    assert answer.json() == {"errcode": 0, "errmsg": "ok"}
+    assert made == []
+
+
+def test_a_retried_answer_gets_its_error_once_a_hook_reads_it(
+    made: list[payerr.PayError],
+) -> None:
+    seen: list[payerr.PayError] = []
+    policy = payerr.RetryPolicy(max_attempts=3, on_retry=lambda attempt: seen.append(attempt.error))
+    inner = _scripted((503, {}, PAGE), (200, {}, BUSY), (200, {}, OK))
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        c.post(URL, json={}, extensions={"payerr.idempotent": True})
+    assert made == seen and [type(e) for e in seen] == [
+        payerr.WeChatServiceUnavailableError,
+        payerr.WeChatServiceUnavailableError,
+    ]
+
+
+def test_a_policy_of_your_own_decides_on_the_whole_typed_error() -> None:
+    decided: list[payerr.PayError] = []
+    read: list[tuple[str, str | None]] = []  # what each error said when it was decided on
+
+    class Recording(payerr.RetryPolicy):
+        def decide(self, error: payerr.PayError, **state: Any) -> payerr.Decision:
+            decided.append(error)
+            read.append((error.message, error.request_id))
+            return super().decide(error, **state)
+
+    inner = _scripted((503, {}, PAGE), (200, {}, BUSY), (503, {}, PAGE))
+    policy = Recording(max_attempts=3)
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        with pytest.raises(payerr.PayError) as raised:
+            c.post(URL, json={}, extensions={"payerr.idempotent": True})
+    ended = (*raised.value.history, raised.value)
+    assert len(decided) == 3 and all(d is e for d, e in zip(decided, ended, strict=True))
+    assert decided[1].code == "-1" and read[1] == ("system error for ***", "1-2")
+    assert all(message and SECRET not in message for message, _ in read)
+
+
+def test_a_retried_answers_error_keeps_the_wait_payerr_honoured() -> None:
+    """A server's wait is capped by ``max_cooldown`` before the answer's error is made."""
+    limited = (429, {"Retry-After": "600"}, b"")
+    inner = _scripted(limited, (503, {}, PAGE))
+    policy = payerr.RetryPolicy(max_attempts=2, max_cooldown=2.0)
+    with instant_sleeps(), httpx.Client(transport=payerr.Transport(inner, policy=policy)) as c:
+        with pytest.raises(payerr.ServiceUnavailableError) as raised:
+            c.get(URL)
+    (first,) = raised.value.history
+    assert isinstance(first, payerr.RateLimitError)
+    assert (first.retry_after, first.server_retry_after) == (2.0, 600.0)

@@ -28,8 +28,10 @@ from yarl import URL
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
+from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._reading.failure import Failure
 from .._reading.outcome import Outcome
 from .._reading.raw import RawResponse, answer_of
 from .._retry.safety import parse_mark
@@ -246,7 +248,7 @@ class AiohttpMiddleware(EngineViews):
             if sending.deadline is not None:
                 sending.deadline.watch.watched.pop(sending.deadline, None)
 
-    async def _attempt(self, call: Call, sending: _Sending) -> aiohttp.ClientResponse:
+    async def _attempt(self, call: Call, sending: _Sending) -> aiohttp.ClientResponse | Failure:
         if not call.ready_at_once() and not await call.aready():
             await call.aprepare()
             await self._apply(call, sending)
@@ -302,9 +304,9 @@ class AiohttpMiddleware(EngineViews):
         facts = self._facts(call, sending)
         if response is not None:  # the answer broke while read: its outcome is not known
             response.close()
-            error = call.unreadable(exc, response.status, facts)
+            error = unreadable(call.spec, exc, response.status, facts)
         else:
-            error = call.no_answer(category, exc, facts)
+            error = no_answer(call.spec, category, exc, facts)
         return as_client_error(error, _client_kind(exc), exc)
 
     @staticmethod

@@ -16,8 +16,10 @@ import httpx
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
+from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._reading.failure import Failure
 from .._reading.outcome import Outcome
 from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, answer_of, attach_outcome
 from .._retry.safety import parse_mark
@@ -136,7 +138,7 @@ class _Base(EngineViews, Generic[Inner]):
         response: httpx.Response,
         body: bytes | None,
         head: bytes,
-    ) -> httpx.Response:
+    ) -> httpx.Response | Failure:
         # Read here, perhaps never read again by the client: time it as the client would.
         # (days, seconds) given by position: the keyword form costs as much again
         response.elapsed = timedelta(0, time.monotonic() - call.started)
@@ -177,7 +179,7 @@ class _Base(EngineViews, Generic[Inner]):
     ) -> PayError:
         """A typed error for an answer that broke while being read or decoded; also the
         httpx exception such a break raises (``DecodingError``, ``ReadTimeout``)."""
-        error = call.unreadable(exc, response.status_code, self._facts(call, sent))
+        error = unreadable(call.spec, exc, response.status_code, self._facts(call, sent))
         client = httpx.DecodingError if isinstance(exc, BodyDecodeError) else httpx.ReadTimeout
         return as_client_error(error, client, None)
 
@@ -185,7 +187,7 @@ class _Base(EngineViews, Generic[Inner]):
         category = _category(exc)
         if category is None:
             return exc
-        error = call.no_answer(category, exc, self._facts(call, request))
+        error = no_answer(call.spec, category, exc, self._facts(call, request))
         return as_client_error(error, type(exc), exc)  # old `except httpx.…` still catch
 
     @staticmethod
@@ -214,7 +216,7 @@ class Transport(_Base[httpx.BaseTransport], httpx.BaseTransport):
         request.read()
         return call.run(self._attempt, self._end, (call, request))
 
-    def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
+    def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response | Failure:
         sent = request
         if not call.ready():
             call.prepare()
@@ -266,7 +268,7 @@ class AsyncTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
         await request.aread()
         return await call.arun(self._attempt, self._end, (call, request))
 
-    async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response:
+    async def _attempt(self, call: Call, request: httpx.Request) -> httpx.Response | Failure:
         sent = request
         if not call.ready_at_once() and not await call.aready():
             await call.aprepare()

@@ -19,8 +19,10 @@ from requests.adapters import HTTPAdapter
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
+from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._reading.failure import Failure
 from .._reading.outcome import Outcome
 from .._reading.raw import RawResponse, _body_of, _host, _path, answer_of, attach_outcome
 from .._retry.safety import parse_mark
@@ -160,7 +162,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
 
     def _attempt(
         self, call: Call, request: requests.PreparedRequest, options: tuple[Any, ...]
-    ) -> requests.Response:
+    ) -> requests.Response | Failure:
         sent = request if call.ready() else self._prepared(call, request)
         _stream, timeout, verify, cert, proxies = options
         response: requests.Response | None = None
@@ -180,7 +182,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             raise failure from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             status = response.status_code if response is not None else 0
-            error = call.unreadable(exc, status, self._facts(call, sent))
+            error = unreadable(call.spec, exc, status, self._facts(call, sent))
             raise as_client_error(error, _client_kind(exc), None) from exc
         finally:
             if len(watch) > 1:
@@ -208,17 +210,17 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         """The typed error for a send that got no answer; None: not ours, raise it as it is."""
         if passed(watch):  # the watchdog cut the connection: the deadline, typed as such
             late = ReadDeadline("the answer was not in by the retry policy's deadline")
-            error = call.unreadable(late, 0, self._facts(call, sent))
+            error = unreadable(call.spec, late, 0, self._facts(call, sent))
             return as_client_error(error, _client_kind(late), None)
         category = _category(exc)
         if category is None:
             return None
-        error = call.no_answer(category, exc, self._facts(call, sent))
+        error = no_answer(call.spec, category, exc, self._facts(call, sent))
         return as_client_error(error, _client_kind(exc), exc)
 
     def _settle(
         self, call: Call, sent: requests.PreparedRequest, response: requests.Response, body: bytes
-    ) -> requests.Response:
+    ) -> requests.Response | Failure:
         return call.settle(response, response.status_code, response.headers, body, self, sent)
 
     @staticmethod

@@ -1,9 +1,8 @@
 """What every client shares: one logical request's life, with its one sync and one async loop.
 
-A ``Call`` follows one request across its attempts. ``run`` (and ``arun``) send,
-and after a failure ask ``next_delay``, which builds a ``RetryState`` and obeys
-what ``_retry.decide`` answers; the call records what happened for logs, hooks
-and the final error.
+A ``Call`` follows one request across its attempts: ``run`` (``arun``) sends, and after a
+failure (an answer's ``Failure``, or an error raised) obeys what ``_retry.decide`` answers
+for its ``RetryState``; what happened is kept for logs, hooks and the final error.
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._coordination.local import LocalCoordinator
-from .._enums import Category
 from .._errors import PayError
 from .._reading.classify import classify
 from .._reading.deferred import complete
+from .._reading.failure import Failed, Failure, made
 from .._reading.outcome import Outcome
 from .._reading.parsed import Parsed, read_body
 from .._reading.raw import attach_outcome
@@ -55,9 +54,9 @@ class Call(Admission):
     a class-level default and is only set on the instance when it changes.
     """
 
-    failed: tuple[PayError, ...] = ()
-    """The errors of the attempts retried so far (an ``Attempt`` is built only for
-    ``on_retry``: nobody else reads one)."""
+    failed: tuple[Failed, ...] = ()
+    """What ended each attempt retried so far: an answer's ``Failure`` has its error made
+    only if someone reads it (an ``Attempt`` is built only for ``on_retry``)."""
     delays: tuple[float, ...] = ()
     marked: bool | None = None
     refreshed = False
@@ -126,8 +125,9 @@ class Call(Admission):
         body: bytes,
         client: Answers,
         sent: Any,
-    ) -> T:
-        """The response on success; the typed error raised (and the response kept) otherwise.
+    ) -> T | Failure:
+        """The response on success; otherwise the answer's ``Failure`` (the response kept),
+        for the retry loop to decide on: its typed error is made only if someone will see it.
 
         A success is read with one parse and nothing else built; ``client.details``
         (the full response and request view) is only asked for when something is wrong.
@@ -150,12 +150,12 @@ class Call(Admission):
         # the outcome goes on the response the caller will see (``end``), not on each
         # retried attempt's answer, which is closed
         self.last_response, self.last_outcome = response, outcome
-        error = outcome.own_error()
-        assert error is not None
-        error.response = response  # the client's own object, as its handlers expect
-        raise error
+        failure = outcome.failure
+        assert failure is not None  # an answer that is not a success is one to rule
+        failure.response = response  # its error's, the client's own object
+        return failure.rule()
 
-    def cooldown_due(self, error: PayError) -> tuple[str, float, str] | None:
+    def cooldown_due(self, error: Failed) -> tuple[str, float, str] | None:
         """The cooldown a provider's rate limit starts for every worker: (scope, seconds, why).
 
         A server's wait is already capped by ``max_cooldown`` (``capped``); a
@@ -166,9 +166,9 @@ class Call(Admission):
         scope = _decide.cooldown_scope(self.spec, error, self.scopes)
         if scope is None:
             return None
-        return scope, error.retry_after, _decide.cooldown_reason(complete(error))
+        return scope, error.retry_after, _decide.cooldown_reason(complete(made(error)))
 
-    def capped(self, error: PayError) -> None:
+    def capped(self, error: Failed) -> None:
         """A server-sent wait becomes what payerr honours: at most ``max_cooldown``.
 
         The server's own value stays on ``error.server_retry_after``.
@@ -195,24 +195,13 @@ class Call(Admission):
         """A retry that worked costs nothing in the end; failed retries drain the budget."""
         self.engine.budget.give(self.scope, self.spent or self.policy.success_refund)
         if self.failed and logger.isEnabledFor(logging.INFO):
-            logger.info(
-                "payerr: %s succeeded on attempt %d",
-                self.spec.name,
-                len(self.failed) + 1,
-                extra={"provider": self.spec.name, "attempt": len(self.failed) + 1},
-            )
-
-    def unreadable(self, exc: BaseException, status: int, facts: RequestFacts) -> PayError:
-        """A typed error for an answer that broke while read (``failures.unreadable``)."""
-        return _failures.unreadable(self.spec, exc, status, facts)
-
-    def no_answer(self, category: Category, exc: BaseException, facts: RequestFacts) -> PayError:
-        """A typed error for a request never sent, or never answered (``failures.no_answer``)."""
-        return _failures.no_answer(self.spec, category, exc, facts)
+            name, attempt = self.spec.name, len(self.failed) + 1
+            extra = {"provider": name, "attempt": attempt}
+            logger.info("payerr: %s succeeded on attempt %d", name, attempt, extra=extra)
 
     # --- after a failed attempt ---------------------------------------------
 
-    def next_delay(self, error: PayError) -> float | None:
+    def next_delay(self, error: Failed) -> float | None:
         """After a failed attempt: seconds to wait before the next one, or None to stop.
 
         The policy decides; the budget can still say no; a body that cannot be
@@ -229,7 +218,7 @@ class Call(Admission):
             decision, cost = _decide.BUDGET_REFUSED, 0
         return self._record(error, decision, cost)
 
-    async def anext_delay(self, error: PayError) -> float | None:
+    async def anext_delay(self, error: Failed) -> float | None:
         """``next_delay`` for the async transport: its Redis calls never block the loop."""
         if error.retry_after is not None:
             self.capped(error)
@@ -241,7 +230,7 @@ class Call(Admission):
             decision, cost = _decide.BUDGET_REFUSED, 0
         return self._record(error, decision, cost)
 
-    def _decide(self, error: PayError) -> tuple[Decision, int]:
+    def _decide(self, error: Failed) -> tuple[Decision, int]:
         """What ``_retry.decide`` answers for this call's state after ``error``."""
         state = (
             self.policy,
@@ -255,33 +244,38 @@ class Call(Admission):
         )
         return _decide.decide(_state_of(RetryState, state))
 
-    def _record(self, error: PayError, decision: Decision, cost: int) -> float | None:
+    def _record(self, error: Failed, decision: Decision, cost: int) -> float | None:
         """Keep what was decided, and tell telemetry about every failed attempt."""
         self.spent += cost
         self.decision = decision
         retry = self._retry(error, decision) if decision.retry else None
         if _telemetry.hook is not None:
-            _telemetry.hook.failed(complete(error), retry, not self.unsent)
+            _telemetry.hook.failed(complete(made(error)), retry, not self.unsent)
         self.unsent = False
         return decision.delay if decision.retry else None
 
-    def _retry(self, error: PayError, decision: Decision) -> Attempt | None:
+    def _retry(self, failed: Failed, decision: Decision) -> Attempt | None:
         """A retry: keep it in the history, log it and tell ``on_retry``."""
         attempt = len(self.failed) + 1
         logged = logger.isEnabledFor(logging.INFO)
         on_retry = self.policy.on_retry
-        if decision.refresh or on_retry is not None or logged:
-            complete(error)  # someone will read what it said: a hook, the log, a token refresh
-        # the retried attempt's frames are not kept: its traceback would hold this call,
-        # its response and its error in a cycle only the garbage collector can free
-        error.__traceback__ = None
-        self.failed = (*self.failed, error)
+        error = None
+        if decision.refresh or on_retry is not None or logged or _telemetry.hook is not None:
+            # someone will read what it said: a hook, the log, a token refresh
+            error = complete(made(failed))
+        if isinstance(failed, PayError):
+            # the retried attempt's frames are not kept: its traceback would hold this
+            # call, its response and its error in a cycle only the garbage collector can free
+            failed.__traceback__ = None
+        self.failed = (*self.failed, failed)
         self.delays = (*self.delays, decision.delay)
         self.covered_until = time.monotonic() + decision.delay
         if decision.refresh:
             self.refreshed = True
             self.refresh_due = error
         self.discard()
+        if error is None:
+            return None
         if logged:
             _failures.log_retry(error, attempt, decision)
         if on_retry is None and _telemetry.hook is None:
@@ -295,57 +289,69 @@ class Call(Admission):
 
     def run(
         self,
-        attempt: Callable[..., T],
+        attempt: Callable[..., T | Failure],
         end: Callable[..., T],
         args: tuple[Any, ...] = (),
         again: Callable[[], None] | None = None,
     ) -> T:
         """The sync retry loop: send; after a failure, ask ``next_delay``, sleep, send again.
 
-        ``attempt(*args)`` sends once; ``end(*args, error)`` turns the last error into the
-        result (raise, or a response when ``raise_errors=False``); ``again`` readies the
-        request for another send. The arguments go in a tuple, so a call that succeeds at
-        once makes no closure.
+        ``attempt(*args)`` sends once: the response, the answer's ``Failure``, or a typed
+        error raised (no answer, a broken one); ``end(*args, error)`` turns the last error
+        into the result (raise, or the response with ``raise_errors=False``); ``again``
+        readies the request to go again. The arguments go in a tuple: no closure per call.
         """
         while True:
+            failed: Failed
             try:
-                return attempt(*args)
+                result = attempt(*args)
             except PayError as error:
-                try:
-                    delay = self.next_delay(error)
-                except BaseException:
-                    complete(error)  # it travels on as the new exception's context
-                    raise
-                if delay is None:
-                    return end(*args, error)
-                if delay > 0:
-                    sleep(delay)
-                if again is not None:
-                    again()
+                failed = error
+            else:
+                if type(result) is not Failure:
+                    return result  # type: ignore[return-value]  # not a Failure: a T
+                failed = result
+            try:
+                delay = self.next_delay(failed)
+            except BaseException:
+                complete(made(failed))  # it travels on as the new exception's context
+                raise
+            if delay is None:
+                return end(*args, made(failed))
+            if delay > 0:
+                sleep(delay)
+            if again is not None:
+                again()
 
     async def arun(
         self,
-        attempt: Callable[..., Awaitable[T]],
+        attempt: Callable[..., Awaitable[T | Failure]],
         end: Callable[..., T],
         args: tuple[Any, ...] = (),
     ) -> T:
         """``run`` for event loops: the same steps, its waits never block the loop."""
         while True:
+            failed: Failed
             try:
-                return await attempt(*args)
+                result = await attempt(*args)
             except PayError as error:
-                try:
-                    if type(self.engine.coordinator) is LocalCoordinator:
-                        delay = self.next_delay(error)  # in-process state: nothing waits
-                    else:
-                        delay = await self.anext_delay(error)
-                except BaseException:
-                    complete(error)
-                    raise
-                if delay is None:
-                    return end(*args, error)
-                if delay > 0:
-                    await asleep(delay)
+                failed = error
+            else:
+                if type(result) is not Failure:
+                    return result  # type: ignore[return-value]  # not a Failure: a T
+                failed = result
+            try:
+                if type(self.engine.coordinator) is LocalCoordinator:
+                    delay = self.next_delay(failed)  # in-process state: nothing waits
+                else:
+                    delay = await self.anext_delay(failed)
+            except BaseException:
+                complete(made(failed))
+                raise
+            if delay is None:
+                return end(*args, made(failed))
+            if delay > 0:
+                await asleep(delay)
 
     def end(self, error: PayError, local_answer: Callable[[int, dict[str, str], bytes], T]) -> T:
         """Raise the final error, or hand back the last response when asked to.
@@ -361,16 +367,12 @@ class Call(Admission):
             if last is not None:
                 return last
             if self.held:
-                answer = local_answer(*self.held_answer(error))
+                answer = local_answer(*_failures.held_answer(error))
                 attach_outcome(answer, Outcome(False, None, error, error.provider))
                 return answer
         self.discard()  # nobody will read the last answer: its connection goes back
         # the caller's frames, not the retry loop's; the cause stays attached
         raise error.with_traceback(None) from error.__cause__
-
-    def held_answer(self, error: PayError) -> tuple[int, dict[str, str], bytes]:
-        """What a client answers locally for a request a cooldown held back."""
-        return _failures.held_answer(error)
 
     def discard(self) -> None:
         response, self.last_response, self.last_outcome = self.last_response, None, None
@@ -386,7 +388,7 @@ class Call(Admission):
         if self.spent and _decide.refunds_budget(error):
             self.engine.budget.give(self.scope, self.spent)  # the provider answered: it is alive
         error.attempts = len(self.failed) + 1
-        error.history = tuple(map(complete, self.failed))
+        error.history = tuple(complete(made(failed)) for failed in self.failed)
         complete(error)
         error.delays = self.delays
         reason, said = _decide.stop_reason(self.decision, error)

@@ -21,6 +21,7 @@ from .._retry.policy import RetryPolicy
 from .._retry.verdict import request_hint, throttled
 from .decode import parse_json
 from .deferred import defer_details, fill
+from .failure import Failure
 from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
 from .raw import RawResponse
 from .redact import is_secret_name, redact_text, redact_url, secret_values, spellings
@@ -62,27 +63,7 @@ def build_coded(
     defer: bool = False,
 ) -> PayError:
     """An error for a code the provider sent: looked up in the table, then built."""
-    info: CodeInfo | None
-    if reading.code is None:  # a status that is an answer of its own (WeChat Pay v3 202)
-        info = status_rule(spec, raw.status_code)
-    else:
-        info = spec.lookup(reading.code, reading.sub_code)
-    return build_error(raw, spec, info, reading, data, facts, now, defer)
-
-
-# What the caller should do about this answer, for this very request; ``server_wait``:
-# the ``Retry-After`` the server sent, uncapped (None: it sent none). Declared by call:
-# a class's string annotations are each compiled when payerr is imported.
-_Verdict = NamedTuple(  # noqa: UP014
-    "_Verdict",
-    [
-        ("category", Category),
-        ("retry", RetryHint),
-        ("processed", Processed),
-        ("retry_after", float | None),
-        ("server_wait", float | None),
-    ],
-)
+    return make(Failure(raw, spec, None, reading, data, facts, now, defer, True))
 
 
 # What a table entry means for this very request: ``info`` as this API reads ``entry``,
@@ -102,8 +83,7 @@ _Ruling = NamedTuple(  # noqa: UP014
     ],
 )
 _made = tuple.__new__
-"""``_Verdict(...)`` or ``_Ruling(...)`` of a tuple, without a NamedTuple's Python-level
-``__new__``: each is made once per failed attempt."""
+"""``_Ruling(...)`` of a tuple, without a NamedTuple's Python-level ``__new__``."""
 
 
 # What the answer said, with every secret of the request masked out.
@@ -135,44 +115,69 @@ def build_error(
     ``defer``: what the answer said (masked message, body, request id) is filled in by
     ``complete`` when someone will see it; a retried attempt only needs the verdict.
     """
-    facts = facts or facts_of(raw)
-    ruling = _ruling(raw, spec, info, reading, facts)
-    info, known, api_method = ruling.info, ruling.known, ruling.api_method
-    verdict = _verdict(raw, spec, ruling, now)
-    error = _decided(spec, info, reading, raw.status_code, verdict, api_method, known)
-    said = partial(_said, raw, spec, info if known else None, reading, data, facts, ruling.fields)
-    if defer:
+    return make(Failure(raw, spec, info, reading, data, facts, now, defer))
+
+
+def rule(failure: Failure) -> _Ruling:
+    """What a failed answer means for this very request, set on it: the entry (looked up
+    by the code it sent, when ``coded``), the ruling, the hint, the waits."""
+    raw, spec, reading = failure.raw, failure.spec, failure.reading
+    if failure.coded:  # a code the provider sent: its entry, or the status's own answer
+        failure.coded = False
+        if reading.code is None or spec is None:  # a status that is an answer of its own
+            failure.info = status_rule(spec, raw.status_code)
+        else:
+            failure.info = spec.lookup(reading.code, reading.sub_code)
+    facts = failure.facts
+    if facts is None:
+        facts = failure.facts = facts_of(raw)
+    ruling = failure.ruling = _ruling(raw, spec, failure.info, reading, facts)
+    # the wait asked for: the server's ``Retry-After``, or the time left in the entry's
+    # quota window (read anew for every answer: time passes)
+    now = failure.now
+    if now is None:
+        now = failure.now = time.time()
+    sent_wait = parse_retry_after(raw.headers, now)
+    if sent_wait is None:
+        retry_after = window_wait(ruling.info.window, now, spec.day_reset if spec else 0)
+    else:  # what a reader honours by default; a transport caps with its own policy
+        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
+    failure.category, failure.retry = ruling.category, ruling.retry
+    failure.retry_after, failure.server_retry_after = retry_after, sent_wait
+    return ruling
+
+
+def make(failure: Failure) -> PayError:
+    """The typed error of a failure (ruled now if it was not): what a retry decision reads
+    at once, and what the answer said now or, ``defer``, on ``complete``."""
+    ruling = failure.ruling or rule(failure)
+    spec, reading, raw, facts = failure.spec, failure.reading, failure.raw, failure.facts
+    info = ruling.info
+    name = spec.name if spec else None
+    error = error_class(failure.category, name)._decided(
+        name,
+        reading.code,
+        reading.sub_code,
+        raw.status_code,
+        failure.retry,
+        failure.retry_after,
+        info.solution_en,
+        info.solution_zh,
+        ruling.api_method,
+        ruling.processed,
+        ruling.known,
+    )
+    if failure.server_retry_after is not None:
+        error.server_retry_after = failure.server_retry_after
+    if failure.response is not None:
+        error.response = failure.response  # the client's own object, as its handlers expect
+    assert facts is not None  # ruling found them
+    known = info if ruling.known else None
+    said = partial(_said, raw, spec, known, reading, failure.data, facts, ruling.fields)
+    if failure.defer:
         defer_details(error, said)
     else:
         fill(error, said())
-    return error
-
-
-def _decided(
-    spec: ProviderSpec | None,
-    info: CodeInfo,
-    reading: Reading,
-    status: int,
-    verdict: _Verdict,
-    api_method: str | None,
-    known: bool,
-) -> PayError:
-    """The typed error with what a retry decision reads; what the answer said comes later."""
-    error = error_class(verdict.category, spec.name if spec else None)._decided(
-        spec.name if spec else None,
-        reading.code,
-        reading.sub_code,
-        status,
-        verdict.retry,
-        verdict.retry_after,
-        info.solution_en,
-        info.solution_zh,
-        api_method,
-        verdict.processed,
-        known,
-    )
-    if verdict.server_wait is not None:
-        error.server_retry_after = verdict.server_wait
     return error
 
 
@@ -205,22 +210,6 @@ def _ruling(
     ruling = _made(_Ruling, (info, meant, known, api_method, fields, category, hint, processed))
     facts._rulings[key] = (ruling, reading.envelope)
     return ruling
-
-
-def _verdict(
-    raw: RawResponse, spec: ProviderSpec | None, ruling: _Ruling, now: float | None
-) -> _Verdict:
-    """The ruling, with the wait asked for: the server's ``Retry-After``, or the time
-    left in the entry's quota window (read anew for every answer: time passes)."""
-    now = time.time() if now is None else now
-    sent_wait = parse_retry_after(raw.headers, now)
-    if sent_wait is None:
-        retry_after = window_wait(ruling.info.window, now, spec.day_reset if spec else 0)
-    else:  # what a reader honours by default; a transport caps with its own policy
-        retry_after = min(sent_wait, DEFAULT_MAX_COOLDOWN)
-    return _made(
-        _Verdict, (ruling.category, ruling.retry, ruling.processed, retry_after, sent_wait)
-    )
 
 
 def _said(

@@ -7,7 +7,6 @@ decision is here; the body is read in ``parsed`` and the error made in ``build``
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Any
 
 from .._catalog import registry as _catalog_module
@@ -16,6 +15,7 @@ from .._catalog.generic import generic
 from .._catalog.model import ProviderSpec
 from .._catalog.registry import catalog
 from .decode import parse_json
+from .failure import Failure, build_module
 from .outcome import Outcome
 from .parsed import Parsed, is_file_success, read_envelope
 from .raw import RawResponse, as_raw, attach_outcome, cached_outcome
@@ -46,12 +46,9 @@ def classify(
         data, problem = parse_json(raw.body, raw.headers.get("content-type"))
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
-        built = _build_module()
-        info = built.status_rule(None, status)
-        build = partial(
-            built.build_error, raw, None, info, Reading(ok=False), data, facts, now, defer
-        )
-        return Outcome(False, _dict_or_none(data), None, None, build=build)
+        info = build_module().status_rule(None, status)
+        failed = Failure(raw, None, info, Reading(ok=False), data, facts, now, defer)
+        return Outcome(False, _dict_or_none(data), None, None, build=failed)
     if parsed is None:
         parsed = read_envelope(spec, status, raw.body, raw.headers, raw.path)
     data, problem, reading = parsed
@@ -59,10 +56,8 @@ def classify(
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
-            build = partial(
-                _build_module().build_coded, raw, spec, reading, data, facts, now, defer
-            )
-            return Outcome(False, data, None, spec.name, build=build)
+            failed = Failure(raw, spec, None, reading, data, facts, now, defer, True)
+            return Outcome(False, data, None, spec.name, build=failed)
     elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
     if status < 400:
@@ -70,39 +65,14 @@ def classify(
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             malformed = generic().malformed
-            build = partial(
-                _build_module().build_error,
-                raw,
-                spec,
-                malformed,
-                reading,
-                data,
-                facts,
-                now,
-                defer,
-            )
-            return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
+            failed = Failure(raw, spec, malformed, reading, data, facts, now, defer)
+            return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = Reading(ok=False)
-    built = _build_module()
-    info = built.status_rule(spec, status)
-    build = partial(built.build_error, raw, spec, info, reading, data, facts, now, defer)
-    return Outcome(False, _dict_or_none(data), None, spec.name, build=build)
-
-
-_BUILD: Any = None
-
-
-def _build_module() -> Any:
-    """The ``build`` module, imported with the first error (a success never needs it) and
-    kept: an import statement on every failed attempt costs more than this call."""
-    global _BUILD
-    if _BUILD is None:
-        from . import build
-
-        _BUILD = build
-    return _BUILD
+    info = build_module().status_rule(spec, status)
+    failed = Failure(raw, spec, info, reading, data, facts, now, defer)
+    return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)
 
 
 def _dict_or_none(data: Any) -> dict[str, Any] | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from .._errors import PayError
+from .failure import Failure
 
 
 class Outcome:
@@ -25,7 +25,7 @@ class Outcome:
         error: PayError | None = None,
         provider: str | None = None,
         *,
-        build: Callable[[], PayError] | None = None,
+        build: Failure | None = None,
     ) -> None:
         self.ok = ok
         self.data = data
@@ -43,14 +43,11 @@ class Outcome:
                     self._build = None  # only once built: a failed build is not a success
         return self._error
 
-    def own_error(self) -> PayError | None:
-        """``error`` for the thread that made this outcome, before anyone else has it: no
-        lock to take (a failed attempt's error, asked for at once)."""
-        build = self._build
-        if build is not None:
-            self._error = build()
-            self._build = None
-        return self._error
+    @property
+    def failure(self) -> Failure | None:
+        """What the answer was ruled to mean, while its error is not made yet: the retry
+        loop decides from it (``Failure``)."""
+        return self._build
 
     def unwrap(self) -> dict[str, Any]:
         """The data on success; the error raised otherwise."""

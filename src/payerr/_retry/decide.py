@@ -19,6 +19,7 @@ from .policy import Decision, RetryPolicy, Stop
 
 if TYPE_CHECKING:
     from .._catalog.model import ProviderSpec
+    from .._reading.failure import Failed
 
 BUDGET_REFUSED = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED)
 """What a retry the budget had no tokens for becomes."""
@@ -35,7 +36,8 @@ _PROVIDER_FAILING = frozenset(
 )
 
 
-# Everything a decision after a failed attempt may look at, and nothing else: ``attempt``
+# Everything a decision after a failed attempt may look at, and nothing else: ``error``
+# ended the attempt (an answer's ``Failure`` until its error is made); ``attempt``
 # is the attempt that just failed (from 1); ``replayable`` is False when the request body
 # is a stream that cannot be sent a second time. A tuple: one is made per failed attempt,
 # and a tuple is made in one step where a frozen class sets each field in turn. Declared
@@ -44,7 +46,7 @@ RetryState = NamedTuple(  # noqa: UP014
     "RetryState",
     [
         ("policy", RetryPolicy),
-        ("error", PayError),
+        ("error", "Failed"),
         ("attempt", int),
         ("elapsed", float),
         ("refreshed", bool),
@@ -55,20 +57,52 @@ RetryState = NamedTuple(  # noqa: UP014
 )
 
 
+_STOCK_DECIDE = RetryPolicy.decide
+_STOCK_COST = RetryPolicy.cost_of
+
+
 def decide(state: RetryState) -> tuple[Decision, int]:
-    """The decision, and what a retry would cost the budget (0: no retry)."""
-    policy = state.policy
-    decision = policy.decide(
-        state.error,
-        attempt=state.attempt,
-        elapsed=state.elapsed,
-        refreshed=state.refreshed,
-        can_refresh=state.can_refresh,
-        rng=state.rng,
-    )
-    if decision.retry and not state.replayable:
-        decision = Decision(retry=False, reason=Stop.BODY_NOT_REPLAYABLE)
-    return decision, policy.cost_of(state.error) if decision.retry else 0
+    """The decision, and what a retry would cost the budget (0: no retry).
+
+    The stock policy decides from the hint and the wait, so an answer's error is not
+    made for it; a policy of the caller's own gets the typed error, as documented.
+    """
+    policy, failed = state.policy, state.error
+    kind = type(policy)
+    if kind.decide is _STOCK_DECIDE:
+        decision = policy._decide_for(
+            failed.retry,
+            failed.retry_after,
+            state.attempt,
+            state.elapsed,
+            state.refreshed,
+            state.can_refresh,
+            state.rng,
+        )
+    else:
+        decision = policy.decide(
+            _error_of(failed),
+            attempt=state.attempt,
+            elapsed=state.elapsed,
+            refreshed=state.refreshed,
+            can_refresh=state.can_refresh,
+            rng=state.rng,
+        )
+    if not decision.retry:
+        return decision, 0
+    if not state.replayable:
+        return Decision(retry=False, reason=Stop.BODY_NOT_REPLAYABLE), 0
+    if kind.cost_of is _STOCK_COST:
+        return decision, policy._cost_for(failed.retry, failed.category)
+    return decision, policy.cost_of(_error_of(failed))
+
+
+def _error_of(failed: Failed) -> PayError:
+    """The typed error a policy of the caller's own is given: made now, and whole (what
+    the answer said too), as the caller would see it."""
+    from .._reading.deferred import complete  # only for a policy of the caller's own
+
+    return complete(failed if isinstance(failed, PayError) else failed.error())
 
 
 def hold(policy: RetryPolicy, remaining: float, covered: bool, left: float) -> float | None:
@@ -85,7 +119,7 @@ def hold(policy: RetryPolicy, remaining: float, covered: bool, left: float) -> f
     return remaining
 
 
-def cooldown_scope(spec: ProviderSpec, error: PayError, scopes: tuple[str, str, str]) -> str | None:
+def cooldown_scope(spec: ProviderSpec, error: Failed, scopes: tuple[str, str, str]) -> str | None:
     """The scope a provider's rate limit cools for every worker, or None.
 
     The adapter says what each code's quota covers (``cooldown`` in its TOML):

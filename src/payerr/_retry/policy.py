@@ -243,8 +243,24 @@ class RetryPolicy(Frozen):
         rng: random.Random | None = None,
     ) -> Decision:
         """Whether and when to send again after ``error`` ended attempt number ``attempt``."""
-        hint = error.retry
-        if hint not in (RetryHint.BACKOFF, RetryHint.REFRESH_CREDENTIALS):
+        return self._decide_for(
+            error.retry, error.retry_after, attempt, elapsed, refreshed, can_refresh, rng
+        )
+
+    def _decide_for(
+        self,
+        hint: RetryHint,
+        retry_after: float | None,
+        attempt: int,
+        elapsed: float,
+        refreshed: bool,
+        can_refresh: bool,
+        rng: random.Random | None,
+    ) -> Decision:
+        """``decide`` from the two things it reads of an error, its hint and its wait: the
+        retry loop asks this way when ``decide`` is the stock one, before any error is
+        made (most retried attempts never need theirs)."""
+        if hint is not RetryHint.BACKOFF and hint is not RetryHint.REFRESH_CREDENTIALS:
             return _stop(Stop.HINT, f"hint is {hint.value}")
         if attempt >= self.max_attempts:
             return _stop(Stop.MAX_ATTEMPTS, f"max_attempts ({self.max_attempts}) reached")
@@ -257,14 +273,14 @@ class RetryPolicy(Frozen):
             delay, refresh = 0.0, True
         else:
             delay = self.backoff(attempt, rng)
-            if error.retry_after is not None:
-                if error.retry_after > self.max_retry_after:
+            if retry_after is not None:
+                if retry_after > self.max_retry_after:
                     return _stop(
                         Stop.RETRY_AFTER,
-                        f"provider asks to wait {error.retry_after:g}s, "
+                        f"provider asks to wait {retry_after:g}s, "
                         f"more than max_retry_after ({self.max_retry_after:g}s)",
                     )
-                delay = error.retry_after
+                delay = retry_after
         remaining = self.deadline - elapsed
         if delay > remaining:
             return _stop(
@@ -278,9 +294,13 @@ class RetryPolicy(Frozen):
         A credentials refresh is free: the provider answered, and each request
         refreshes at most once anyway.
         """
-        if error.retry is RetryHint.REFRESH_CREDENTIALS:
+        return self._cost_for(error.retry, error.category)
+
+    def _cost_for(self, hint: RetryHint, category: Category) -> int:
+        """``cost_of`` from what it reads of an error (as ``_decide_for``)."""
+        if hint is RetryHint.REFRESH_CREDENTIALS:
             return 0
-        if error.category is Category.OUTCOME_UNKNOWN:
+        if category is Category.OUTCOME_UNKNOWN:
             return self.timeout_retry_cost
         return self.retry_cost
 
