@@ -103,3 +103,19 @@ def test_a_store_laid_out_otherwise_is_read_through_the_public_api(head: dict[st
     public = {name.lower(): value for name, value in head.items()}
     for status in (200, 500):
         assert head_of(status, _PlainStore(head)) == head_of(status, public)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_aiohttp_headers_are_read_through_their_public_api(head: dict[str, str]) -> None:
+    """aiohttp's headers have neither private layout: once seen, their class is read
+    through ``get`` without looking for one, with the same answers."""
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from payerr._clients import bounds
+
+    headers = CIMultiDictProxy(CIMultiDict(head))
+    public = {name.lower(): value for name, value in head.items()}
+    for status in (200, 500):
+        assert head_of(status, headers) == head_of(status, public)
+    assert CIMultiDictProxy in bounds._PUBLIC
+    assert head_of(200, headers) == head_of(200, public)

@@ -72,8 +72,10 @@ def head_of(status: int, headers: Any) -> Head:
     """
     asked = True
     # httpx's and requests' private layouts (``getattr`` with a default raises nothing for
-    # an attribute a plain class lacks; ``__dict__`` would make each instance a dict)
-    entries = getattr(headers, "_list", None)
+    # an attribute a plain class lacks; ``__dict__`` would make each instance a dict), not
+    # looked for in a class already seen to have neither (aiohttp's)
+    public = type(headers) in _PUBLIC
+    entries = None if public else getattr(headers, "_list", None)
     if entries is not None and (
         type(headers) in _LISTS_LAID_OUT
         or _remember(_LISTS_LAID_OUT, headers, entries, _laid_out(entries) is not None)
@@ -91,11 +93,13 @@ def head_of(status: int, headers: Any) -> Head:
         raw_disposition = said.get(b"content-disposition")
         disposition = None if raw_disposition is None else raw_disposition.decode("latin-1")
     else:
-        store = getattr(headers, "_store", None)
+        store = None if public else getattr(headers, "_store", None)
         stored = None if store is None else _stored(headers, store)
         if stored is not None:
             length, kind, coding, disposition = stored
         else:  # another mapping, or one laid out differently: its public API
+            if not public:
+                _remember(_PUBLIC, headers, True, entries is None and store is None)
             get = headers.get
             length, kind = get("content-length"), get("content-type")
             coding, disposition, asked = get("content-encoding"), None, False
@@ -113,6 +117,8 @@ _LISTS_LAID_OUT: set[type] = set()
 """Header classes whose ``_list`` was seen laid out as ``_laid_out`` expects."""
 _STORES_LAID_OUT: set[type] = set()
 """Header classes whose ``_store`` was seen holding (name, value) pairs of strings."""
+_PUBLIC: set[type] = set()
+"""Header classes seen with neither private layout: read through their public ``get``."""
 
 
 def _remember(seen: set[type], headers: Any, layout: Any, fits: bool) -> bool:

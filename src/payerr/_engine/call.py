@@ -18,7 +18,7 @@ from .._reading.classify import classify
 from .._reading.deferred import complete
 from .._reading.failure import Failed, Failure, made
 from .._reading.outcome import Outcome
-from .._reading.parsed import Parsed, read_body
+from .._reading.parsed import Parsed, read_body, read_by
 from .._reading.raw import attach_outcome
 from .._reading.request import RequestFacts
 from .._retry import decide as _decide
@@ -64,6 +64,9 @@ class Call(Admission):
     last_response: Any = None
     last_outcome: Outcome | None = None
     last_facts: RequestFacts | None = None
+    last_read: tuple[tuple[Any, ...], tuple[Any, str | None, Any]] | None = None
+    """The last failed answer (status, body, path, the headers it is read by) and how it
+    read: a resend answered with the same bytes is not read again."""
     spent = 0
     replayable = True
     """False when the request body is a stream that cannot be sent a second time."""
@@ -126,16 +129,16 @@ class Call(Admission):
         client: Answers,
         sent: Any,
     ) -> T | Failure:
-        """The response on success; otherwise the answer's ``Failure`` (the response kept),
-        for the retry loop to decide on: its typed error is made only if someone will see it.
-
-        A success is read with one parse and nothing else built; ``client.details``
-        (the full response and request view) is only asked for when something is wrong.
-        """
+        """The response on success; else the answer's ``Failure`` for the loop to decide on
+        (its error made only if someone will see it). A success is read with one parse and
+        nothing else built: ``client.details`` is asked for only when something is wrong."""
         spec = self.spec
-        read = read_body(
-            spec, status, body, headers, client.path_of(sent) if spec.reads_path else ""
-        )
+        path = client.path_of(sent) if spec.reads_path else ""
+        last = self.last_read
+        if last is not None and last[0] == (status, body, path, read_by(status, headers)):
+            read = last[1]  # the same answer again (a 503 page, WeChat's -1): read as it was
+        else:
+            read = read_body(spec, status, body, headers, path)
         reading = read[2]
         if reading is not None and reading.ok and 200 <= status < 400:
             outcome = Outcome(True, read[0], None, spec.name)
@@ -147,9 +150,9 @@ class Call(Admission):
         if outcome.ok:
             client.answered(response, outcome)
             return self.passed(response, outcome)
-        # the outcome goes on the response the caller will see (``end``), not on each
-        # retried attempt's answer, which is closed
+        # the outcome goes on the answer the caller will see (``end``), not on retried ones
         self.last_response, self.last_outcome = response, outcome
+        self.last_read = (status, body, path, read_by(status, headers)), read
         failure = outcome.failure
         assert failure is not None  # an answer that is not a success is one to rule
         failure.response = response  # its error's, the client's own object
@@ -158,23 +161,18 @@ class Call(Admission):
     def cooldown_due(self, error: Failed) -> tuple[str, float, str] | None:
         """The cooldown a provider's rate limit starts for every worker: (scope, seconds, why).
 
-        A server's wait is already capped by ``max_cooldown`` (``capped``); a
-        documented window payerr computed itself lasts as computed.
+        A server's wait is first capped to what payerr honours, ``max_cooldown`` (its own
+        value stays on ``server_retry_after``); a documented window payerr computed itself
+        lasts as computed.
         """
+        if error.server_retry_after is not None and error.retry_after is not None:
+            error.retry_after = min(error.server_retry_after, self.policy.max_cooldown)
         if self.held or error.retry_after is None:
             return None  # no wait to share: the scopes are not even named
         scope = _decide.cooldown_scope(self.spec, error, self.scopes)
         if scope is None:
             return None
         return scope, error.retry_after, _decide.cooldown_reason(complete(made(error)))
-
-    def capped(self, error: Failed) -> None:
-        """A server-sent wait becomes what payerr honours: at most ``max_cooldown``.
-
-        The server's own value stays on ``error.server_retry_after``.
-        """
-        if error.server_retry_after is not None and error.retry_after is not None:
-            error.retry_after = min(error.server_retry_after, self.policy.max_cooldown)
 
     def passed(self, response: T, outcome: Outcome | None = None) -> T:
         """A success: the response goes back as it is (a file unread, still a stream)."""
@@ -209,7 +207,6 @@ class Call(Admission):
         ``on_retry``) before the caller's loop sleeps.
         """
         if error.retry_after is not None:
-            self.capped(error)
             due = self.cooldown_due(error)
             if due is not None:
                 self.engine.coordinator.start_cooldown(*due)
@@ -221,7 +218,6 @@ class Call(Admission):
     async def anext_delay(self, error: Failed) -> float | None:
         """``next_delay`` for the async transport: its Redis calls never block the loop."""
         if error.retry_after is not None:
-            self.capped(error)
             due = self.cooldown_due(error)
             if due is not None:
                 await self.engine.coordinator.astart_cooldown(*due)

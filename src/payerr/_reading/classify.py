@@ -21,6 +21,10 @@ from .parsed import Parsed, is_file_success, read_envelope
 from .raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from .request import RequestFacts
 
+NOTHING_READ = Reading(ok=False)
+"""An answer with no envelope in it (an error page): one for all, as nothing changes a
+``Reading`` once it is read."""
+
 
 def classify(
     raw: RawResponse,
@@ -47,7 +51,7 @@ def classify(
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
         info = build_module().status_rule(None, status)
-        failed = Failure(raw, None, info, Reading(ok=False), data, facts, now, defer)
+        failed = Failure(raw, None, info, NOTHING_READ, data, facts, now, defer)
         return Outcome(False, _dict_or_none(data), None, None, build=failed)
     if parsed is None:
         parsed = read_envelope(spec, status, raw.body, raw.headers, raw.path)
@@ -69,7 +73,7 @@ def classify(
             return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
-        reading = Reading(ok=False)
+        reading = NOTHING_READ
     info = build_module().status_rule(spec, status)
     failed = Failure(raw, spec, info, reading, data, facts, now, defer)
     return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)

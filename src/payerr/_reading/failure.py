@@ -51,7 +51,7 @@ class Failure:
     retry: RetryHint
     retry_after: float | None
     """What the loop honours: a server's wait is capped by the policy before the error
-    is made (``Call.capped``), and the error carries the capped value."""
+    is made (``Call.cooldown_due``), and the error carries the capped value."""
     server_retry_after: float | None
     ruling: _Ruling | None
 

@@ -76,6 +76,14 @@ def read_body(
     return data, problem, reading
 
 
+def read_by(status: int, headers: Mapping[str, str]) -> tuple[str | None, ...]:
+    """The headers ``read_body`` reads a body by: its charset, and for a 2xx whether it is
+    a file (the same bytes under other headers may read otherwise)."""
+    if 200 <= status < 300:
+        return headers.get("content-type"), headers.get("content-disposition")
+    return (headers.get("content-type"),)
+
+
 def _read_otherwise(
     spec: ProviderSpec,
     status: int,
