@@ -35,8 +35,7 @@ from .._reading.failure import Failure
 from .._reading.outcome import Outcome
 from .._reading.raw import RawResponse, answer_of
 from .._retry.safety import parse_mark
-from .aiohttp_reading import ParsedResponse, is_file, read_answer, read_held
-from .bounds import head_of
+from .aiohttp_reading import ParsedResponse, is_file, read_answer, read_head, read_held
 from .handover import offer
 from .inflate import BodyDecodeError
 from .options import Options, engine_args
@@ -264,7 +263,7 @@ class AiohttpMiddleware(EngineViews):
         try:  # the policy's deadline covers the status line, the headers and the body
             with deadline:
                 response = sending.response = await sending.handler(sending.request)
-                declared = head_of(response.status, response.headers)
+                declared = read_head(response.status, response.headers)
                 if declared.file and await is_file(response, declared):
                     return call.passed(response)
                 cap = self._engine.policy.body_cap

@@ -15,9 +15,25 @@ from typing import Any
 
 import aiohttp
 
-from .bounds import ERROR_HEAD, PEEK, Head
+from .bounds import ERROR_HEAD, PEEK, Head, head_of
 from .handover import MISSING, take
 from .inflate import BodyDecodeError, decode_bounded, decode_head
+
+
+def read_head(status: int, headers: Any) -> Head:
+    """``bounds.head_of`` for aiohttp's headers, through their own ``get`` (in C): an API
+    answer is known at once, without the look for httpx's and requests' layouts; a 2xx
+    that may be a file is looked at the whole way."""
+    kind = headers.get("Content-Type")
+    if 200 <= status < 300 and (kind is None or "json" not in kind):
+        return head_of(status, headers)
+    length = headers.get("Content-Length")
+    size = int(length) if length is not None and length.isdigit() else None
+    return _made_head(Head, (size, headers.get("Content-Encoding"), False))
+
+
+_made_head = tuple.__new__
+"""``Head(...)`` without the Python-level ``__new__`` of a NamedTuple."""
 
 
 def _held(stream: aiohttp.StreamReader) -> list[bytes] | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._coordination.local import LocalCoordinator
 from .._errors import PayError
-from .._reading.classify import classify
+from .._reading.classify import judge
 from .._reading.deferred import complete
 from .._reading.failure import Failed, Failure, made
 from .._reading.outcome import Outcome
@@ -35,8 +35,9 @@ logger = logging.getLogger("payerr")
 T = TypeVar("T")
 
 _UNDECIDED = Decision(retry=False)
-_state_of = tuple.__new__
-"""``RetryState(...)`` without a NamedTuple's Python-level ``__new__``: once per failed attempt."""
+_state_of = _parsed = tuple.__new__
+"""``RetryState(...)`` (and ``Parsed(...)``) without a NamedTuple's Python-level
+``__new__``: once per failed attempt."""
 
 
 def _nowhere(request: Any) -> tuple[str, str]:
@@ -62,7 +63,7 @@ class Call(Admission):
     refreshed = False
     decision = _UNDECIDED
     last_response: Any = None
-    last_outcome: Outcome | None = None
+    last_failure: Failure | None = None
     last_facts: RequestFacts | None = None
     last_read: tuple[tuple[Any, ...], tuple[Any, str | None, Any]] | None = None
     """The last failed answer (status, body, path, the headers it is read by) and how it
@@ -146,17 +147,15 @@ class Call(Admission):
             return self.passed(response, outcome)
         raw, facts = client.details(self, sent, response, body)
         # what the answer said is built only when someone will see it (``complete``)
-        outcome = classify(raw, spec, facts, parsed=tuple.__new__(Parsed, read), defer=True)
-        if outcome.ok:
-            client.answered(response, outcome)
-            return self.passed(response, outcome)
-        # the outcome goes on the answer the caller will see (``end``), not on retried ones
-        self.last_response, self.last_outcome = response, outcome
+        judged = judge(raw, spec, facts, None, _parsed(Parsed, read), True)
+        if isinstance(judged, Outcome):  # a success after all (a 3xx, a 204 with no envelope)
+            client.answered(response, judged)
+            return self.passed(response, judged)
+        # its outcome goes on the answer the caller will see (``end``), not on retried ones
+        self.last_response, self.last_failure = response, judged
         self.last_read = (status, body, path, read_by(status, headers)), read
-        failure = outcome.failure
-        assert failure is not None  # an answer that is not a success is one to rule
-        failure.response = response  # its error's, the client's own object
-        return failure.rule()
+        judged.response = response  # its error's, the client's own object
+        return judged.rule()
 
     def cooldown_due(self, error: Failed) -> tuple[str, float, str] | None:
         """The cooldown a provider's rate limit starts for every worker: (scope, seconds, why).
@@ -358,7 +357,8 @@ class Call(Admission):
         error = self.give_up(error)
         last: T | None = self.last_response
         if last is not None:  # ``inspect`` of the answer the caller sees reads this error
-            attach_outcome(last, self.last_outcome)
+            failure = self.last_failure
+            attach_outcome(last, failure.outcome() if failure is not None else None)
         if not self.policy.raise_errors:
             if last is not None:
                 return last
@@ -371,7 +371,7 @@ class Call(Admission):
         raise error.with_traceback(None) from error.__cause__
 
     def discard(self) -> None:
-        response, self.last_response, self.last_outcome = self.last_response, None, None
+        response, self.last_response, self.last_failure = self.last_response, None, None
         close = getattr(response, "close", None)
         if close is not None:
             try:

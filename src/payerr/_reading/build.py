@@ -123,7 +123,6 @@ def rule(failure: Failure) -> _Ruling:
     by the code it sent, when ``coded``), the ruling, the hint, the waits."""
     raw, spec, reading = failure.raw, failure.spec, failure.reading
     if failure.coded:  # a code the provider sent: its entry, or the status's own answer
-        failure.coded = False
         if reading.code is None or spec is None:  # a status that is an answer of its own
             failure.info = status_rule(spec, raw.status_code)
         else:

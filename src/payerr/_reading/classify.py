@@ -36,7 +36,21 @@ def classify(
     defer: bool = False,
 ) -> Outcome:
     """The one place a response becomes success or an error (the error built on demand;
-    ``defer``: what the answer said is left for ``deferred.complete``).
+    ``defer``: what the answer said is left for ``deferred.complete``)."""
+    judged = judge(raw, spec, facts, now, parsed, defer)
+    return judged if isinstance(judged, Outcome) else judged.outcome()
+
+
+def judge(
+    raw: RawResponse,
+    spec: ProviderSpec | None,
+    facts: RequestFacts | None,
+    now: float | None,
+    parsed: Parsed | None,
+    defer: bool,
+) -> Outcome | Failure:
+    """``classify``: a success's ``Outcome``, or the answer's ``Failure`` (the retry loop
+    decides from it, and makes an ``Outcome`` only for the answer the caller sees).
 
     Long because it is the decision table of the reading rules, kept whole
     (docs/architecture.md, "The retry decision path", step 2).
@@ -51,8 +65,7 @@ def classify(
         if status < 400:
             return Outcome(True, data if isinstance(data, dict) else {}, None, None)
         info = build_module().status_rule(None, status)
-        failed = Failure(raw, None, info, NOTHING_READ, data, facts, now, defer)
-        return Outcome(False, _dict_or_none(data), None, None, build=failed)
+        return Failure(raw, None, info, NOTHING_READ, data, facts, now, defer)
     if parsed is None:
         parsed = read_envelope(spec, status, raw.body, raw.headers, raw.path)
     data, problem, reading = parsed
@@ -60,8 +73,7 @@ def classify(
         if reading.ok and status < 400:
             return Outcome(True, data, None, spec.name)
         if not reading.ok:
-            failed = Failure(raw, spec, None, reading, data, facts, now, defer, True)
-            return Outcome(False, data, None, spec.name, build=failed)
+            return Failure(raw, spec, None, reading, data, facts, now, defer, True)
     elif data is not None and type(data) is not dict:
         problem = f"JSON {type(data).__name__}, not an object"
     if status < 400:
@@ -69,18 +81,12 @@ def classify(
             why = problem or f"no {spec.display} response envelope"
             reading = Reading(ok=False, message=f"unreadable {spec.display} response: {why}")
             malformed = generic().malformed
-            failed = Failure(raw, spec, malformed, reading, data, facts, now, defer)
-            return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)
+            return Failure(raw, spec, malformed, reading, data, facts, now, defer)
         return Outcome(True, data if isinstance(data, dict) else {}, None, spec.name)
     if reading is None:
         reading = NOTHING_READ
     info = build_module().status_rule(spec, status)
-    failed = Failure(raw, spec, info, reading, data, facts, now, defer)
-    return Outcome(False, _dict_or_none(data), None, spec.name, build=failed)
-
-
-def _dict_or_none(data: Any) -> dict[str, Any] | None:
-    return data if isinstance(data, dict) else None
+    return Failure(raw, spec, info, reading, data, facts, now, defer)
 
 
 def resolve_spec(raw: RawResponse, provider: str | None) -> ProviderSpec | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._enums import Category, RetryHint
 from .._errors import PayError
+from .outcome import Outcome
 
 if TYPE_CHECKING:
     from .._catalog.envelopes import Reading
@@ -106,6 +107,12 @@ class Failure:
         return error
 
     __call__ = error  # an ``Outcome`` makes its error by calling its builder
+
+    def outcome(self) -> Outcome:
+        """The ``Outcome`` ``inspect`` gives for this answer: its error made when asked for."""
+        data = self.data
+        shown = data if self.coded or isinstance(data, dict) else None
+        return Outcome(False, shown, None, self.provider, build=self)
 
     def __repr__(self) -> str:
         return f"<Failure {self.provider} {self.raw.status_code} {self.code!r}>"

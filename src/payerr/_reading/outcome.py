@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import PayError
-from .failure import Failure
+
+if TYPE_CHECKING:
+    from .failure import Failure
 
 
 class Outcome:
@@ -42,12 +44,6 @@ class Outcome:
                     self._error = self._build()
                     self._build = None  # only once built: a failed build is not a success
         return self._error
-
-    @property
-    def failure(self) -> Failure | None:
-        """What the answer was ruled to mean, while its error is not made yet: the retry
-        loop decides from it (``Failure``)."""
-        return self._build
 
     def unwrap(self) -> dict[str, Any]:
         """The data on success; the error raised otherwise."""
