@@ -113,7 +113,6 @@ def test_aiohttp_headers_are_read_through_their_public_api(head: dict[str, str])
     from multidict import CIMultiDict, CIMultiDictProxy
 
     from payerr._clients import bounds
-
     from payerr._clients.aiohttp_reading import read_head
 
     headers = CIMultiDictProxy(CIMultiDict(head))

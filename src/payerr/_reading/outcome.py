@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from .._errors import PayError
-
-if TYPE_CHECKING:
-    from .failure import Failure
 
 
 class Outcome:
@@ -27,7 +25,7 @@ class Outcome:
         error: PayError | None = None,
         provider: str | None = None,
         *,
-        build: Failure | None = None,
+        build: Callable[[], PayError] | None = None,
     ) -> None:
         self.ok = ok
         self.data = data

@@ -116,7 +116,8 @@ class RetryPolicy(Frozen):
     Only ``BACKOFF`` and ``REFRESH_CREDENTIALS`` errors are retried; whether a
     request that may already have been processed is safe to resend is settled
     before the policy sees the error (its hint is then ``QUERY_FIRST``). Change
-    one setting with ``policy.replace(max_attempts=5)``.
+    one setting with ``policy.replace(max_attempts=5)``; a subclass that overrides
+    ``decide`` (or ``cost_of``) is given each failed attempt's whole typed error.
     """
 
     _fields = (
