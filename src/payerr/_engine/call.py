@@ -18,7 +18,7 @@ from .._reading.classify import judge
 from .._reading.deferred import complete
 from .._reading.failure import Failed, Failure, made
 from .._reading.outcome import Outcome
-from .._reading.parsed import Parsed, read_body, read_by
+from .._reading.parsed import Parsed, read_again, read_body, read_by
 from .._reading.raw import attach_outcome
 from .._reading.request import RequestFacts
 from .._retry import decide as _decide
@@ -65,7 +65,7 @@ class Call(Admission):
     last_response: Any = None
     last_failure: Failure | None = None
     last_facts: RequestFacts | None = None
-    last_read: tuple[tuple[Any, ...], tuple[Any, str | None, Any]] | None = None
+    last_read: tuple[int, bytes, str, tuple[str | None, ...], tuple[Any, Any, Any]] | None = None
     """The last failed answer (status, body, path, the headers it is read by) and how it
     read: a resend answered with the same bytes is not read again."""
     spent = 0
@@ -136,9 +136,7 @@ class Call(Admission):
         spec = self.spec
         path = client.path_of(sent) if spec.reads_path else ""
         last = self.last_read
-        if last is not None and last[0] == (status, body, path, read_by(status, headers)):
-            read = last[1]  # the same answer again (a 503 page, WeChat's -1): read as it was
-        else:
+        if last is None or (read := read_again(last, status, body, path, headers)) is None:
             read = read_body(spec, status, body, headers, path)
         reading = read[2]
         if reading is not None and reading.ok and 200 <= status < 400:
@@ -153,7 +151,7 @@ class Call(Admission):
             return self.passed(response, judged)
         # its outcome goes on the answer the caller will see (``end``), not on retried ones
         self.last_response, self.last_failure = response, judged
-        self.last_read = (status, body, path, read_by(status, headers)), read
+        self.last_read = status, body, path, read_by(status, headers), read
         judged.response = response  # its error's, the client's own object
         return judged.rule()
 

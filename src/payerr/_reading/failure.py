@@ -1,9 +1,10 @@
 """``Failure``: an answer that is not a success, ruled for this request, its error made later.
 
 What a retry decision reads (category, hint, wait) is ruled when the answer comes; the
-typed ``PayError`` is made when someone will see it: the caller, a hook, a log line, a
-credentials refresh, the history of a final error. A retried attempt that a later
-success makes moot never needs one, so the retry loop decides from the ``Failure``.
+typed ``PayError`` is made when someone will see it: the caller, ``on_retry``, a log
+line, telemetry, a credentials refresh, a cooldown's reason, the history of a final
+error. A retried attempt that a later success makes moot never needs one, so the retry
+loop decides from the ``Failure``.
 """
 
 from __future__ import annotations

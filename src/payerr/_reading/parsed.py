@@ -84,6 +84,15 @@ def read_by(status: int, headers: Mapping[str, str]) -> tuple[str | None, ...]:
     return (headers.get("content-type"),)
 
 
+def read_again(
+    last: tuple[Any, ...], status: int, body: bytes, path: str, headers: Mapping[str, str]
+) -> Any:
+    """How the last failed answer (status, body, path, ``read_by``, its reading) read,
+    when this one is the same answer again (a 503 page, WeChat's -1); None otherwise."""
+    same = last[0] == status and last[1] == body and last[2] == path
+    return last[4] if same and last[3] == read_by(status, headers) else None
+
+
 def _read_otherwise(
     spec: ProviderSpec,
     status: int,

@@ -65,7 +65,7 @@ def decide(state: RetryState) -> tuple[Decision, int]:
     """The decision, and what a retry would cost the budget (0: no retry).
 
     The stock policy decides from the hint and the wait, so an answer's error is not
-    made for it; a policy of the caller's own gets the typed error, as documented.
+    made for it; a policy of the caller's own gets the whole typed error (``RetryPolicy``).
     """
     policy, failed = state.policy, state.error
     kind = type(policy)
