@@ -167,3 +167,62 @@ def test_handed_over_only_when_the_client_reads_the_same(
         return
     client = json.loads(body) if charset is None else json.loads(body.decode(charset))
     assert client == data
+
+
+def _urllib3_answer(body: bytes) -> Any:
+    import io
+
+    import urllib3
+
+    return urllib3.HTTPResponse(
+        body=io.BytesIO(body),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        status=200,
+        reason="OK",
+        preload_content=False,
+    )
+
+
+def test_requests_responses_are_made_as_the_hand_over_class() -> None:
+    """requests' own ``build_response`` makes the response, as that class: every attribute
+    is what requests gives its own (its class is never changed after it was made)."""
+    from payerr._clients.requests_adapter import ParsedResponse
+
+    request = requests.Request("GET", "https://api.weixin.qq.com/cgi-bin/user/info").prepare()
+    adapter = payerr.RequestsAdapter(provider="wechat")
+    ours = adapter.build_response(request, _urllib3_answer(b"{}"))
+    theirs = requests.adapters.HTTPAdapter.build_response(adapter, request, _urllib3_answer(b"{}"))
+    assert type(ours) is ParsedResponse and type(theirs) is requests.Response
+    plain = {"raw", "cookies", "elapsed"}  # objects of their own, compared below
+    assert {k: v for k, v in vars(ours).items() if k not in plain} == {
+        k: v for k, v in vars(theirs).items() if k not in plain
+    }
+    assert dict(ours.cookies) == dict(theirs.cookies)
+    assert type(ours.raw) is type(theirs.raw)
+
+
+def test_a_response_made_by_another_build_response_still_hands_over(requests_get: Any) -> None:
+    """An adapter whose ``build_response`` makes requests' own class (a subclass of yours,
+    or a requests whose code names no ``Response``): a success still gets the hand-over."""
+    from payerr._clients.requests_adapter import ParsedResponse
+
+    class Own(payerr.RequestsAdapter):
+        def build_response(self, req: Any, resp: Any) -> requests.Response:
+            return requests.adapters.HTTPAdapter.build_response(self, req, resp)
+
+    body = json.dumps({"errcode": 0, **WECHAT_USER}).encode()
+    with serve(Script(Step(body=body))) as base, requests.Session() as session:
+        session.mount("http://", Own(provider="wechat"))
+        response = session.get(base + "/cgi-bin/user/info")
+    assert type(response) is ParsedResponse
+    assert response.json() is payerr.inspect(response).data
+
+
+def test_a_requests_that_names_no_response_builds_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from payerr._clients import requests_adapter
+
+    def build_response(self: Any, req: Any, resp: Any) -> requests.Response:
+        return requests.models.Response()
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "build_response", build_response)
+    assert requests_adapter._building(requests_adapter.ParsedResponse) is None
