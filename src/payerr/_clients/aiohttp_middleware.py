@@ -31,8 +31,7 @@ from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.failure import Failure
-from .._reading.outcome import Outcome
+from .._reading.outcome import Failure, Outcome
 from .._reading.raw import RawResponse, answer_of
 from .._retry.safety import parse_mark
 from .aiohttp_reading import ParsedResponse, is_file, read_answer, read_head, read_held

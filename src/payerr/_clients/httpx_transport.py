@@ -19,8 +19,7 @@ from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
 from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.failure import Failure
-from .._reading.outcome import Outcome
+from .._reading.outcome import Failure, Outcome
 from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, answer_of, attach_outcome
 from .._retry.safety import parse_mark
 from .bodies import apeek_file, aread_bounded, peek_file, read_bounded

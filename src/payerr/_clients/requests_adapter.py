@@ -23,8 +23,7 @@ from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
 from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
-from .._reading.failure import Failure
-from .._reading.outcome import Outcome
+from .._reading.outcome import Failure, Outcome
 from .._reading.raw import RawResponse, _body_of, _host, _path, answer_of, attach_outcome
 from .._retry.safety import parse_mark
 from .bounds import ReadDeadline, head_of

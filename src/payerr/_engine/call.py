@@ -16,8 +16,7 @@ from .._coordination.local import LocalCoordinator
 from .._errors import PayError
 from .._reading.classify import judge
 from .._reading.deferred import complete
-from .._reading.failure import Failed, Failure, made
-from .._reading.outcome import Outcome
+from .._reading.outcome import Failed, Failure, Outcome, made
 from .._reading.parsed import Parsed, read_again, read_body, read_by
 from .._reading.raw import attach_outcome
 from .._reading.request import RequestFacts

@@ -3,9 +3,9 @@
 - ``classify``: ``inspect`` and ``raise_for_response``: provider, envelope, code, category, hint.
 - ``parsed``: a body read once (``Parsed``): parsed in its format and read with its envelope.
 - ``build``: the typed error for this very request: hint made specific, wait, secrets masked.
-- ``failure``: ``Failure``, an answer ruled (category, hint, wait) whose error is made on demand.
 - ``deferred``: an error's details (message, body, request id) built when first read.
-- ``outcome``: ``Outcome``, success with its data or an error built on first access.
+- ``outcome``: ``Outcome``, success with its data or an error built on first access; ``Failure``,
+  an answer ruled (category, hint, wait) whose error is made on demand.
 - ``request``: ``RequestFacts``, what the request said that matters when the answer is an error.
 - ``decode``: bytes to JSON without ever raising: UTF-8, the declared charset, then GB18030.
 - ``formats``: XML and form answers parsed; what kind of answer a body's first bytes are.

@@ -21,8 +21,8 @@ from .._retry.policy import RetryPolicy
 from .._retry.verdict import request_hint, throttled
 from .decode import parse_json
 from .deferred import defer_details, fill
-from .failure import Failure
 from .formats import looks_like_form, looks_like_xml, parse_form, parse_xml
+from .outcome import Failure
 from .raw import RawResponse
 from .redact import is_secret_name, redact_text, redact_url, secret_values, spellings
 from .request import RequestFacts, facts_of

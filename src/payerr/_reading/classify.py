@@ -15,8 +15,7 @@ from .._catalog.generic import generic
 from .._catalog.model import ProviderSpec
 from .._catalog.registry import catalog
 from .decode import parse_json
-from .failure import Failure, build_module
-from .outcome import Outcome
+from .outcome import Failure, Outcome, build_module
 from .parsed import Parsed, is_file_success, read_envelope
 from .raw import RawResponse, as_raw, attach_outcome, cached_outcome
 from .request import RequestFacts

@@ -19,7 +19,7 @@ from .policy import Decision, RetryPolicy, Stop
 
 if TYPE_CHECKING:
     from .._catalog.model import ProviderSpec
-    from .._reading.failure import Failed
+    from .._reading.outcome import Failed
 
 BUDGET_REFUSED = Decision(retry=False, reason=Stop.BUDGET_EXHAUSTED)
 """What a retry the budget had no tokens for becomes."""
