@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -28,9 +28,9 @@ from yarl import URL
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
-from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._lazy import Lazy
 from .._reading.outcome import Failure, Outcome
 from .._reading.raw import RawResponse, answer_of
 from .._retry.safety import parse_mark
@@ -38,6 +38,11 @@ from .aiohttp_reading import ParsedResponse, is_file, read_answer, read_head, re
 from .handover import offer
 from .inflate import BodyDecodeError
 from .options import Options, engine_args
+
+if TYPE_CHECKING:
+    from .._engine import failures as _failures
+else:  # the typed errors of a send or a read that broke: loaded with the first one
+    _failures = Lazy("payerr._engine.failures")
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
 
@@ -302,9 +307,9 @@ class AiohttpMiddleware(EngineViews):
         facts = self._facts(call, sending)
         if response is not None:  # the answer broke while read: its outcome is not known
             response.close()
-            error = unreadable(call.spec, exc, response.status, facts)
+            error = _failures.unreadable(call.spec, exc, response.status, facts)
         else:
-            error = no_answer(call.spec, category, exc, facts)
+            error = _failures.no_answer(call.spec, category, exc, facts)
         return as_client_error(error, _client_kind(exc), exc)
 
     @staticmethod

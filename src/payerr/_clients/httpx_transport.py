@@ -10,15 +10,15 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Generic, NoReturn, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, Unpack, cast
 
 import httpx
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_MARK, Engine, EngineViews
-from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._lazy import Lazy
 from .._reading.outcome import Failure, Outcome
 from .._reading.raw import OUTCOME_KEY, RawResponse, _body_of, answer_of, attach_outcome
 from .._retry.safety import parse_mark
@@ -28,6 +28,11 @@ from .handover import MISSING, offer, take
 from .httpx_head import DEADLINE, watch
 from .inflate import BodyDecodeError
 from .options import Options, engine_args
+
+if TYPE_CHECKING:
+    from .._engine import failures as _failures
+else:  # the typed errors of a send or a read that broke: loaded with the first one
+    _failures = Lazy("payerr._engine.failures")
 
 # Errors where the request never reached the provider; everything else after
 # sending (read timeout, dropped connection) leaves the outcome unknown.
@@ -178,7 +183,7 @@ class _Base(EngineViews, Generic[Inner]):
     ) -> PayError:
         """A typed error for an answer that broke while being read or decoded; also the
         httpx exception such a break raises (``DecodingError``, ``ReadTimeout``)."""
-        error = unreadable(call.spec, exc, response.status_code, self._facts(call, sent))
+        error = _failures.unreadable(call.spec, exc, response.status_code, self._facts(call, sent))
         client = httpx.DecodingError if isinstance(exc, BodyDecodeError) else httpx.ReadTimeout
         return as_client_error(error, client, None)
 
@@ -186,7 +191,7 @@ class _Base(EngineViews, Generic[Inner]):
         category = _category(exc)
         if category is None:
             return exc
-        error = no_answer(call.spec, category, exc, self._facts(call, request))
+        error = _failures.no_answer(call.spec, category, exc, self._facts(call, request))
         return as_client_error(error, type(exc), exc)  # old `except httpx.…` still catch
 
     @staticmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import requests
 import urllib3.exceptions
@@ -20,9 +20,9 @@ from requests.adapters import HTTPAdapter
 
 from .._engine.call import Call
 from .._engine.engine import IDEMPOTENT_HEADER, Engine, EngineViews
-from .._engine.failures import no_answer, unreadable
 from .._enums import Category
 from .._errors import PayError, as_client_error
+from .._lazy import Lazy
 from .._reading.outcome import Failure, Outcome
 from .._reading.raw import RawResponse, _body_of, _host, _path, answer_of, attach_outcome
 from .._retry.safety import parse_mark
@@ -32,6 +32,11 @@ from .inflate import BodyDecodeError
 from .options import OPTION_NAMES, Options, engine_args
 from .requests_bodies import peek_file_requests, read_bounded_requests
 from .requests_head import WATCH, Watch, passed, unwatch, watched_pools
+
+if TYPE_CHECKING:
+    from .._engine import failures as _failures
+else:  # the typed errors of a send or a read that broke: loaded with the first one
+    _failures = Lazy("payerr._engine.failures")
 
 _NEVER_SENT_CAUSES = (
     urllib3.exceptions.NewConnectionError,
@@ -210,7 +215,7 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
             raise failure from exc
         except (BodyDecodeError, ReadDeadline) as exc:
             status = response.status_code if response is not None else 0
-            error = unreadable(call.spec, exc, status, self._facts(call, sent))
+            error = _failures.unreadable(call.spec, exc, status, self._facts(call, sent))
             raise as_client_error(error, _client_kind(exc), None) from exc
         finally:
             if len(watch) > 1:
@@ -238,12 +243,12 @@ class RequestsAdapter(EngineViews, HTTPAdapter):
         """The typed error for a send that got no answer; None: not ours, raise it as it is."""
         if passed(watch):  # the watchdog cut the connection: the deadline, typed as such
             late = ReadDeadline("the answer was not in by the retry policy's deadline")
-            error = unreadable(call.spec, late, 0, self._facts(call, sent))
+            error = _failures.unreadable(call.spec, late, 0, self._facts(call, sent))
             return as_client_error(error, _client_kind(late), None)
         category = _category(exc)
         if category is None:
             return None
-        error = no_answer(call.spec, category, exc, self._facts(call, sent))
+        error = _failures.no_answer(call.spec, category, exc, self._facts(call, sent))
         return as_client_error(error, _client_kind(exc), exc)
 
     def _settle(

@@ -15,16 +15,18 @@ from .._catalog.model import ProviderSpec
 from .._coordination.local import LocalCoordinator
 from .._enums import RetryHint
 from .._errors import PayError
+from .._lazy import Lazy
 from .._reading.request import api_of_request
-from .._retry import decide as _decide
-from .._retry.decide import reason_parts
 from .._retry.policy import RetryPolicy
 from . import telemetry as _telemetry
 from .engine import Engine
 from .sleep import asleep, sleep
 
 if TYPE_CHECKING:
+    from .._retry import decide as _decide
     from .credentials import RefreshGate
+else:  # loaded with the first cooldown, not on every start
+    _decide = Lazy("payerr._retry.decide")
 
 _HINTS = frozenset(hint.value for hint in RetryHint)
 
@@ -191,7 +193,9 @@ class Admission:
     def _cooling(self, scope: str, remaining: float) -> PayError:
         """The error for a request a cooldown holds back: the original code and message."""
         self.held = self.unsent = True
-        code, message, hint, sub_code = reason_parts(self.engine.coordinator.cooldown_reason(scope))
+        code, message, hint, sub_code = _decide.reason_parts(
+            self.engine.coordinator.cooldown_reason(scope)
+        )
         from .._reading.build import cooldown_error  # loaded with the first error
 
         error = cooldown_error(self.spec, scope, f"{code}\t{message}", remaining)

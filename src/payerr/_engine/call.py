@@ -14,17 +14,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._coordination.local import LocalCoordinator
 from .._errors import PayError
+from .._lazy import Lazy
 from .._reading.classify import judge
 from .._reading.deferred import complete
 from .._reading.outcome import Failed, Failure, Outcome, made
 from .._reading.parsed import Parsed, read_again, read_body, read_by
 from .._reading.raw import attach_outcome
 from .._reading.request import RequestFacts
-from .._retry import decide as _decide
-from .._retry.decide import RetryState
 from .._retry.policy import Attempt, Decision
 from .._retry.safety import parse_mark
-from . import failures as _failures
 from . import telemetry as _telemetry
 from .admission import Admission
 from .engine import REFRESHING, Engine, Route
@@ -44,7 +42,12 @@ def _nowhere(request: Any) -> tuple[str, str]:
 
 
 if TYPE_CHECKING:  # a Protocol is for type checkers: not built on every start
+    from .._retry import decide as _decide
+    from . import failures as _failures
     from .answers import Answers
+else:  # the error path's: loaded with the first failed attempt, not on every start
+    _decide = Lazy("payerr._retry.decide")
+    _failures = Lazy("payerr._engine.failures")
 
 
 class Call(Admission):
@@ -234,7 +237,7 @@ class Call(Admission):
             self.replayable,
             self.engine._rng,
         )
-        return _decide.decide(_state_of(RetryState, state))
+        return _decide.decide(_state_of(_decide.RetryState, state))
 
     def _record(self, error: Failed, decision: Decision, cost: int) -> float | None:
         """Keep what was decided, and tell telemetry about every failed attempt."""

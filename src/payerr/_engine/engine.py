@@ -17,7 +17,6 @@ from .._catalog.model import ProviderSpec
 from .._catalog.registry import catalog
 from .._coordination.local import Coordinator, LocalCoordinator
 from .._retry.budget import RetryBudget
-from .._retry.decide import reason_parts
 from .._retry.policy import RetryPolicy
 
 if TYPE_CHECKING:  # credentials are loaded when a transport is given some
@@ -103,6 +102,8 @@ class Engine:
 
     def cooldowns(self) -> list[Cooldown]:
         """Every cooldown holding requests back right now, longest first."""
+        from .._retry.decide import reason_parts  # asked for seldom: not loaded at start
+
         found = [
             Cooldown(scope, left, *reason_parts(reason)[:2])
             for scope, (left, reason) in self.coordinator.cooldowns().items()
