@@ -98,7 +98,7 @@ def _building(kind: type[requests.Response]) -> Callable[..., requests.Response]
     """requests' own ``HTTPAdapter.build_response``, run with its ``Response`` meaning
     ``kind``: the response is made as ``kind``, as requests makes its own, whatever its
     version. Changing a made response's class instead moves its attributes into a dict on
-    CPython 3.11 (about 4 k instructions a response). None when requests' code names no
+    CPython 3.11 (``bench/instructions.py``, "Round 9"). None when requests' code names no
     ``Response`` to rebind: responses are then made as requests makes them."""
     own = HTTPAdapter.build_response
     if (
